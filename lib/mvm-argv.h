@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mvm-guest-config.h"
+#include "mvm-host-facts.h"
+
+G_BEGIN_DECLS
+
+/* The fd numbers the daemon hands QEMU; --check prints the same argv. */
+#define MVM_FD_QMP 3
+#define MVM_FD_SERIAL 4
+#define MVM_FD_READY 5
+#define MVM_FD_TAP_FIRST 6
+
+/* A listening socket for QEMU: an inherited fd, or a path QEMU binds itself. */
+typedef struct
+{
+  int fd;           /* >= 0: use this fd number */
+  const char *path; /* used when fd < 0 */
+} MvmSocket;
+
+/* What one launch needs beyond the guest file: sockets, taps, resolved defaults. */
+typedef struct
+{
+  const char *kernel; /* resolved kernel (the guest's or the daemon's default) */
+  const char *initrd; /* resolved initrd, NULL for none */
+  MvmSocket qmp;
+  MvmSocket serial;
+  MvmSocket ready;
+  int tap_fds[6];     /* per network, in file order; tap networks only */
+  guint32 vsock_cid;  /* resolved CID when the guest has [Vsock] */
+  gboolean paused;    /* -S: start with the CPUs stopped */
+} MvmLaunch;
+
+/* The launch the daemon uses: fds 3, 4, 5 and taps from 6; kernel and initrd resolved. */
+void mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config,
+                              const char *kernel, const char *initrd);
+
+/* Pure: (guest, host, launch) -> argv (NULL-terminated). Fails only on host mismatches. */
+GStrv mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts,
+                      const MvmLaunch *launch, GError **error);
+
+/* The generated kernel command line, with the guest's CommandLine= appended. */
+char *mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *facts);
+
+/* Appends @value to @str with every ',' doubled, as QEMU's option parser wants. */
+void mvm_argv_append_escaped (GString *str, const char *value);
+
+G_END_DECLS

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MVM_MAX_NETWORKS 6
+#define MVM_MAX_CPUS 255
+#define MVM_MIN_MEMORY (16 * 1024 * 1024ULL)
+#define MVM_MAX_COMMAND_LINE 2048
+
+typedef enum
+{
+  MVM_OS_LINUX,
+  MVM_OS_NETBSD,
+  MVM_OS_FREEBSD,
+  MVM_OS_OPENBSD,
+  MVM_OS_OTHER,
+} MvmOs;
+
+typedef enum
+{
+  MVM_TRANSPORT_AUTO,
+  MVM_TRANSPORT_PCIE,
+  MVM_TRANSPORT_MMIO,
+} MvmTransport;
+
+typedef enum
+{
+  MVM_RESTART_NO,
+  MVM_RESTART_ON_FAILURE,
+  MVM_RESTART_ALWAYS,
+} MvmRestart;
+
+typedef enum
+{
+  MVM_DISK_FORMAT_RAW,
+  MVM_DISK_FORMAT_QCOW2,
+} MvmDiskFormat;
+
+typedef enum
+{
+  MVM_NET_MODE_NONE,
+  MVM_NET_MODE_USER,
+  MVM_NET_MODE_TAP,
+} MvmNetMode;
+
+typedef struct
+{
+  char *label;
+  char *path;
+  MvmDiskFormat format;
+  gboolean read_only;
+  gboolean ephemeral;
+} MvmDisk;
+
+typedef struct
+{
+  char *label;
+  MvmNetMode mode;
+  char *bridge; /* tap only; NULL: the tap is left unenslaved */
+  char *mac;    /* always set: given or derived from the UUID */
+} MvmNetwork;
+
+typedef struct
+{
+  char *label;
+  char *path;
+  char *tag;
+  gboolean read_only;
+} MvmShare;
+
+/* A parsed, validated guest file with every default filled in. */
+typedef struct
+{
+  char *name;
+  char *uuid; /* name-based (SHA-1, RFC 4122 v5): stable for a name */
+  char *source_path; /* file it came from, or NULL for data */
+  MvmOs os;
+  MvmTransport transport; /* never AUTO after parsing */
+  guint cpus;
+  guint64 memory;
+  char *kernel; /* NULL: the daemon's default */
+  char *initrd; /* NULL: the daemon's default */
+  char *command_line; /* "" when unset */
+  gboolean autostart;
+  MvmRestart restart;
+  guint shutdown_timeout_sec;
+  GPtrArray *disks;    /* MvmDisk */
+  GPtrArray *networks; /* MvmNetwork */
+  GPtrArray *shares;   /* MvmShare */
+  gboolean vsock;
+  guint32 vsock_cid; /* 0: auto */
+  gboolean balloon_free_page_reporting;
+  gboolean balloon_deflate_on_oom;
+} MvmGuestConfig;
+
+/* Parses and validates @data; @file_name is used for messages and the default name. */
+MvmGuestConfig *mvm_guest_config_new_from_data (const char *data, gsize length,
+                                                const char *file_name, GError **error);
+MvmGuestConfig *mvm_guest_config_new_from_file (const char *path, GError **error);
+void mvm_guest_config_free (MvmGuestConfig *config);
+
+const char *mvm_os_to_string (MvmOs os);
+const char *mvm_transport_to_string (MvmTransport transport);
+const char *mvm_restart_to_string (MvmRestart restart);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmGuestConfig, mvm_guest_config_free)
+
+G_END_DECLS
