@@ -27,14 +27,14 @@ typedef struct
   MvmSocket qmp;
   MvmSocket serial;
   MvmSocket ready;
-  int tap_fds[6];     /* per network, in file order; tap networks only */
-  guint32 vsock_cid;  /* resolved CID when the guest has [Vsock] */
-  gboolean paused;    /* -S: start with the CPUs stopped */
+  int tap_fds[6];    /* per network, in file order; tap networks only */
+  guint32 vsock_cid; /* resolved CID when the guest has [Vsock] */
+  gboolean paused;   /* -S: start with the CPUs stopped */
 } MvmLaunch;
 
 /* The launch the daemon uses: fds 3, 4, 5 and taps from 6; kernel and initrd resolved. */
-void mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config,
-                              const char *kernel, const char *initrd);
+void mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const char *kernel,
+                              const char *initrd);
 
 /* Pure: (guest, host, launch) -> argv (NULL-terminated). Fails only on host mismatches. */
 GStrv mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts,

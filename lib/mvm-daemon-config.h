@@ -15,12 +15,12 @@ typedef enum
 /* microvmd.conf, group [Daemon]; every field has its default when the file is absent. */
 typedef struct
 {
-  char *source_path;    /* NULL when no file was read */
+  char *source_path; /* NULL when no file was read */
   char *qemu_binary;
   MvmAccel accelerator;
   char *default_kernel; /* NULL: <datadir>/microvmd/vmlinux, then /boot */
   char *default_initrd;
-  GStrv image_dirs;     /* disks must live under one of these; empty: anywhere */
+  GStrv image_dirs; /* disks must live under one of these; empty: anywhere */
   guint64 log_max_bytes;
   guint log_keep_files;
   MvmShutdownGuests shutdown_guests;
@@ -32,13 +32,12 @@ MvmDaemonConfig *mvm_daemon_config_load (const char *path, gboolean optional, GE
 void mvm_daemon_config_free (MvmDaemonConfig *config);
 
 /* Checks the daemon's policy for @guest (disk folders, files that must exist). */
-gboolean mvm_daemon_config_check_guest (const MvmDaemonConfig *config,
-                                        const MvmGuestConfig *guest, GError **error);
+gboolean mvm_daemon_config_check_guest (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+                                        GError **error);
 
 /* The kernel and initrd @guest boots: its own, else the configured or installed default. */
-gboolean mvm_daemon_config_resolve_boot (const MvmDaemonConfig *config,
-                                         const MvmGuestConfig *guest, char **kernel,
-                                         char **initrd, GError **error);
+gboolean mvm_daemon_config_resolve_boot (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+                                         char **kernel, char **initrd, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmDaemonConfig, mvm_daemon_config_free)
 

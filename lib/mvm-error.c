@@ -22,5 +22,5 @@ mvm_error_quark (void)
 
   g_dbus_error_register_error_domain ("mvm-error-quark", &quark, mvm_error_entries,
                                       G_N_ELEMENTS (mvm_error_entries));
-  return (GQuark) quark;
+  return (GQuark)quark;
 }

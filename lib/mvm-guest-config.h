@@ -75,14 +75,14 @@ typedef struct
 typedef struct
 {
   char *name;
-  char *uuid; /* name-based (SHA-1, RFC 4122 v5): stable for a name */
+  char *uuid;        /* name-based (SHA-1, RFC 4122 v5): stable for a name */
   char *source_path; /* file it came from, or NULL for data */
   MvmOs os;
   MvmTransport transport; /* never AUTO after parsing */
   guint cpus;
   guint64 memory;
-  char *kernel; /* NULL: the daemon's default */
-  char *initrd; /* NULL: the daemon's default */
+  char *kernel;       /* NULL: the daemon's default */
+  char *initrd;       /* NULL: the daemon's default */
   char *command_line; /* "" when unset */
   gboolean autostart;
   MvmRestart restart;

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <locale.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "mvd-check.h"
+
+typedef struct
+{
+  gboolean check;
+  gboolean session;
+  gboolean version;
+  char *config_path;
+  char *socket_dir;
+  char **files;
+} Options;
+
+static void options_clear (Options *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->config_path);
+  g_free (o->socket_dir);
+  g_strfreev (o->files);
+}
+
+static gboolean
+parse_options (Options *o, int *argc, char ***argv, GError **error)
+{
+  const GOptionEntry entries[] = {
+    { "check", 0, 0, G_OPTION_ARG_NONE, &o->check,
+      "Validate guest files and print each one's QEMU command line, one argument a line", NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_path, "Read daemon settings from PATH",
+      "PATH" },
+    { "socket-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->socket_dir,
+      "With --check: sockets as paths in DIR instead of inherited fds", "DIR" },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &o->session, "Serve the session bus, per-user folders",
+      NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files, NULL, "[FILE…]" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- QEMU microvm manager");
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_summary (ctx, "Without --check, serves org.microvmd1 on the bus.");
+  if (!g_option_context_parse (ctx, argc, argv, error))
+    return FALSE;
+  if (o->check && (o->files == NULL || o->files[0] == NULL))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--check needs at least one guest file");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+default_config_path (gboolean session)
+{
+  const char *dir = g_getenv ("CONFIGURATION_DIRECTORY");
+
+  if (dir)
+    return g_build_filename (dir, "microvmd.conf", NULL);
+  if (session)
+    return g_build_filename (g_get_user_config_dir (), "microvmd", "microvmd.conf", NULL);
+  return g_build_filename (MVM_SYSCONFDIR, "microvmd.conf", NULL);
+}
+
+static MvmDaemonConfig *
+load_config (const Options *o, GError **error)
+{
+  g_autofree char *path
+    = o->config_path ? g_strdup (o->config_path) : default_config_path (o->session);
+
+  /* An explicit --config must exist; the default file is optional. */
+  return mvm_daemon_config_load (path, o->config_path == NULL, error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_auto (Options) opts = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MvmDaemonConfig) config = NULL;
+
+  setlocale (LC_ALL, "");
+  if (!parse_options (&opts, &argc, &argv, &error))
+    {
+      g_printerr ("microvmd: %s\n", error->message);
+      return 2;
+    }
+  if (opts.version)
+    {
+      g_print ("microvmd %s\n", MVM_VERSION);
+      return 0;
+    }
+  config = load_config (&opts, &error);
+  if (config == NULL)
+    {
+      g_printerr ("microvmd: %s\n", error->message);
+      return 1;
+    }
+  if (opts.check)
+    return mvd_check_run (config, opts.socket_dir, opts.files);
+  g_printerr ("microvmd: serving the bus is not built yet\n");
+  return 1;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvd-check.h"
+
+#include <stdio.h>
+
+#include "mvm-argv.h"
+
+static GStrv
+check_one (const MvmDaemonConfig *config, const MvmHostFacts *facts, const char *socket_dir,
+           const char *file, GError **error)
+{
+  g_autoptr (MvmGuestConfig) guest = mvm_guest_config_new_from_file (file, error);
+  g_autofree char *kernel = NULL;
+  g_autofree char *initrd = NULL;
+  g_autofree char *qmp = NULL, *serial = NULL, *ready = NULL;
+  MvmLaunch launch;
+
+  if (guest == NULL || !mvm_daemon_config_check_guest (config, guest, error)
+      || !mvm_daemon_config_resolve_boot (config, guest, &kernel, &initrd, error))
+    return NULL;
+  mvm_launch_init_default (&launch, guest, kernel, initrd);
+  if (socket_dir)
+    {
+      launch.qmp = (MvmSocket){ -1, qmp = g_build_filename (socket_dir, "qmp.sock", NULL) };
+      launch.serial
+        = (MvmSocket){ -1, serial = g_build_filename (socket_dir, "console.sock", NULL) };
+      launch.ready = (MvmSocket){ -1, ready = g_build_filename (socket_dir, "ready.sock", NULL) };
+    }
+  return mvm_argv_build (guest, facts, &launch, error);
+}
+
+int
+mvd_check_run (const MvmDaemonConfig *config, const char *socket_dir, char **files)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MvmHostFacts) facts = NULL;
+  guint n_files = g_strv_length (files);
+  int status = 0;
+
+  facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, &error);
+  if (facts == NULL)
+    {
+      g_printerr ("microvmd: %s\n", error->message);
+      return 1;
+    }
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_auto (GStrv) argv = check_one (config, facts, socket_dir, files[i], &error);
+
+      if (argv == NULL)
+        {
+          g_printerr ("microvmd: %s\n", error->message);
+          g_clear_error (&error);
+          status = 1;
+          continue;
+        }
+      if (n_files > 1)
+        g_print ("%s# %s\n", i > 0 ? "\n" : "", files[i]);
+      for (guint j = 0; argv[j]; j++)
+        g_print ("%s\n", argv[j]);
+    }
+  return status;
+}

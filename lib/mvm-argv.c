@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvm-argv.h"
+
+#include <string.h>
+
+#include "mvm-error.h"
+
+typedef struct
+{
+  const MvmGuestConfig *config;
+  const MvmHostFacts *facts;
+  const MvmLaunch *launch;
+  GPtrArray *argv;
+} Builder;
+
+typedef enum
+{
+  DEV_BLK,
+  DEV_NET,
+  DEV_SERIAL,
+  DEV_RNG,
+  DEV_BALLOON,
+  DEV_9P,
+  DEV_VSOCK,
+} DeviceKind;
+
+/* Non-transitional PCI devices (modern virtio only) for PCIe, the plain virtio-mmio ones else. */
+static const char *
+device_model (const Builder *b, DeviceKind kind)
+{
+  static const char *const pcie[] = {
+    [DEV_BLK] = "virtio-blk-pci-non-transitional",
+    [DEV_NET] = "virtio-net-pci-non-transitional",
+    [DEV_SERIAL] = "virtio-serial-pci-non-transitional",
+    [DEV_RNG] = "virtio-rng-pci-non-transitional",
+    [DEV_BALLOON] = "virtio-balloon-pci-non-transitional",
+    [DEV_9P] = "virtio-9p-pci-non-transitional",
+    [DEV_VSOCK] = "vhost-vsock-pci-non-transitional",
+  };
+  static const char *const mmio[] = {
+    [DEV_BLK] = "virtio-blk-device",         [DEV_NET] = "virtio-net-device",
+    [DEV_SERIAL] = "virtio-serial-device",   [DEV_RNG] = "virtio-rng-device",
+    [DEV_BALLOON] = "virtio-balloon-device", [DEV_9P] = "virtio-9p-device",
+    [DEV_VSOCK] = "vhost-vsock-device",
+  };
+  return b->config->transport == MVM_TRANSPORT_PCIE ? pcie[kind] : mmio[kind];
+}
+
+void
+mvm_argv_append_escaped (GString *str, const char *value)
+{
+  for (const char *p = value; *p; p++)
+    {
+      if (*p == ',')
+        g_string_append_c (str, ',');
+      g_string_append_c (str, *p);
+    }
+}
+
+static void
+add (Builder *b, const char *arg)
+{
+  g_ptr_array_add (b->argv, g_strdup (arg));
+}
+
+static void G_GNUC_PRINTF (3, 4)
+  add_option (Builder *b, const char *option, const char *format, ...)
+{
+  va_list args;
+
+  add (b, option);
+  va_start (args, format);
+  g_ptr_array_add (b->argv, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+/* "-opt prefix,key=<escaped value>,suffix": values from users never reach QEMU unescaped. */
+static void
+add_option_with_value (Builder *b, const char *option, const char *prefix, const char *value,
+                       const char *suffix)
+{
+  GString *s = g_string_new (prefix);
+
+  mvm_argv_append_escaped (s, value);
+  g_string_append (s, suffix);
+  add (b, option);
+  g_ptr_array_add (b->argv, g_string_free (s, FALSE));
+}
+
+static gboolean
+uses_acpi (const MvmGuestConfig *c)
+{
+  /* PCIe on microvm is described through ACPI; BSD kernels find virtio-mmio devices through
+   * the virtio_mmio.device= arguments QEMU adds to the command line when ACPI is off. */
+  if (c->transport == MVM_TRANSPORT_PCIE)
+    return TRUE;
+  return c->os == MVM_OS_LINUX || c->os == MVM_OS_OTHER;
+}
+
+static void
+add_machine (Builder *b)
+{
+  const char *legacy = b->facts->kvm ? "off" : "on"; /* TCG guests hang calibrating without */
+
+  add_option (b, "-M",
+              "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=%s,pcie=%s,pit=%s,pic=%s",
+              uses_acpi (b->config) ? "on" : "off",
+              b->config->transport == MVM_TRANSPORT_PCIE ? "on" : "off", legacy, legacy);
+  if (b->facts->kvm)
+    {
+      add_option (b, "-accel", "kvm");
+      add_option (b, "-cpu", "host");
+    }
+  else
+    add_option (b, "-accel", "tcg");
+  add_option (b, "-smp", "%u", b->config->cpus);
+  add_option (b, "-m", "%" G_GUINT64_FORMAT "M", b->config->memory / (1024 * 1024));
+  if (b->facts->qboot_rom)
+    add_option (b, "-bios", "%s", b->facts->qboot_rom);
+  add (b, "-nodefaults");
+  add (b, "-no-user-config");
+  add (b, "-nographic");
+  add (b, "-no-shutdown");
+  if (b->launch->paused)
+    add (b, "-S");
+}
+
+char *
+mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *facts)
+{
+  GString *s = g_string_new (NULL);
+
+  if (config->os == MVM_OS_LINUX)
+    {
+      g_string_append (s, "console=ttyS0");
+      if (config->disks->len > 0)
+        g_string_append (s, " root=/dev/vda rw");
+      g_string_append (s, " panic=-1");
+      /* Under TCG about 1 boot in 6 hangs calibrating the TSC; telling the kernel its rate
+       * stopped that (DESIGN.md, "Process model"). */
+      if (!facts->kvm && facts->tsc_khz > 0)
+        g_string_append_printf (s, " tsc_early_khz=%" G_GUINT64_FORMAT, facts->tsc_khz);
+    }
+  if (config->command_line[0] != '\0')
+    g_string_append_printf (s, "%s%s", s->len ? " " : "", config->command_line);
+  return g_string_free (s, FALSE);
+}
+
+static void
+add_boot (Builder *b)
+{
+  g_autofree char *append = mvm_argv_kernel_command_line (b->config, b->facts);
+
+  add_option (b, "-kernel", "%s", b->launch->kernel);
+  if (b->launch->initrd)
+    add_option (b, "-initrd", "%s", b->launch->initrd);
+  if (append[0] != '\0')
+    add_option (b, "-append", "%s", append);
+}
+
+static void
+add_socket_chardev (Builder *b, const char *id, const MvmSocket *sock)
+{
+  g_autofree char *prefix = g_strdup_printf ("socket,id=%s,path=", id);
+
+  if (sock->fd >= 0)
+    add_option (b, "-chardev", "socket,id=%s,fd=%d,server=on,wait=off", id, sock->fd);
+  else
+    add_option_with_value (b, "-chardev", prefix, sock->path, ",server=on,wait=off");
+}
+
+static void
+add_channels (Builder *b)
+{
+  add_socket_chardev (b, "qmp", &b->launch->qmp);
+  add_option (b, "-mon", "chardev=qmp,mode=control");
+  add_socket_chardev (b, "serial0", &b->launch->serial);
+  add_option (b, "-serial", "chardev:serial0");
+  add_option (b, "-device", "%s,id=vser0", device_model (b, DEV_SERIAL));
+  add_socket_chardev (b, "ready", &b->launch->ready);
+  add_option (b, "-device", "virtserialport,bus=vser0.0,chardev=ready,name=org.microvmd.ready");
+}
+
+static void
+add_rng_and_balloon (Builder *b)
+{
+  add_option (b, "-object", "rng-random,id=rng0,filename=/dev/urandom");
+  add_option (b, "-device", "%s,rng=rng0", device_model (b, DEV_RNG));
+  add_option (b, "-device", "%s,id=balloon0,deflate-on-oom=%s,free-page-reporting=%s",
+              device_model (b, DEV_BALLOON), b->config->balloon_deflate_on_oom ? "on" : "off",
+              b->config->balloon_free_page_reporting ? "on" : "off");
+}
+
+static void
+add_disks (Builder *b)
+{
+  for (guint i = 0; i < b->config->disks->len; i++)
+    {
+      const MvmDisk *d = b->config->disks->pdata[i];
+      g_autofree char *prefix = g_strdup_printf ("if=none,id=disk%u,file=", i);
+      g_autofree char *suffix = g_strdup_printf (
+        ",format=%s%s%s", d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
+        d->read_only ? ",readonly=on" : "", d->ephemeral && !d->read_only ? ",snapshot=on" : "");
+
+      add_option_with_value (b, "-drive", prefix, d->path, suffix);
+      add_option (b, "-device", "%s,drive=disk%u", device_model (b, DEV_BLK), i);
+    }
+}
+
+static void
+add_networks (Builder *b)
+{
+  for (guint i = 0; i < b->config->networks->len; i++)
+    {
+      const MvmNetwork *n = b->config->networks->pdata[i];
+
+      if (n->mode == MVM_NET_MODE_NONE)
+        continue;
+      if (n->mode == MVM_NET_MODE_USER)
+        add_option (b, "-netdev", "user,id=net%u", i);
+      else
+        add_option (b, "-netdev", "tap,id=net%u,fd=%d", i, b->launch->tap_fds[i]);
+      add_option (b, "-device", "%s,netdev=net%u,mac=%s", device_model (b, DEV_NET), i, n->mac);
+    }
+}
+
+static void
+add_shares (Builder *b)
+{
+  for (guint i = 0; i < b->config->shares->len; i++)
+    {
+      const MvmShare *s = b->config->shares->pdata[i];
+      g_autofree char *prefix = g_strdup_printf ("local,id=fs%u,path=", i);
+
+      add_option_with_value (b, "-fsdev", prefix, s->path,
+                             s->read_only ? ",security_model=none,readonly=on"
+                                          : ",security_model=none");
+      add_option (b, "-device", "%s,fsdev=fs%u,mount_tag=%s", device_model (b, DEV_9P), i, s->tag);
+    }
+}
+
+static gboolean
+add_vsock (Builder *b, GError **error)
+{
+  guint32 cid = b->config->vsock_cid ? b->config->vsock_cid : b->launch->vsock_cid;
+
+  if (!b->config->vsock)
+    return TRUE;
+  if (!b->facts->vhost_vsock)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Vsock] needs /dev/vhost-vsock, which this host lacks (load the "
+                   "vhost_vsock module, or remove [Vsock])",
+                   b->config->name);
+      return FALSE;
+    }
+  if (cid < 3)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Vsock] CID=auto was not resolved to a CID", b->config->name);
+      return FALSE;
+    }
+  add_option (b, "-device", "%s,id=vsock0,guest-cid=%u", device_model (b, DEV_VSOCK), cid);
+  return TRUE;
+}
+
+GStrv
+mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const MvmLaunch *launch,
+                GError **error)
+{
+  Builder b = { config, facts, launch, g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr (GPtrArray) owner = b.argv;
+
+  if (launch->kernel == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: no kernel; set Kernel= in the guest file or DefaultKernel= in "
+                   "microvmd.conf",
+                   config->name);
+      return NULL;
+    }
+  add (&b, facts->qemu_binary);
+  add_option_with_value (&b, "-name", "guest=", config->name, ",debug-threads=on");
+  add_option (&b, "-uuid", "%s", config->uuid);
+  add_machine (&b);
+  add_boot (&b);
+  add_channels (&b);
+  add_rng_and_balloon (&b);
+  add_disks (&b);
+  add_networks (&b);
+  add_shares (&b);
+  if (!add_vsock (&b, error))
+    return NULL;
+  g_ptr_array_add (b.argv, NULL);
+  return (GStrv)g_ptr_array_steal (g_steal_pointer (&owner), NULL);
+}
+
+/* A CID derived from the UUID, in [3, 2^31): stable for a name; uniqueness is the caller's. */
+static guint32
+cid_for (const MvmGuestConfig *config)
+{
+  guint32 h = g_str_hash (config->uuid);
+
+  return 3 + h % ((1u << 31) - 3);
+}
+
+void
+mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const char *kernel,
+                         const char *initrd)
+{
+  int next_tap = MVM_FD_TAP_FIRST;
+
+  memset (launch, 0, sizeof *launch);
+  launch->kernel = kernel;
+  launch->initrd = initrd;
+  launch->qmp.fd = MVM_FD_QMP;
+  launch->serial.fd = MVM_FD_SERIAL;
+  launch->ready.fd = MVM_FD_READY;
+  for (guint i = 0; i < G_N_ELEMENTS (launch->tap_fds); i++)
+    {
+      const MvmNetwork *n = i < config->networks->len ? config->networks->pdata[i] : NULL;
+      launch->tap_fds[i] = n && n->mode == MVM_NET_MODE_TAP ? next_tap++ : -1;
+    }
+  launch->vsock_cid
+    = config->vsock ? (config->vsock_cid ? config->vsock_cid : cid_for (config)) : 0;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvm-host-facts.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "mvm-error.h"
+
+void
+mvm_host_facts_free (MvmHostFacts *facts)
+{
+  if (facts == NULL)
+    return;
+  g_free (facts->qemu_binary);
+  g_free (facts->qemu_version);
+  g_free (facts->qboot_rom);
+  g_free (facts);
+}
+
+MvmHostFacts *
+mvm_host_facts_copy (const MvmHostFacts *facts)
+{
+  MvmHostFacts *copy = g_memdup2 (facts, sizeof *facts);
+
+  copy->qemu_binary = g_strdup (facts->qemu_binary);
+  copy->qemu_version = g_strdup (facts->qemu_version);
+  copy->qboot_rom = g_strdup (facts->qboot_rom);
+  return copy;
+}
+
+const char *
+mvm_host_facts_accelerator (const MvmHostFacts *facts)
+{
+  return facts->kvm ? "kvm" : "tcg";
+}
+
+/* Usable means we may open it and it speaks the stable API, not merely that it exists. */
+static gboolean
+kvm_usable (void)
+{
+  int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+  gboolean ok;
+
+  if (fd < 0)
+    return FALSE;
+  ok = ioctl (fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+  close (fd);
+  return ok;
+}
+
+static char *
+probe_version (const char *binary, GError **error)
+{
+  const char *argv[] = { binary, "--version", NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("version ([0-9]+\\.[0-9]+(\\.[0-9]+)?)", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                     &status, error))
+    {
+      g_prefix_error (error, "cannot run %s --version: ", binary);
+      return NULL;
+    }
+  if (!g_spawn_check_wait_status (status, NULL) || !g_regex_match (re, out, 0, &match))
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                   "%s --version did not print a QEMU version", binary);
+      return NULL;
+    }
+  return g_match_info_fetch (match, 1);
+}
+
+static char *
+find_qboot (const char *binary)
+{
+  g_autofree char *bindir = g_path_get_dirname (binary);
+  g_autofree char *near = g_build_filename (bindir, "..", "share", "qemu", "qboot.rom", NULL);
+  g_autofree char *canonical = g_canonicalize_filename (near, NULL);
+
+  if (g_file_test (canonical, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&canonical);
+  if (g_file_test ("/usr/share/qemu/qboot.rom", G_FILE_TEST_IS_REGULAR))
+    return g_strdup ("/usr/share/qemu/qboot.rom");
+  return NULL;
+}
+
+/* The guest's TSC under TCG ticks with the host's; "cpu MHz" is the closest unprivileged figure. */
+static guint64
+probe_tsc_khz (void)
+{
+  g_autofree char *cpuinfo = NULL;
+  const char *line;
+  double mhz;
+
+  if (!g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL))
+    return 0;
+  line = strstr (cpuinfo, "cpu MHz");
+  if (line == NULL || (line = strchr (line, ':')) == NULL)
+    return 0;
+  mhz = g_ascii_strtod (line + 1, NULL);
+  return mhz > 0 ? (guint64)(mhz * 1000.0 + 0.5) : 0;
+}
+
+static char *
+resolve_binary (const char *binary, GError **error)
+{
+  char *path = g_path_is_absolute (binary) ? g_strdup (binary) : g_find_program_in_path (binary);
+
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                   "QEMU binary '%s' not found; install qemu-system-x86 or set QemuBinary= in "
+                   "microvmd.conf",
+                   binary);
+      g_free (path);
+      return NULL;
+    }
+  return path;
+}
+
+MvmHostFacts *
+mvm_host_facts_probe (const char *qemu_binary, MvmAccel accel, GError **error)
+{
+  g_autoptr (MvmHostFacts) facts = g_new0 (MvmHostFacts, 1);
+
+  facts->qemu_binary = resolve_binary (qemu_binary, error);
+  if (facts->qemu_binary == NULL)
+    return NULL;
+  facts->qemu_version = probe_version (facts->qemu_binary, error);
+  if (facts->qemu_version == NULL)
+    return NULL;
+  facts->kvm = accel != MVM_ACCEL_TCG && kvm_usable ();
+  if (accel == MVM_ACCEL_KVM && !facts->kvm)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED,
+                   "Accelerator=kvm, but /dev/kvm is missing or not usable by this user");
+      return NULL;
+    }
+  facts->vhost_vsock = access ("/dev/vhost-vsock", R_OK | W_OK) == 0;
+  facts->qboot_rom = find_qboot (facts->qemu_binary);
+  facts->tsc_khz = probe_tsc_khz ();
+  return g_steal_pointer (&facts);
+}

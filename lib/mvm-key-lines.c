@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvm-key-lines.h"
+
+#include <string.h>
+
+#include "mvm-error.h"
+
+struct _MvmKeyLines
+{
+  GHashTable *lines; /* "group" or "group\nkey" -> line */
+};
+
+static char *
+make_id (const char *group, const char *key)
+{
+  return key ? g_strconcat (group, "\n", key, NULL) : g_strdup (group);
+}
+
+static gboolean
+record (MvmKeyLines *self, const char *group, const char *key, guint line, const char *file_name,
+        GError **error)
+{
+  g_autofree char *id = make_id (group, key);
+  guint first = GPOINTER_TO_UINT (g_hash_table_lookup (self->lines, id));
+
+  if (first != 0)
+    {
+      if (key)
+        g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                     "%s:%u: [%s] %s: key given twice (first at line %u); keep one", file_name,
+                     line, group, key, first);
+      else
+        g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                     "%s:%u: [%s]: group given twice (first at line %u); labels must be unique",
+                     file_name, line, group, first);
+      return FALSE;
+    }
+  g_hash_table_insert (self->lines, g_steal_pointer (&id), GUINT_TO_POINTER (line));
+  return TRUE;
+}
+
+static gboolean
+scan_line (MvmKeyLines *self, const char *text, guint line, char **group, const char *file_name,
+           GError **error)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+  const char *eq;
+
+  if (stripped[0] == '\0' || stripped[0] == '#' || stripped[0] == ';')
+    return TRUE;
+  if (stripped[0] == '[')
+    {
+      const char *close = strchr (stripped, ']');
+      if (close == NULL)
+        return TRUE; /* GKeyFile reports the syntax error with its own line number */
+      g_free (*group);
+      *group = g_strndup (stripped + 1, close - stripped - 1);
+      return record (self, *group, NULL, line, file_name, error);
+    }
+  eq = strchr (stripped, '=');
+  if (eq == NULL || *group == NULL)
+    return TRUE;
+  {
+    g_autofree char *key = g_strstrip (g_strndup (stripped, eq - stripped));
+    return record (self, *group, key, line, file_name, error);
+  }
+}
+
+MvmKeyLines *
+mvm_key_lines_new (const char *data, gsize length, const char *file_name, GError **error)
+{
+  g_autoptr (MvmKeyLines) self = g_new0 (MvmKeyLines, 1);
+  g_autofree char *copy = g_strndup (data, length);
+  g_auto (GStrv) lines = g_strsplit (copy, "\n", -1);
+  g_autofree char *group = NULL;
+
+  self->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (!scan_line (self, lines[i], i + 1, &group, file_name, error))
+      return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+mvm_key_lines_free (MvmKeyLines *lines)
+{
+  if (lines == NULL)
+    return;
+  g_clear_pointer (&lines->lines, g_hash_table_unref);
+  g_free (lines);
+}
+
+guint
+mvm_key_lines_lookup (const MvmKeyLines *lines, const char *group, const char *key)
+{
+  g_autofree char *id = make_id (group, key);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (lines->lines, id));
+}
