@@ -46,20 +46,30 @@ scan_line (MvmKeyLines *self, const char *text, guint line, char **group, const 
   g_autofree char *stripped = g_strstrip (g_strdup (text));
   const char *eq;
 
-  if (stripped[0] == '\0' || stripped[0] == '#' || stripped[0] == ';')
+  /* GKeyFile takes only '#' for a comment and gives no line number for a bad line: name it here */
+  if (stripped[0] == '\0' || stripped[0] == '#')
     return TRUE;
-  if (stripped[0] == '[')
+  if (stripped[0] == '[' && strchr (stripped, ']') != NULL)
     {
       const char *close = strchr (stripped, ']');
-      if (close == NULL)
-        return TRUE; /* GKeyFile reports the syntax error with its own line number */
       g_free (*group);
       *group = g_strndup (stripped + 1, close - stripped - 1);
       return record (self, *group, NULL, line, file_name, error);
     }
   eq = strchr (stripped, '=');
-  if (eq == NULL || *group == NULL)
-    return TRUE;
+  if (eq == NULL || eq == stripped)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "%s:%u: '%s' is not a [Group], a Key=value line or a # comment", file_name, line,
+                   stripped);
+      return FALSE;
+    }
+  if (*group == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "%s:%u: '%s' comes before the first [Group]", file_name, line, stripped);
+      return FALSE;
+    }
   {
     g_autofree char *key = g_strstrip (g_strndup (stripped, eq - stripped));
     return record (self, *group, key, line, file_name, error);

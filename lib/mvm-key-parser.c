@@ -17,11 +17,15 @@ mvm_key_parser_init (MvmKeyParser *parser, const char *data, gsize length, const
   parser->file_name = file_name;
   if (!g_utf8_validate (data, length, NULL))
     return mvm_key_parser_fail (parser, NULL, NULL, error, "not valid UTF-8 text");
-  if (!g_key_file_load_from_data (keyfile, data, length, G_KEY_FILE_NONE, &local))
-    return mvm_key_parser_fail (parser, NULL, NULL, error, "%s", local->message);
+  /* the line index first: it names the line of a syntax error, GKeyFile does not */
   parser->lines = mvm_key_lines_new (data, length, file_name, error);
   if (parser->lines == NULL)
     return FALSE;
+  if (!g_key_file_load_from_data (keyfile, data, length, G_KEY_FILE_NONE, &local))
+    {
+      g_clear_pointer (&parser->lines, mvm_key_lines_free);
+      return mvm_key_parser_fail (parser, NULL, NULL, error, "%s", local->message);
+    }
   parser->keyfile = g_steal_pointer (&keyfile);
   return TRUE;
 }
@@ -155,6 +159,17 @@ mvm_key_parser_get_uint (const MvmKeyParser *parser, const char *group, const ch
   return TRUE;
 }
 
+/* Digits and at most one known suffix: the shape of a size, whether or not it fits 64 bits. */
+static gboolean
+looks_like_size (const char *value)
+{
+  gsize digits = strspn (value, "0123456789");
+
+  return digits > 0
+         && (value[digits] == '\0'
+             || (strchr ("KMGTkmgt", value[digits]) != NULL && value[digits + 1] == '\0'));
+}
+
 gboolean
 mvm_key_parser_get_size (const MvmKeyParser *parser, const char *group, const char *key,
                          guint64 min, guint64 max, guint64 *out, GError **error)
@@ -162,18 +177,20 @@ mvm_key_parser_get_size (const MvmKeyParser *parser, const char *group, const ch
   g_autofree char *value = NULL;
   g_autofree char *min_s = mvm_format_size (min);
   g_autofree char *max_s = mvm_format_size (max);
-  guint64 v;
+  guint64 v = 0;
+  gboolean parsed;
 
   if (!mvm_key_parser_get_string (parser, group, key, &value, error))
     return FALSE;
   if (value == NULL)
     return TRUE;
-  if (!mvm_parse_size (value, &v))
+  parsed = mvm_parse_size (value, &v);
+  if (!parsed && !looks_like_size (value))
     return mvm_key_parser_fail (parser, group, key, error,
                                 "'%s' is not a size; use a number with an optional K, M, G or T "
                                 "suffix, such as 256M",
                                 value);
-  if (v < min || v > max)
+  if (!parsed || v < min || v > max) /* not parsed here: too large for 64 bits */
     return mvm_key_parser_fail (parser, group, key, error, "'%s' is out of range (%s to %s)", value,
                                 min_s, max_s);
   *out = v;
