@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "mvd-check.h"
+#include "mvd-service.h"
 
 typedef struct
 {
@@ -57,26 +58,12 @@ parse_options (Options *o, int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
-static char *
-default_config_path (gboolean session)
-{
-  const char *dir = g_getenv ("CONFIGURATION_DIRECTORY");
-
-  if (dir)
-    return g_build_filename (dir, "microvmd.conf", NULL);
-  if (session)
-    return g_build_filename (g_get_user_config_dir (), "microvmd", "microvmd.conf", NULL);
-  return g_build_filename (MVM_SYSCONFDIR, "microvmd.conf", NULL);
-}
-
 static MvmDaemonConfig *
-load_config (const Options *o, GError **error)
+load_config (const Options *o, const MvdPaths *paths, GError **error)
 {
-  g_autofree char *path
-    = o->config_path ? g_strdup (o->config_path) : default_config_path (o->session);
-
   /* An explicit --config must exist; the default file is optional. */
-  return mvm_daemon_config_load (path, o->config_path == NULL, error);
+  return mvm_daemon_config_load (o->config_path ? o->config_path : paths->config_file,
+                                 o->config_path == NULL, error);
 }
 
 int
@@ -85,6 +72,7 @@ main (int argc, char **argv)
   g_auto (Options) opts = { 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (MvmDaemonConfig) config = NULL;
+  g_autoptr (MvdPaths) paths = NULL;
 
   setlocale (LC_ALL, "");
   if (!parse_options (&opts, &argc, &argv, &error))
@@ -97,7 +85,8 @@ main (int argc, char **argv)
       g_print ("microvmd %s\n", MVM_VERSION);
       return 0;
     }
-  config = load_config (&opts, &error);
+  paths = mvd_paths_new (opts.session);
+  config = load_config (&opts, paths, &error);
   if (config == NULL)
     {
       g_printerr ("microvmd: %s\n", error->message);
@@ -105,6 +94,5 @@ main (int argc, char **argv)
     }
   if (opts.check)
     return mvd_check_run (config, opts.socket_dir, opts.files);
-  g_printerr ("microvmd: serving the bus is not built yet\n");
-  return 1;
+  return mvd_service_run (g_steal_pointer (&paths), g_steal_pointer (&config));
 }

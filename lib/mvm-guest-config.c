@@ -199,6 +199,9 @@ parse_guest_name (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
 
   if (!mvm_key_parser_get_string (p, "Guest", "Name", &name, error))
     return FALSE;
+  if ((name == NULL || name[0] == '\0') && p->file_name == NULL)
+    return mvm_key_parser_fail (p, "Guest", "Name", error,
+                                "missing; a guest file sent without a file name must give Name=");
   if (name == NULL || name[0] == '\0')
     {
       g_free (name);

@@ -96,7 +96,8 @@ typedef struct
   gboolean balloon_deflate_on_oom;
 } MvmGuestConfig;
 
-/* Parses and validates @data; @file_name is used for messages and the default name. */
+/* Parses and validates @data; @file_name (may be NULL) is used for messages and as the
+ * default name. */
 MvmGuestConfig *mvm_guest_config_new_from_data (const char *data, gsize length,
                                                 const char *file_name, GError **error);
 MvmGuestConfig *mvm_guest_config_new_from_file (const char *path, GError **error);

@@ -18,7 +18,7 @@ mvm_key_parser_init (MvmKeyParser *parser, const char *data, gsize length, const
   if (!g_utf8_validate (data, length, NULL))
     return mvm_key_parser_fail (parser, NULL, NULL, error, "not valid UTF-8 text");
   /* the line index first: it names the line of a syntax error, GKeyFile does not */
-  parser->lines = mvm_key_lines_new (data, length, file_name, error);
+  parser->lines = mvm_key_lines_new (data, length, file_name ? file_name : "guest file", error);
   if (parser->lines == NULL)
     return FALSE;
   if (!g_key_file_load_from_data (keyfile, data, length, G_KEY_FILE_NONE, &local))
@@ -41,7 +41,7 @@ gboolean
 mvm_key_parser_fail (const MvmKeyParser *parser, const char *group, const char *key, GError **error,
                      const char *format, ...)
 {
-  g_autoptr (GString) msg = g_string_new (parser->file_name);
+  g_autoptr (GString) msg = g_string_new (parser->file_name ? parser->file_name : "guest file");
   guint line = 0;
   va_list args;
 

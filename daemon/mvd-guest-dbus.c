@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.microvmd1.Guest methods: argument checks, state checks, then the life cycle or QMP. */
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
+
+#include "mvd-dbus-error.h"
+#include "mvd-guest-private.h"
+#include "mvd-guest-stats.h"
+#include "mvm-error.h"
+
+static gboolean
+require_state (MvdGuest *self, GDBusMethodInvocation *invocation, MvdGuestState state,
+               const char *verb)
+{
+  if (self->state == state)
+    return TRUE;
+  mvd_dbus_return_error (invocation,
+                         g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                                      "cannot %s guest %s: it is %s, not %s", verb,
+                                      self->config->name, mvd_guest_state_to_string (self->state),
+                                      mvd_guest_state_to_string (state)));
+  return FALSE;
+}
+
+static void
+on_started (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (mvd_guest_start_finish (MVD_GUEST (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    mvd_dbus_return_error (invocation, error);
+}
+
+static gboolean
+handle_start (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  mvd_guest_start_async (MVD_GUEST (iface), on_started, g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (mvd_guest_stop_finish (MVD_GUEST (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    mvd_dbus_return_error (invocation, error);
+}
+
+static gboolean
+handle_shutdown (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint timeout_sec)
+{
+  mvd_guest_shutdown_async (MVD_GUEST (iface), timeout_sec, on_stopped, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_kill (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  mvd_guest_kill_async (MVD_GUEST (iface), on_stopped, g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+on_command_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+  g_autoptr (JsonNode) node = mvd_qemu_execute_finish (MVD_QEMU (source), result, &error);
+
+  if (node)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    mvd_dbus_return_error (invocation, error);
+}
+
+static void
+run_command (MvdGuest *self, GDBusMethodInvocation *invocation, const char *command,
+             JsonObject *arguments)
+{
+  mvd_qemu_execute_async (self->qemu, command, arguments, on_command_done,
+                          g_object_ref (invocation));
+}
+
+static gboolean
+handle_pause (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+
+  if (require_state (self, invocation, MVD_GUEST_RUNNING, "pause"))
+    run_command (self, invocation, "stop", NULL);
+  return TRUE;
+}
+
+static gboolean
+handle_resume (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+
+  if (require_state (self, invocation, MVD_GUEST_PAUSED, "resume"))
+    run_command (self, invocation, "cont", NULL);
+  return TRUE;
+}
+
+static gboolean
+handle_reboot (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+
+  if (require_state (self, invocation, MVD_GUEST_RUNNING, "reboot"))
+    run_command (self, invocation, "system_reset", NULL);
+  return TRUE;
+}
+
+static gboolean
+handle_set_memory (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint64 bytes)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+  g_autoptr (JsonObject) args = json_object_new ();
+
+  if (bytes < MVM_MIN_MEMORY || bytes > self->config->memory)
+    {
+      mvd_dbus_return_error (
+        invocation, g_error_new (MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                                 "guest %s: SetMemory: %" G_GUINT64_FORMAT
+                                 " bytes is outside 16M to Memory= (%" G_GUINT64_FORMAT ")",
+                                 self->config->name, bytes, self->config->memory));
+      return TRUE;
+    }
+  if (!require_state (self, invocation, MVD_GUEST_RUNNING, "set the memory of"))
+    return TRUE;
+  json_object_set_int_member (args, "value", (gint64)bytes);
+  run_command (self, invocation, "balloon", args);
+  return TRUE;
+}
+
+static void
+on_stats (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+  GVariant *stats = mvd_guest_stats_finish (result, &error);
+
+  if (stats)
+    g_dbus_method_invocation_return_value (invocation, g_variant_new_tuple (&stats, 1));
+  else
+    mvd_dbus_return_error (invocation, error);
+}
+
+static gboolean
+handle_get_stats (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+
+  if (self->qemu == NULL || self->state == MVD_GUEST_STARTING)
+    {
+      mvd_dbus_return_error (invocation,
+                             g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                                          "guest %s is not running", self->config->name));
+      return TRUE;
+    }
+  mvd_guest_stats_async (self->qemu, on_stats, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+
+  if (self->state != MVD_GUEST_STOPPED && self->state != MVD_GUEST_CRASHED)
+    {
+      mvd_dbus_return_error (
+        invocation, g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                                 "cannot undefine guest %s while it is %s; stop it first",
+                                 self->config->name, mvd_guest_state_to_string (self->state)));
+      return TRUE;
+    }
+  {
+    GError *error = NULL; /* the manager's answer: NULL when the guest is gone */
+    g_signal_emit_by_name (self, "undefine-requested", &error);
+    if (error)
+      mvd_dbus_return_error (invocation, error);
+    else
+      g_dbus_method_invocation_return_value (invocation, NULL);
+  }
+  return TRUE;
+}
+
+static gboolean
+handle_open_console (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, GUnixFDList *in)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  GError *error = NULL;
+  int fd;
+
+  if (self->qemu == NULL)
+    {
+      mvd_dbus_return_error (invocation,
+                             g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                                          "guest %s is not running", self->config->name));
+      return TRUE;
+    }
+  fd = mvd_serial_open_console (self->serial, &error);
+  if (fd < 0 || g_unix_fd_list_append (fds, fd, &error) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      mvd_dbus_return_error (invocation, error);
+      return TRUE;
+    }
+  close (fd);
+  mvm_dbus_guest_complete_open_console (iface, invocation, fds, g_variant_new_handle (0));
+  return TRUE;
+}
+
+void
+mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface)
+{
+  iface->handle_start = handle_start;
+  iface->handle_shutdown = handle_shutdown;
+  iface->handle_kill = handle_kill;
+  iface->handle_pause = handle_pause;
+  iface->handle_resume = handle_resume;
+  iface->handle_reboot = handle_reboot;
+  iface->handle_set_memory = handle_set_memory;
+  iface->handle_get_stats = handle_get_stats;
+  iface->handle_undefine = handle_undefine;
+  iface->handle_open_console = handle_open_console;
+}

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvd-guest-private.h"
+
+#include "mvm-error.h"
+#include "mvm-file.h"
+
+#define RESTART_BURST 5
+#define RESTART_INTERVAL_USEC (10 * G_USEC_PER_SEC)
+#define RESTART_DELAY_MSEC 200
+
+enum
+{
+  SIGNAL_UNDEFINE_REQUESTED,
+  SIGNAL_FINISHED,
+  N_SIGNALS,
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE_WITH_CODE (MvdGuest, mvd_guest, MVM_DBUS_TYPE_GUEST_SKELETON,
+                         G_IMPLEMENT_INTERFACE (MVM_DBUS_TYPE_GUEST, mvd_guest_dbus_iface_init))
+
+static const char *const state_names[] = {
+  [MVD_GUEST_STOPPED] = "stopped",   [MVD_GUEST_STARTING] = "starting",
+  [MVD_GUEST_RUNNING] = "running",   [MVD_GUEST_PAUSED] = "paused",
+  [MVD_GUEST_STOPPING] = "stopping", [MVD_GUEST_CRASHED] = "crashed",
+};
+
+const char *
+mvd_guest_state_to_string (MvdGuestState state)
+{
+  return state_names[state];
+}
+
+void
+mvd_guest_set_state (MvdGuest *self, MvdGuestState state)
+{
+  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+
+  if (self->state == state)
+    return;
+  g_message ("guest %s: %s -> %s", self->config->name, state_names[self->state],
+             state_names[state]);
+  self->state = state;
+  mvm_dbus_guest_set_state (iface, state_names[state]);
+  if (state == MVD_GUEST_STOPPED || state == MVD_GUEST_CRASHED)
+    {
+      mvm_dbus_guest_set_main_pid (iface, 0);
+      mvm_dbus_guest_set_ready (iface, FALSE);
+      mvm_dbus_guest_set_start_timestamp (iface, 0);
+    }
+}
+
+const char *
+mvd_guest_get_name (MvdGuest *self)
+{
+  return self->config->name;
+}
+
+MvdGuestState
+mvd_guest_get_state (MvdGuest *self)
+{
+  return self->state;
+}
+
+gboolean
+mvd_guest_is_transient (MvdGuest *self)
+{
+  return self->file_path == NULL;
+}
+
+void
+mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file)
+{
+  mvm_guest_config_free (self->config);
+  self->config = config;
+  mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), guest_file);
+  self->writing_autostart = TRUE;
+  mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), config->autostart);
+  self->writing_autostart = FALSE;
+}
+
+/* --- start ---------------------------------------------------------------------------- */
+
+static void
+complete_start_waiters (MvdGuest *self, const GError *error)
+{
+  g_autoptr (GPtrArray) waiters = g_steal_pointer (&self->start_waiters);
+
+  self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      if (error)
+        g_task_return_error (waiters->pdata[i], g_error_copy (error));
+      else
+        g_task_return_boolean (waiters->pdata[i], TRUE);
+    }
+}
+
+static void start_now (MvdGuest *self);
+
+static gboolean
+restart_allowed (MvdGuest *self, gboolean crashed)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->stop_requested || self->config->restart == MVM_RESTART_NO
+      || (self->config->restart == MVM_RESTART_ON_FAILURE && !crashed))
+    return FALSE;
+  while (self->restart_times->len > 0
+         && now - g_array_index (self->restart_times, gint64, 0) > RESTART_INTERVAL_USEC)
+    g_array_remove_index (self->restart_times, 0);
+  if (self->restart_times->len >= RESTART_BURST)
+    {
+      g_warning ("guest %s: %d restarts within %d s; leaving it %s", self->config->name,
+                 RESTART_BURST, (int)(RESTART_INTERVAL_USEC / G_USEC_PER_SEC),
+                 crashed ? "crashed" : "stopped");
+      return FALSE;
+    }
+  g_array_append_val (self->restart_times, now);
+  return TRUE;
+}
+
+static gboolean
+on_restart (gpointer user_data)
+{
+  MvdGuest *self = user_data;
+
+  self->restart_source = 0;
+  if (self->state == MVD_GUEST_STOPPED || self->state == MVD_GUEST_CRASHED)
+    start_now (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
+{
+  MvdGuest *self = user_data;
+  gboolean was_starting = self->state == MVD_GUEST_STARTING;
+
+  g_signal_handlers_disconnect_by_data (qemu, self);
+  g_clear_object (&self->qemu);
+  if (was_starting)
+    {
+      mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+      if (self->launch_error)
+        complete_start_waiters (self, self->launch_error);
+      g_clear_error (&self->launch_error);
+      return;
+    }
+  if (crashed)
+    g_warning ("guest %s: QEMU exited without a shutdown", self->config->name);
+  mvd_guest_set_state (self, crashed ? MVD_GUEST_CRASHED : MVD_GUEST_STOPPED);
+  if (restart_allowed (self, crashed))
+    self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
+  else if (mvd_guest_is_transient (self))
+    g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+}
+
+static void
+on_qemu_status (MvdQemu *qemu, const char *status, gpointer user_data)
+{
+  MvdGuest *self = user_data;
+
+  if (self->state == MVD_GUEST_RUNNING && g_str_equal (status, "paused"))
+    mvd_guest_set_state (self, MVD_GUEST_PAUSED);
+  else if (self->state == MVD_GUEST_PAUSED && g_str_equal (status, "running"))
+    mvd_guest_set_state (self, MVD_GUEST_RUNNING);
+}
+
+static void
+on_qemu_ready (MvdQemu *qemu, guint64 boot_usec, gpointer user_data)
+{
+  MvdGuest *self = user_data;
+
+  g_message ("guest %s: ready after %.3f s", self->config->name, boot_usec / 1e6);
+  mvm_dbus_guest_set_boot_time_usec (MVM_DBUS_GUEST (self), boot_usec);
+  mvm_dbus_guest_set_ready (MVM_DBUS_GUEST (self), TRUE);
+}
+
+static void
+on_qemu_reset (MvdQemu *qemu, gpointer user_data)
+{
+  MvdGuest *self = user_data;
+
+  mvm_dbus_guest_set_ready (MVM_DBUS_GUEST (self), FALSE);
+  mvm_dbus_guest_set_boot_time_usec (MVM_DBUS_GUEST (self), 0);
+}
+
+static void
+on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdGuest) self = user_data;
+  MvdQemu *qemu = MVD_QEMU (source);
+  GError *error = NULL;
+
+  if (!mvd_qemu_launch_finish (qemu, result, &error))
+    {
+      g_warning ("%s", error->message);
+      if (mvd_qemu_has_exited (qemu))
+        {
+          complete_start_waiters (self, error);
+          g_error_free (error);
+        }
+      else
+        self->launch_error = error; /* reported when the killed process is reaped */
+      return;
+    }
+  mvd_guest_set_state (self, MVD_GUEST_RUNNING);
+  complete_start_waiters (self, NULL);
+}
+
+static gboolean
+prepare_launch (MvdGuest *self, char **kernel, char **initrd, GError **error)
+{
+  const MvdContext *ctx = self->context;
+
+  return mvm_daemon_config_check_guest (ctx->config, self->config, error)
+         && mvm_daemon_config_resolve_boot (ctx->config, self->config, kernel, initrd, error);
+}
+
+static void
+start_now (MvdGuest *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kernel = NULL;
+  g_autofree char *initrd = NULL;
+  g_autofree char *runtime = mvd_paths_guest_runtime (self->context->paths, self->config->name);
+  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+
+  if (!prepare_launch (self, &kernel, &initrd, &error))
+    {
+      complete_start_waiters (self, error);
+      return;
+    }
+  self->stop_requested = FALSE;
+  self->qemu = mvd_qemu_new (self->config->name, runtime, self->serial);
+  g_signal_connect (self->qemu, "exited", G_CALLBACK (on_qemu_exited), self);
+  g_signal_connect (self->qemu, "status-changed", G_CALLBACK (on_qemu_status), self);
+  g_signal_connect (self->qemu, "ready", G_CALLBACK (on_qemu_ready), self);
+  g_signal_connect (self->qemu, "reset", G_CALLBACK (on_qemu_reset), self);
+  mvd_guest_set_state (self, MVD_GUEST_STARTING);
+  mvm_dbus_guest_set_boot_time_usec (iface, 0);
+  mvd_qemu_launch_async (self->qemu, self->config, self->context->facts, kernel, initrd,
+                         on_launched, g_object_ref (self));
+  mvm_dbus_guest_set_command_line (iface, mvd_qemu_get_argv (self->qemu));
+  mvm_dbus_guest_set_main_pid (iface, mvd_qemu_get_pid (self->qemu));
+  mvm_dbus_guest_set_start_timestamp (iface, g_get_real_time ());
+}
+
+void
+mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  switch (self->state)
+    {
+      case MVD_GUEST_STARTING: /* a second caller shares the first one's result */
+        g_ptr_array_add (self->start_waiters, g_steal_pointer (&task));
+        return;
+      case MVD_GUEST_RUNNING:
+      case MVD_GUEST_PAUSED:
+        g_task_return_new_error (task, MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                                 "guest %s is already running", self->config->name);
+        return;
+      case MVD_GUEST_STOPPING:
+        g_task_return_new_error (task, MVM_ERROR, MVM_ERROR_BUSY,
+                                 "guest %s is stopping; start it once it has stopped",
+                                 self->config->name);
+        return;
+      case MVD_GUEST_STOPPED:
+      case MVD_GUEST_CRASHED:
+        g_clear_handle_id (&self->restart_source, g_source_remove);
+        g_ptr_array_add (self->start_waiters, g_steal_pointer (&task));
+        start_now (self);
+        return;
+    }
+}
+
+gboolean
+mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- stop ------------------------------------------------------------------------------ */
+
+static void
+on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (mvd_qemu_stop_finish (MVD_QEMU (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static GTask *
+stop_task (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_clear_handle_id (&self->restart_source, g_source_remove);
+  if (self->qemu == NULL)
+    {
+      g_task_return_new_error (task, MVM_ERROR, MVM_ERROR_INVALID_STATE, "guest %s is not running",
+                               self->config->name);
+      g_object_unref (task);
+      return NULL;
+    }
+  self->stop_requested = TRUE;
+  if (self->state != MVD_GUEST_STARTING)
+    mvd_guest_set_state (self, MVD_GUEST_STOPPING);
+  return task;
+}
+
+void
+mvd_guest_shutdown_async (MvdGuest *self, guint timeout_sec, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  GTask *task = stop_task (self, callback, user_data);
+
+  if (task)
+    mvd_qemu_shutdown_async (
+      self->qemu, timeout_sec ? timeout_sec : self->config->shutdown_timeout_sec, on_stopped, task);
+}
+
+void
+mvd_guest_kill_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = stop_task (self, callback, user_data);
+
+  if (task)
+    mvd_qemu_kill_async (self->qemu, on_stopped, task);
+}
+
+gboolean
+mvd_guest_stop_finish (MvdGuest *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- object --------------------------------------------------------------------------- */
+
+/* Autostart= set over the bus is written back into the stored guest file. */
+static void
+on_autostart_changed (MvdGuest *self, GParamSpec *pspec, gpointer user_data)
+{
+  gboolean autostart = mvm_dbus_guest_get_autostart (MVM_DBUS_GUEST (self));
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  const char *text = mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self));
+
+  if (self->writing_autostart || self->file_path == NULL || autostart == self->config->autostart)
+    return;
+  if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, &error))
+    return g_warning ("guest %s: cannot edit Autostart=: %s", self->config->name, error->message);
+  g_key_file_set_string (kf, "Guest", "Autostart", autostart ? "yes" : "no");
+  data = g_key_file_to_data (kf, NULL, NULL);
+  if (!mvm_file_write_atomic (self->file_path, data, -1, 0644, &error))
+    return g_warning ("guest %s: cannot store Autostart=: %s", self->config->name, error->message);
+  self->config->autostart = autostart;
+  mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), data);
+}
+
+static void
+mvd_guest_dispose (GObject *object)
+{
+  MvdGuest *self = MVD_GUEST (object);
+
+  g_clear_handle_id (&self->restart_source, g_source_remove);
+  if (self->qemu)
+    g_signal_handlers_disconnect_by_data (self->qemu, self);
+  g_clear_object (&self->qemu);
+  g_clear_object (&self->serial);
+  G_OBJECT_CLASS (mvd_guest_parent_class)->dispose (object);
+}
+
+static void
+mvd_guest_finalize (GObject *object)
+{
+  MvdGuest *self = MVD_GUEST (object);
+
+  mvm_guest_config_free (self->config);
+  g_free (self->file_path);
+  g_ptr_array_unref (self->start_waiters);
+  g_array_unref (self->restart_times);
+  g_clear_error (&self->launch_error);
+  G_OBJECT_CLASS (mvd_guest_parent_class)->finalize (object);
+}
+
+static void
+mvd_guest_class_init (MvdGuestClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mvd_guest_dispose;
+  object_class->finalize = mvd_guest_finalize;
+  /* returns a GError * (or NULL on success), owned by the caller */
+  signals[SIGNAL_UNDEFINE_REQUESTED]
+    = g_signal_new ("undefine-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_POINTER, 0);
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+mvd_guest_init (MvdGuest *self)
+{
+  self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->restart_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+MvdGuest *
+mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *guest_file,
+               const char *file_path)
+{
+  MvdGuest *self = g_object_new (MVD_TYPE_GUEST, NULL);
+  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+  g_autofree char *log = mvd_paths_guest_log (context->paths, config->name);
+
+  self->context = context;
+  self->file_path = g_strdup (file_path);
+  self->serial = mvd_serial_new (config->name, log, context->config->log_max_bytes,
+                                 context->config->log_keep_files);
+  mvm_dbus_guest_set_name (iface, config->name);
+  mvm_dbus_guest_set_uuid (iface, config->uuid);
+  mvm_dbus_guest_set_state (iface, state_names[MVD_GUEST_STOPPED]);
+  self->config = NULL;
+  mvd_guest_redefine (self, config, guest_file);
+  g_signal_connect (self, "notify::autostart", G_CALLBACK (on_autostart_changed), NULL);
+  return self;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mvd-context.h"
+#include "mvm-dbus.h"
+#include "mvm-guest-config.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MVD_GUEST_STOPPED,
+  MVD_GUEST_STARTING,
+  MVD_GUEST_RUNNING,
+  MVD_GUEST_PAUSED,
+  MVD_GUEST_STOPPING,
+  MVD_GUEST_CRASHED,
+} MvdGuestState;
+
+/* One guest, exported as org.microvmd1.Guest: the skeleton's properties are its state.
+ * Signal "undefine-requested" asks the manager to drop it; "finished" tells that a
+ * transient guest is done. */
+#define MVD_TYPE_GUEST (mvd_guest_get_type ())
+G_DECLARE_FINAL_TYPE (MvdGuest, mvd_guest, MVD, GUEST, MvmDbusGuestSkeleton)
+
+/* @file_path is where the definition is stored, NULL for a transient guest. */
+MvdGuest *mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *guest_file,
+                         const char *file_path);
+
+const char *mvd_guest_get_name (MvdGuest *self);
+MvdGuestState mvd_guest_get_state (MvdGuest *self);
+const char *mvd_guest_state_to_string (MvdGuestState state);
+gboolean mvd_guest_is_transient (MvdGuest *self);
+/* Stores a new definition; a running guest keeps its old one until the next start. */
+void mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file);
+
+void mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error);
+void mvd_guest_shutdown_async (MvdGuest *self, guint timeout_sec, GAsyncReadyCallback callback,
+                               gpointer user_data);
+void mvd_guest_kill_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean mvd_guest_stop_finish (MvdGuest *self, GAsyncResult *result, GError **error);
+
+G_END_DECLS

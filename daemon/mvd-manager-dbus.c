@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.microvmd1.Manager methods. */
+#include "mvd-dbus-error.h"
+#include "mvd-manager-private.h"
+#include "mvm-argv.h"
+#include "mvm-error.h"
+
+static gboolean
+handle_define_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text)
+{
+  MvdManager *self = MVD_MANAGER (iface);
+  GError *error = NULL;
+  MvdGuest *guest = mvd_manager_define (self, text, &error);
+  g_autofree char *path = NULL;
+
+  if (guest == NULL)
+    {
+      mvd_dbus_return_error (invocation, error);
+      return TRUE;
+    }
+  path = mvd_manager_guest_path (mvd_guest_get_name (guest));
+  mvm_dbus_manager_complete_define_guest (iface, invocation, path);
+  return TRUE;
+}
+
+typedef struct
+{
+  MvdManager *manager;
+  GDBusMethodInvocation *invocation;
+} CreateCall;
+
+static void
+on_created_started (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CreateCall *call = user_data;
+  MvdGuest *guest = MVD_GUEST (source);
+  GError *error = NULL;
+
+  if (mvd_guest_start_finish (guest, result, &error))
+    {
+      g_autofree char *path = mvd_manager_guest_path (mvd_guest_get_name (guest));
+      mvm_dbus_manager_complete_create_guest (MVM_DBUS_MANAGER (call->manager), call->invocation,
+                                              path);
+    }
+  else
+    {
+      if (mvd_manager_lookup (call->manager, mvd_guest_get_name (guest)) == guest)
+        mvd_manager_remove (call->manager, guest);
+      mvd_dbus_return_error (call->invocation, error);
+    }
+  g_object_unref (call->manager);
+  g_object_unref (call->invocation);
+  g_free (call);
+}
+
+static gboolean
+handle_create_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text)
+{
+  MvdManager *self = MVD_MANAGER (iface);
+  GError *error = NULL;
+  MvmGuestConfig *config = mvd_manager_parse (self, text, &error);
+  CreateCall *call;
+  MvdGuest *guest;
+
+  if (config && mvd_manager_lookup (self, config->name))
+    {
+      error = g_error_new (MVM_ERROR, MVM_ERROR_ALREADY_EXISTS, "guest %s already exists",
+                           config->name);
+      g_clear_pointer (&config, mvm_guest_config_free);
+    }
+  if (config == NULL)
+    {
+      mvd_dbus_return_error (invocation, error);
+      return TRUE;
+    }
+  guest = mvd_manager_add (self, config, text, NULL);
+  call = g_new0 (CreateCall, 1);
+  call->manager = g_object_ref (self);
+  call->invocation = g_object_ref (invocation);
+  mvd_guest_start_async (guest, on_created_started, call);
+  return TRUE;
+}
+
+static gboolean
+handle_get_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+  g_autofree char *path = NULL;
+
+  if (mvd_manager_lookup (MVD_MANAGER (iface), name) == NULL)
+    {
+      mvd_dbus_return_error (
+        invocation, g_error_new (MVM_ERROR, MVM_ERROR_NO_SUCH_GUEST, "no guest named '%s'", name));
+      return TRUE;
+    }
+  path = mvd_manager_guest_path (name);
+  mvm_dbus_manager_complete_get_guest (iface, invocation, path);
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  return g_strcmp0 (*(const char *const *)a, *(const char *const *)b);
+}
+
+static gboolean
+handle_list_guests (MvmDbusManager *iface, GDBusMethodInvocation *invocation)
+{
+  MvdManager *self = MVD_MANAGER (iface);
+  g_autofree const char **names
+    = (const char **)g_hash_table_get_keys_as_array (self->guests, NULL);
+  GVariantBuilder builder;
+
+  g_qsort_with_data (names, g_hash_table_size (self->guests), sizeof (char *), compare_names, NULL);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sos)"));
+  for (guint i = 0; names[i]; i++)
+    {
+      g_autofree char *path = mvd_manager_guest_path (names[i]);
+      MvdGuest *guest = mvd_manager_lookup (self, names[i]);
+      g_variant_builder_add (&builder, "(sos)", names[i], path,
+                             mvd_guest_state_to_string (mvd_guest_get_state (guest)));
+    }
+  mvm_dbus_manager_complete_list_guests (iface, invocation, g_variant_builder_end (&builder));
+  return TRUE;
+}
+
+static GStrv
+preview (MvdManager *self, const char *text, GError **error)
+{
+  g_autoptr (MvmGuestConfig) config = mvd_manager_parse (self, text, error);
+  const MvdContext *ctx = &self->context;
+  g_autofree char *kernel = NULL;
+  g_autofree char *initrd = NULL;
+  MvmLaunch launch;
+
+  if (config == NULL || !mvm_daemon_config_check_guest (ctx->config, config, error)
+      || !mvm_daemon_config_resolve_boot (ctx->config, config, &kernel, &initrd, error))
+    return NULL;
+  mvm_launch_init_default (&launch, config, kernel, initrd);
+  return mvm_argv_build (config, ctx->facts, &launch, error);
+}
+
+static gboolean
+handle_preview_command_line (MvmDbusManager *iface, GDBusMethodInvocation *invocation,
+                             const char *text)
+{
+  GError *error = NULL;
+  g_auto (GStrv) argv = preview (MVD_MANAGER (iface), text, &error);
+
+  if (argv == NULL)
+    mvd_dbus_return_error (invocation, error);
+  else
+    mvm_dbus_manager_complete_preview_command_line (iface, invocation, (const char *const *)argv);
+  return TRUE;
+}
+
+static gboolean
+handle_reload (MvmDbusManager *iface, GDBusMethodInvocation *invocation)
+{
+  GError *error = NULL;
+
+  if (mvd_manager_reload (MVD_MANAGER (iface), &error))
+    mvm_dbus_manager_complete_reload (iface, invocation);
+  else
+    mvd_dbus_return_error (invocation, error);
+  return TRUE;
+}
+
+void
+mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface)
+{
+  iface->handle_define_guest = handle_define_guest;
+  iface->handle_create_guest = handle_create_guest;
+  iface->handle_get_guest = handle_get_guest;
+  iface->handle_list_guests = handle_list_guests;
+  iface->handle_preview_command_line = handle_preview_command_line;
+  iface->handle_reload = handle_reload;
+}

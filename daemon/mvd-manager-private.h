@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mvd-manager.h"
+
+G_BEGIN_DECLS
+
+/* Shared by mvd-manager.c (the guest table) and mvd-manager-dbus.c (the bus methods). */
+struct _MvdManager
+{
+  MvmDbusManagerSkeleton parent_instance;
+  MvdContext context;
+  GHashTable *guests; /* name -> MvdGuest */
+  GDBusObjectManagerServer *object_manager;
+  GQueue autostart_queue; /* MvdGuest, with a reference */
+  guint autostart_running;
+};
+
+/* Parses guest-file text from the bus. */
+MvmGuestConfig *mvd_manager_parse (MvdManager *self, const char *text, GError **error);
+/* Adds and exports a guest; @file_path NULL for transient. */
+MvdGuest *mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char *text,
+                           const char *file_path);
+void mvd_manager_remove (MvdManager *self, MvdGuest *guest);
+/* Writes the guest file atomically and defines or redefines the guest. */
+MvdGuest *mvd_manager_define (MvdManager *self, const char *text, GError **error);
+/* Re-reads the folder; fails listing the files it skipped (the rest is applied). */
+gboolean mvd_manager_reload (MvdManager *self, GError **error);
+char *mvd_manager_guest_path (const char *name);
+
+void mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface);
+
+G_END_DECLS

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mvd-context.h"
+#include "mvd-guest.h"
+#include "mvm-dbus.h"
+
+G_BEGIN_DECLS
+
+#define MVD_MANAGER_PATH "/org/microvmd1"
+
+/* The daemon's state: every guest, the folder they are stored in, and the bus objects.
+ * Exported as org.microvmd1.Manager plus an ObjectManager with one object per guest. */
+#define MVD_TYPE_MANAGER (mvd_manager_get_type ())
+G_DECLARE_FINAL_TYPE (MvdManager, mvd_manager, MVD, MANAGER, MvmDbusManagerSkeleton)
+
+/* Takes ownership of @paths and @config; probes the host. */
+MvdManager *mvd_manager_new (MvdPaths *paths, MvmDaemonConfig *config, GError **error);
+/* Loads the guest folder; bad files are logged and skipped. */
+void mvd_manager_load (MvdManager *self);
+gboolean mvd_manager_export (MvdManager *self, GDBusConnection *connection, GError **error);
+void mvd_manager_unexport (MvdManager *self);
+/* Starts the Autostart=yes guests, a few at a time, in the background. */
+void mvd_manager_autostart (MvdManager *self);
+
+MvdGuest *mvd_manager_lookup (MvdManager *self, const char *name);
+
+G_END_DECLS

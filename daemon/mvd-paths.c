@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvd-paths.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "config.h"
+
+/* systemd may pass several folders separated by ':'; the first is ours. */
+static char *
+from_env (const char *variable)
+{
+  const char *value = g_getenv (variable);
+
+  if (value == NULL || value[0] == '\0')
+    return NULL;
+  return g_strndup (value, strcspn (value, ":"));
+}
+
+static char *
+pick (const char *variable, const char *system_dir, const char *user_base)
+{
+  char *dir = from_env (variable);
+
+  if (dir)
+    return dir;
+  return user_base ? g_build_filename (user_base, "microvmd", NULL) : g_strdup (system_dir);
+}
+
+MvdPaths *
+mvd_paths_new (gboolean session)
+{
+  MvdPaths *p = g_new0 (MvdPaths, 1);
+  g_autofree char *config_dir = NULL;
+  g_autofree char *user_state
+    = session ? g_build_filename (g_get_home_dir (), ".local", "state", NULL) : NULL;
+  const char *xdg_state = g_getenv ("XDG_STATE_HOME");
+
+  if (session && xdg_state && g_path_is_absolute (xdg_state))
+    {
+      g_free (user_state);
+      user_state = g_strdup (xdg_state);
+    }
+  p->session = session;
+  config_dir
+    = pick ("CONFIGURATION_DIRECTORY", MVM_SYSCONFDIR, session ? g_get_user_config_dir () : NULL);
+  p->config_file = g_build_filename (config_dir, "microvmd.conf", NULL);
+  p->guests_dir = g_build_filename (config_dir, "guests", NULL);
+  p->state_dir
+    = pick ("STATE_DIRECTORY", "/var/lib/microvmd", session ? g_get_user_data_dir () : NULL);
+  p->runtime_dir
+    = pick ("RUNTIME_DIRECTORY", "/run/microvmd", session ? g_get_user_runtime_dir () : NULL);
+  p->log_dir = pick ("LOGS_DIRECTORY", "/var/log/microvmd", user_state);
+  return p;
+}
+
+void
+mvd_paths_free (MvdPaths *paths)
+{
+  if (paths == NULL)
+    return;
+  g_free (paths->config_file);
+  g_free (paths->guests_dir);
+  g_free (paths->state_dir);
+  g_free (paths->runtime_dir);
+  g_free (paths->log_dir);
+  g_free (paths);
+}
+
+static gboolean
+make_dir (const char *path, int mode, GError **error)
+{
+  if (g_mkdir_with_parents (path, mode) == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", path,
+               g_strerror (errno));
+  return FALSE;
+}
+
+gboolean
+mvd_paths_ensure (const MvdPaths *paths, GError **error)
+{
+  return make_dir (paths->guests_dir, 0755, error) && make_dir (paths->runtime_dir, 0755, error)
+         && make_dir (paths->log_dir, 0750, error);
+}
+
+char *
+mvd_paths_guest_file (const MvdPaths *paths, const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".guest", NULL);
+
+  return g_build_filename (paths->guests_dir, file, NULL);
+}
+
+char *
+mvd_paths_guest_runtime (const MvdPaths *paths, const char *name)
+{
+  return g_build_filename (paths->runtime_dir, name, NULL);
+}
+
+char *
+mvd_paths_guest_log (const MvdPaths *paths, const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".log", NULL);
+
+  return g_build_filename (paths->log_dir, file, NULL);
+}

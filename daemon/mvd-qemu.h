@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "mvd-serial.h"
+#include "mvm-argv.h"
+
+G_BEGIN_DECLS
+
+/* One QEMU process of one guest: its sockets, its QMP connection, its serial and ready
+ * streams, and the escalation that ends it. Signals:
+ *   "status-changed" (const char *status)   "running" or "paused", from QMP
+ *   "ready" (guint64 boot_usec)             the guest's first ready line since spawn or reset
+ *   "reset" ()                              the guest rebooted
+ *   "exited" (gboolean crashed)             the process is gone and reaped */
+#define MVD_TYPE_QEMU (mvd_qemu_get_type ())
+G_DECLARE_FINAL_TYPE (MvdQemu, mvd_qemu, MVD, QEMU, GObject)
+
+/* @runtime_dir gets qmp.sock, console.sock and ready.sock; @serial receives the console. */
+MvdQemu *mvd_qemu_new (const char *name, const char *runtime_dir, MvdSerial *serial);
+
+/* Spawns QEMU with the CPUs stopped, connects every channel, then runs the guest; finishes
+ * once QMP reports it running, or fails with the last lines QEMU wrote. */
+void mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
+                            const char *kernel, const char *initrd, GAsyncReadyCallback callback,
+                            gpointer user_data);
+gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+
+/* Power button, then SIGTERM after @timeout_sec, then SIGKILL; finishes once QEMU exited. */
+void mvd_qemu_shutdown_async (MvdQemu *self, guint timeout_sec, GAsyncReadyCallback callback,
+                              gpointer user_data);
+/* SIGTERM, then SIGKILL; finishes once QEMU exited. */
+void mvd_qemu_kill_async (MvdQemu *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean mvd_qemu_stop_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+
+void mvd_qemu_execute_async (MvdQemu *self, const char *command, JsonObject *arguments,
+                             GAsyncReadyCallback callback, gpointer user_data);
+JsonNode *mvd_qemu_execute_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+
+GPid mvd_qemu_get_pid (MvdQemu *self);
+const char *const *mvd_qemu_get_argv (MvdQemu *self);
+gboolean mvd_qemu_has_exited (MvdQemu *self);
+
+G_END_DECLS

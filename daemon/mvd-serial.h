@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* The console broker of one guest: reads QEMU's serial stream whether or not anyone
+ * watches, writes it to a size-capped, rotated log, copies it to every console client,
+ * and forwards what clients type to the guest. It outlives the QEMU processes it serves. */
+#define MVD_TYPE_SERIAL (mvd_serial_get_type ())
+G_DECLARE_FINAL_TYPE (MvdSerial, mvd_serial, MVD, SERIAL, GObject)
+
+MvdSerial *mvd_serial_new (const char *name, const char *log_path, guint64 max_bytes,
+                           guint keep_files);
+/* Takes @fd, a socket connected to QEMU's serial chardev. */
+void mvd_serial_attach (MvdSerial *self, int fd);
+/* Drops the QEMU side; clients stay until they leave or the broker is disposed. */
+void mvd_serial_detach (MvdSerial *self);
+/* A new client: returns the peer's end of a socketpair, or -1 with @error set. */
+int mvd_serial_open_console (MvdSerial *self, GError **error);
+/* Hangs up every client (the guest went away for good). */
+void mvd_serial_close_consoles (MvdSerial *self);
+
+G_END_DECLS

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvd-service.h"
+
+#include <glib-unix.h>
+#include <sys/prctl.h>
+#include <systemd/sd-daemon.h>
+
+#include "mvd-manager.h"
+
+#define BUS_NAME "org.microvmd1"
+
+typedef struct
+{
+  MvdManager *manager;
+  GMainLoop *loop;
+  gboolean session;
+  int status;
+  guint watchdog;
+} Service;
+
+static void
+on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Service *s = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!mvd_manager_export (s->manager, connection, &error))
+    {
+      g_critical ("cannot export the API: %s", error->message);
+      s->status = 1;
+      g_main_loop_quit (s->loop);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Service *s = user_data;
+
+  g_message ("serving %s on the %s bus", name, s->session ? "session" : "system");
+  sd_notifyf (0, "READY=1\nSTATUS=Serving %s", name);
+  mvd_manager_autostart (s->manager);
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Service *s = user_data;
+
+  if (connection == NULL)
+    g_critical ("cannot connect to the %s bus", s->session ? "session" : "system");
+  else
+    g_critical ("lost or could not own the name %s; is another microvmd running?", name);
+  s->status = 1;
+  g_main_loop_quit (s->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Service *s = user_data;
+
+  g_message ("stopping; guests keep running");
+  sd_notify (0, "STOPPING=1\nSTATUS=Stopping");
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_watchdog (gpointer user_data)
+{
+  sd_notify (0, "WATCHDOG=1");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_watchdog (Service *s)
+{
+  guint64 usec = 0;
+
+  if (sd_watchdog_enabled (0, &usec) > 0 && usec > 0)
+    s->watchdog = g_timeout_add (usec / 2000, on_watchdog, s);
+}
+
+int
+mvd_service_run (MvdPaths *paths, MvmDaemonConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  Service s = { .session = paths->session };
+  guint owner;
+
+  /* guests whose daemon died come back to us, not to init, when we are restarted in between */
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
+  if (!mvd_paths_ensure (paths, &error))
+    {
+      g_printerr ("microvmd: %s\n", error->message);
+      mvd_paths_free (paths);
+      mvm_daemon_config_free (config);
+      return 1;
+    }
+  s.manager = mvd_manager_new (paths, config, &error);
+  if (s.manager == NULL)
+    {
+      g_printerr ("microvmd: %s\n", error->message);
+      return 1;
+    }
+  mvd_manager_load (s.manager);
+  s.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &s);
+  g_unix_signal_add (SIGINT, on_quit_signal, &s);
+  start_watchdog (&s);
+  owner = g_bus_own_name (s.session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, BUS_NAME,
+                          G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired, on_name_acquired,
+                          on_name_lost, &s, NULL);
+  g_main_loop_run (s.loop);
+  g_bus_unown_name (owner);
+  g_clear_handle_id (&s.watchdog, g_source_remove);
+  mvd_manager_unexport (s.manager);
+  g_object_unref (s.manager);
+  g_main_loop_unref (s.loop);
+  return s.status;
+}

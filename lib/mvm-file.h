@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Writes PATH.new, fsyncs it, renames it over @path and fsyncs the folder: a reader sees
+ * the old file or the new one, never half of one. */
+gboolean mvm_file_write_atomic (const char *path, const char *data, gssize length, int mode,
+                                GError **error);
+
+G_END_DECLS
