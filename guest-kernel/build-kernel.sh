@@ -35,6 +35,15 @@ out=$(mkdir -p "${2:-$PWD/microvm-kernel}" && cd "${2:-$PWD/microvm-kernel}" && 
 here=$(cd "$(dirname "$0")" && pwd)
 fragment="$here/microvm.config"
 jobs=${JOBS:-$(nproc)}
+
+# Fail in seconds, not twenty minutes into the build.
+for tool in make gcc flex bison bc perl; do
+    command -v "$tool" >/dev/null || die "$tool is missing (see the Debian packages above)"
+done
+for header in gelf.h openssl/ssl.h; do
+    echo "#include <$header>" | gcc -E - >/dev/null 2>&1 ||
+        die "<$header> is missing (apt install libelf-dev libssl-dev)"
+done
 # Out-of-tree build: the source tree stays clean (and may be read-only).
 obj="$out/build"
 mkdir -p "$obj"

@@ -8,6 +8,8 @@ CASE is one of:
   mmio        the same on virtio-mmio
   ext4-root   an ext4 root disk made by mkfs.ext4 -d; switch_root must reach
               it; then the power button, and the file system must be clean
+  ext4-init   an ext4 root with its own /sbin/init (busybox): switch_root
+              must run it, with /proc and /dev moved into the new root
   powerdown   the ACPI power button (QMP system_powerdown) in the initrd
               must end in a guest-initiated SHUTDOWN
 
@@ -414,9 +416,53 @@ def case_ext4_root(args, workdir):
     return 0
 
 
+def case_ext4_own_init(args, workdir):
+    mkfs = shutil.which("mkfs.ext4") or "/sbin/mkfs.ext4"
+    if not os.path.exists(mkfs) or not os.path.exists("/bin/busybox"):
+        log("skip: no mkfs.ext4 or no /bin/busybox")
+        return SKIP
+    token = f"own-init-{os.getpid()}"
+    tree = os.path.join(workdir, "tree")
+    for d in ("bin", "sbin", "etc", "run", "dev", "proc", "sys"):
+        os.makedirs(os.path.join(tree, d))
+    shutil.copy("/bin/busybox", os.path.join(tree, "bin", "busybox"))
+    with open(os.path.join(tree, "etc", "marker"), "w") as f:
+        f.write(token + "\n")
+    init = os.path.join(tree, "sbin", "init")
+    with open(init, "w") as f:
+        f.write("#!/bin/busybox sh\n"
+                "/bin/busybox echo \"root-init: pid $$ marker $(/bin/busybox cat /etc/marker)\"\n"
+                "/bin/busybox echo \"root-init: mounts $(/bin/busybox cut -d' ' -f2 /proc/mounts | "
+                "/bin/busybox tr '\\n' ' ')\"\n"
+                "/bin/busybox echo root-init: done\n"
+                "exec /bin/busybox sleep 3600\n")
+    os.chmod(init, 0o755)
+    disk = os.path.join(workdir, "root.ext4")
+    subprocess.run([mkfs, "-q", "-F", "-d", tree, disk, "32M"], check=True, timeout=60)
+    argv = builder_argv(args, workdir, guest_file("pcie", disk))
+    guest = Guest(argv, workdir, "ext4-init")
+    deadline = Deadline(BOOT_TIMEOUT)
+    try:
+        guest.start(deadline)
+        guest.wait_serial("root-init: done", deadline)
+        text = guest.serial.text()
+        expect("microvmd-init: switching to root /dev/vda, init /sbin/init" in text,
+               "/init handed over to the root's own /sbin/init")
+        expect(f"root-init: pid 1 marker {token}" in text, "the root's init runs as PID 1 on the ext4 root")
+        mounts = re.search(r"root-init: mounts (.*)", text).group(1).split()
+        for m in ("/", "/proc", "/sys", "/dev", "/run"):
+            expect(m in mounts, f"{m} is mounted in the new root")
+        secs = guest.ready_seconds(deadline)
+        log(f"ok: READY=1 arrived {secs:.2f} s after QEMU was spawned")
+        guest.quit(deadline)
+    finally:
+        guest.stop()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("case", choices=["pcie", "mmio", "ext4-root", "powerdown"])
+    p.add_argument("case", choices=["pcie", "mmio", "ext4-root", "ext4-init", "powerdown"])
     p.add_argument("--microvmd", required=True)
     p.add_argument("--kernel", required=True)
     p.add_argument("--initrd", required=True)
@@ -438,6 +484,8 @@ def main():
             status = case_disk_nic(args, workdir, args.case)
         elif args.case == "powerdown":
             status = case_powerdown(args, workdir)
+        elif args.case == "ext4-init":
+            status = case_ext4_own_init(args, workdir)
         else:
             status = case_ext4_root(args, workdir)
         return status or 0
