@@ -292,7 +292,8 @@ mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const M
   if (!add_vsock (&b, error))
     return NULL;
   g_ptr_array_add (b.argv, NULL);
-  return (GStrv)g_ptr_array_steal (g_steal_pointer (&owner), NULL);
+  /* g_ptr_array_steal() would leave the GPtrArray itself behind, leaked */
+  return (GStrv)g_ptr_array_free (g_steal_pointer (&owner), FALSE);
 }
 
 /* A CID derived from the UUID, in [3, 2^31): stable for a name; uniqueness is the caller's. */
