@@ -40,6 +40,15 @@ class Failure(Exception):
     pass
 
 
+def die_with_parent():
+    """Runs in the child before exec: QEMU gets SIGKILL if this test dies,
+    even by SIGKILL, so no guest outlives it."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def log(msg):
     print(f"boot-test: {msg}", flush=True)
 
@@ -216,6 +225,7 @@ class Guest:
             stdout=qemu_log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         qemu_log.close()
         qmp_sock = self._connect("qmp.sock", deadline)
@@ -461,6 +471,9 @@ def case_ext4_own_init(args, workdir):
 
 
 def main():
+    # meson's timeout sends SIGTERM; turn it into SystemExit so every
+    # finally: runs and QEMU is killed and reaped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     p = argparse.ArgumentParser()
     p.add_argument("case", choices=["pcie", "mmio", "ext4-root", "ext4-init", "powerdown"])
     p.add_argument("--microvmd", required=True)
