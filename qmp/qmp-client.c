@@ -649,6 +649,7 @@ on_socket_connected (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GSocketConnection) connection
     = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  GCancellable *cancellable;
   int fd;
 
   if (connection == NULL)
@@ -669,8 +670,9 @@ on_socket_connected (GObject *source, GAsyncResult *result, gpointer data)
                                "cannot duplicate the QMP socket: %s", g_strerror (saved));
       return;
     }
-  qmp_client_handshake_async (qmp_client_new_for_fd (fd), g_task_get_cancellable (task),
-                              on_connect_handshake_done, g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  qmp_client_handshake_async (qmp_client_new_for_fd (fd), cancellable, on_connect_handshake_done,
+                              g_steal_pointer (&task));
 }
 
 void
