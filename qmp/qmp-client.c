@@ -30,6 +30,7 @@ typedef struct
   char *id;
   char *command;
   guint64 seq;
+  guint timeout_ms;
   GTask *task;
   GSource *timeout;
   GSource *cancel;
@@ -120,7 +121,7 @@ on_command_timeout (gpointer data)
     return G_SOURCE_REMOVE;
   g_task_return_new_error (pending->task, QMP_ERROR, QMP_ERROR_TIMEOUT,
                            "QMP command '%s' got no reply within %u ms", pending->command,
-                           self->timeout_ms);
+                           pending->timeout_ms);
   return G_SOURCE_REMOVE;
 }
 
@@ -275,8 +276,9 @@ submit (QmpClient *self, const char *command, JsonObject *arguments, GTask *task
   pending->id = g_strdup_printf ("microvmd-%" G_GUINT64_FORMAT, pending->seq);
   pending->command = g_strdup (command);
   pending->task = task;
+  pending->timeout_ms = self->timeout_ms;
   pending->timeout
-    = attach (self, g_timeout_source_new (self->timeout_ms), on_command_timeout, pending);
+    = attach (self, g_timeout_source_new (pending->timeout_ms), on_command_timeout, pending);
   if (cancellable != NULL)
     pending->cancel = attach (self, g_cancellable_source_new (cancellable),
                               G_SOURCE_FUNC (on_command_cancelled), pending);

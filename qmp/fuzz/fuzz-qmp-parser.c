@@ -14,7 +14,7 @@ static void
 decode (JsonObject *message)
 {
   QmpMessageKind kind;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!qmp_message_classify (message, &kind, &error))
     return;
@@ -27,7 +27,7 @@ decode (JsonObject *message)
         qmp_event_free (qmp_event_new_from_message (message, &error));
         break;
       case QMP_MESSAGE_REPLY:
-        (void) qmp_message_get_id (message);
+        (void)qmp_message_get_id (message);
         g_clear_pointer (&error, g_error_free);
         {
           JsonNode *ret = qmp_message_take_return (message, "fuzz", &error);
@@ -44,7 +44,7 @@ decode (JsonObject *message)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autoptr(QmpParser) parser = qmp_parser_new ();
+  g_autoptr (QmpParser) parser = qmp_parser_new ();
   /* The first byte picks how the stream is chopped, as reads from a socket would. */
   size_t chunk = size > 0 ? (data[0] % 16) + 1 : 1;
   size_t offset = size > 0 ? 1 : 0;
@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       size_t n = MIN (chunk, size - offset);
       JsonObject *message;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       qmp_parser_feed (parser, data + offset, n);
       offset += n;
