@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvc-common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mvm-error.h"
+#include "mvm-value.h"
+
+void
+mvc_context_clear (MvcContext *ctx)
+{
+  g_clear_object (&ctx->manager);
+  g_clear_object (&ctx->bus);
+}
+
+static gboolean
+parse_verb (MvcContext *ctx, const GOptionEntry *entries, gboolean json, const char *args,
+            const char *summary, guint n_args, int *argc, char ***argv, int *exit_code)
+{
+  const GOptionEntry json_entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctx->json, "Print JSON", NULL },
+    { NULL },
+  };
+  g_autofree char *params = g_strconcat (ctx->verb, args[0] ? " " : "", args, NULL);
+  g_autoptr (GOptionContext) octx = g_option_context_new (params);
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_set_summary (octx, summary);
+  if (entries)
+    g_option_context_add_main_entries (octx, entries, NULL);
+  if (json)
+    g_option_context_add_main_entries (octx, json_entries, NULL);
+  if (!g_option_context_parse (octx, argc, argv, &error))
+    {
+      *exit_code = mvc_usage ("%s: %s", ctx->verb, error->message);
+      return FALSE;
+    }
+  if (ctx->json && !json)
+    {
+      *exit_code
+        = mvc_usage ("%s: --json is not supported; it is for list, status and stats", ctx->verb);
+      return FALSE;
+    }
+  if ((guint)(*argc - 1) != n_args)
+    {
+      *exit_code = mvc_usage ("%s: expected %s%s; see 'microvmctl %s --help'", ctx->verb,
+                              n_args ? "" : "no arguments", args, ctx->verb);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mvc_parse_verb (MvcContext *ctx, const GOptionEntry *entries, const char *args, const char *summary,
+                guint n_args, int *argc, char ***argv, int *exit_code)
+{
+  return parse_verb (ctx, entries, FALSE, args, summary, n_args, argc, argv, exit_code);
+}
+
+gboolean
+mvc_parse_verb_json (MvcContext *ctx, const GOptionEntry *entries, const char *args,
+                     const char *summary, guint n_args, int *argc, char ***argv, int *exit_code)
+{
+  return parse_verb (ctx, entries, TRUE, args, summary, n_args, argc, argv, exit_code);
+}
+
+MvmDbusManager *
+mvc_manager (MvcContext *ctx, GError **error)
+{
+  if (ctx->manager)
+    return ctx->manager;
+  /* registers the org.microvmd1.Error.* names, so errors come back in MVM_ERROR */
+  (void)mvm_error_quark ();
+  if (ctx->bus == NULL)
+    ctx->bus = g_bus_get_sync (ctx->bus_type, NULL, error);
+  if (ctx->bus == NULL)
+    {
+      g_prefix_error (error, "cannot connect to the %s bus: ",
+                      ctx->bus_type == G_BUS_TYPE_SESSION ? "session" : "system");
+      return NULL;
+    }
+  ctx->manager = mvm_dbus_manager_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME,
+                                                  MVC_MANAGER_PATH, NULL, error);
+  if (ctx->manager)
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (ctx->manager), MVC_CALL_TIMEOUT_MSEC);
+  return ctx->manager;
+}
+
+MvmDbusGuest *
+mvc_guest (MvcContext *ctx, const char *name, GError **error)
+{
+  MvmDbusManager *manager = mvc_manager (ctx, error);
+  g_autofree char *path = NULL;
+  MvmDbusGuest *guest;
+
+  if (manager == NULL || !mvm_dbus_manager_call_get_guest_sync (manager, name, &path, NULL, error))
+    return NULL;
+  guest = mvm_dbus_guest_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME, path,
+                                         NULL, error);
+  if (guest)
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (guest), MVC_CALL_TIMEOUT_MSEC);
+  return guest;
+}
+
+static gboolean
+is_no_such_guest (const GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+  return g_error_matches (error, MVM_ERROR, MVM_ERROR_NO_SUCH_GUEST)
+         || g_strcmp0 (remote, "org.microvmd1.Error.NoSuchGuest") == 0;
+}
+
+/* The daemon's messages name the guest and say what to do; the bus's own need a hint. */
+static const char *
+hint (const GError *error)
+{
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+    return " (is microvmd running? with --session, on this session bus?)";
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED))
+    return " (members that change guests need root or the group microvm)";
+  return "";
+}
+
+int
+mvc_fail (const GError *error)
+{
+  g_autoptr (GError) copy = g_error_copy (error);
+
+  g_dbus_error_strip_remote_error (copy);
+  g_printerr ("microvmctl: %s%s\n", copy->message, hint (error));
+  return is_no_such_guest (error) ? MVC_EXIT_NO_SUCH_GUEST : MVC_EXIT_FAILURE;
+}
+
+int
+mvc_usage (const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("microvmctl: %s\n", message);
+  return MVC_EXIT_USAGE;
+}
+
+/* The parser calls text without a file name "guest file", and "guest file:LINE" when it knows
+ * the line (lib/mvm-key-parser.c). */
+#define UNNAMED_FILE "guest file"
+
+int
+mvc_fail_guest_file (const GError *error, const char *path, guint name_line)
+{
+  g_autoptr (GError) copy = g_error_copy (error);
+  g_autoptr (GString) message = NULL;
+  const char *rest;
+  char *end;
+  guint64 line;
+
+  g_dbus_error_strip_remote_error (copy);
+  if (!g_error_matches (copy, MVM_ERROR, MVM_ERROR_INVALID_CONFIG)
+      || !g_str_has_prefix (copy->message, UNNAMED_FILE))
+    return mvc_fail (error);
+  rest = copy->message + strlen (UNNAMED_FILE);
+  message = g_string_new (path);
+  if (rest[0] == ':' && g_ascii_isdigit (rest[1]))
+    {
+      line = g_ascii_strtoull (rest + 1, &end, 10);
+      g_string_append_printf (message, ":%" G_GUINT64_FORMAT,
+                              name_line && line > name_line ? line - 1 : line);
+      rest = end;
+    }
+  g_string_append (message, rest);
+  g_printerr ("microvmctl: %s\n", message->str);
+  return MVC_EXIT_FAILURE;
+}
+
+/* Where "Name=" goes: after the "[Guest]" header line, or -1 when there is a Name= already
+ * or no such header (then the daemon's error about the file is the better one). */
+static gssize
+name_insertion_point (const char *text, gsize length)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  const char *p = text;
+
+  if (g_key_file_load_from_data (kf, text, length, G_KEY_FILE_NONE, NULL)
+      && g_key_file_has_key (kf, "Guest", "Name", NULL))
+    return -1;
+  while (p && *p)
+    {
+      const char *end = strchr (p, '\n');
+      g_autofree char *line = g_strndup (p, end ? (gsize)(end - p) : strlen (p));
+
+      if (g_str_equal (g_strstrip (line), "[Guest]"))
+        return end ? end + 1 - text : (gssize)length;
+      p = end ? end + 1 : NULL;
+    }
+  return -1;
+}
+
+char *
+mvc_read_guest_file (const char *path, guint *name_line, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr (GString) out = NULL;
+  gsize length;
+  gssize at;
+
+  *name_line = 0;
+  if (!g_file_get_contents (path, &text, &length, error))
+    return NULL;
+  if (memchr (text, '\0', length))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not a text file", path);
+      return NULL;
+    }
+  at = name_insertion_point (text, length);
+  if (at < 0)
+    return g_steal_pointer (&text);
+  if (g_str_has_suffix (base, ".guest"))
+    base[strlen (base) - strlen (".guest")] = '\0';
+  if (!mvm_name_is_valid (base))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: no Name= in [Guest] and the file name '%s' is not a valid guest name; "
+                   "add Name= or rename the file",
+                   path, base);
+      return NULL;
+    }
+  out = g_string_new_len (text, at);
+  if (at > 0 && text[at - 1] != '\n')
+    g_string_append_c (out, '\n');
+  for (gsize i = 0; i < out->len; i++)
+    *name_line += out->str[i] == '\n';
+  *name_line += 1;
+  g_string_append_printf (out, "Name=%s\n", base);
+  g_string_append (out, text + at);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+mvc_format_duration (guint64 usec)
+{
+  static const struct
+  {
+    const char *suffix;
+    guint64 usec;
+  } units[] = {
+    { "d", G_GUINT64_CONSTANT (86400000000) },
+    { "h", G_GUINT64_CONSTANT (3600000000) },
+    { "min", G_GUINT64_CONSTANT (60000000) },
+    { "s", G_USEC_PER_SEC },
+  };
+
+  if (usec < G_GUINT64_CONSTANT (60000000))
+    return g_strdup_printf ("%.3gs", usec / 1e6);
+  for (gsize i = 0; i < G_N_ELEMENTS (units) - 1; i++)
+    if (usec >= units[i].usec)
+      {
+        guint64 major = usec / units[i].usec;
+        guint64 minor = (usec % units[i].usec) / units[i + 1].usec;
+        return g_strdup_printf ("%" G_GUINT64_FORMAT "%s %" G_GUINT64_FORMAT "%s", major,
+                                units[i].suffix, minor, units[i + 1].suffix);
+      }
+  g_assert_not_reached ();
+}
+
+char *
+mvc_format_timestamp (guint64 usec_since_epoch)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (usec_since_epoch / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
+
+  if (local == NULL)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " usec", usec_since_epoch);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S %Z");
+}
+
+char *
+mvc_format_uptime (guint64 usec_since_epoch)
+{
+  gint64 now = g_get_real_time ();
+
+  if (usec_since_epoch == 0)
+    return NULL;
+  return mvc_format_duration (now > (gint64)usec_since_epoch ? now - usec_since_epoch : 0);
+}
+
+void
+mvc_print_json (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+  json_node_unref (node);
+}

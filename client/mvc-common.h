@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "mvm-dbus.h"
+
+G_BEGIN_DECLS
+
+/* microvmctl's exit status; microvmctl(1) documents them. */
+typedef enum
+{
+  MVC_EXIT_OK = 0,
+  MVC_EXIT_FAILURE = 1,
+  MVC_EXIT_USAGE = 2,
+  MVC_EXIT_NO_SUCH_GUEST = 3,
+} MvcExit;
+
+#define MVC_BUS_NAME "org.microvmd1"
+#define MVC_MANAGER_PATH "/org/microvmd1"
+#define MVC_GUEST_IFACE "org.microvmd1.Guest"
+/* Start and Shutdown return only when done, which can take minutes: never give up first. */
+#define MVC_CALL_TIMEOUT_MSEC G_MAXINT
+
+/* What every verb gets: the global options and, once asked for, the bus. */
+typedef struct
+{
+  GBusType bus_type;
+  gboolean json;
+  const char *verb;
+  GDBusConnection *bus;
+  MvmDbusManager *manager;
+} MvcContext;
+
+/* A verb's main; argv[0] is the verb. Returns an MvcExit. */
+typedef int (*MvcVerbFunc) (MvcContext *ctx, int argc, char **argv);
+
+void mvc_context_clear (MvcContext *ctx);
+
+/* Parses a verb's options and checks it got exactly @n_args arguments; on failure prints
+ * the error and sets *exit_code. --help prints the verb's help and exits. */
+gboolean mvc_parse_verb (MvcContext *ctx, const GOptionEntry *entries, const char *args,
+                         const char *summary, guint n_args, int *argc, char ***argv,
+                         int *exit_code);
+/* Like mvc_parse_verb, for verbs that support --json. */
+gboolean mvc_parse_verb_json (MvcContext *ctx, const GOptionEntry *entries, const char *args,
+                              const char *summary, guint n_args, int *argc, char ***argv,
+                              int *exit_code);
+
+/* The Manager proxy, connecting on first use. */
+MvmDbusManager *mvc_manager (MvcContext *ctx, GError **error);
+/* The Guest proxy for @name, looked up with Manager.GetGuest; properties are loaded. */
+MvmDbusGuest *mvc_guest (MvcContext *ctx, const char *name, GError **error);
+
+/* Prints "microvmctl: MESSAGE" without the D-Bus prefix; returns the exit code it maps to. */
+int mvc_fail (const GError *error);
+/* Prints "microvmctl: MESSAGE" and returns MVC_EXIT_USAGE. */
+int mvc_usage (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* The text of a guest file, with "Name=<file stem>" added after [Guest] when it has no Name=;
+ * *name_line is the number of the added line, or 0. */
+char *mvc_read_guest_file (const char *path, guint *name_line, GError **error);
+/* mvc_fail() for an error about a guest file sent as text: names @path instead of "guest file"
+ * and gives the line number in @path, before Name= was added at @name_line. */
+int mvc_fail_guest_file (const GError *error, const char *path, guint name_line);
+
+/* "2.215s", "3min 4s", "2h 5min", "3d 4h". */
+char *mvc_format_duration (guint64 usec);
+/* A wall-clock time in the local zone, "2024-05-01 12:00:03 CEST". */
+char *mvc_format_timestamp (guint64 usec_since_epoch);
+/* Time elapsed since @usec_since_epoch, or NULL when it is 0. */
+char *mvc_format_uptime (guint64 usec_since_epoch);
+
+/* Prints @node as indented JSON followed by a newline; takes ownership. */
+void mvc_print_json (JsonNode *node);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MvcContext, mvc_context_clear)
+
+G_END_DECLS

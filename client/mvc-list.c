@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "mvc-verbs.h"
+#include "mvm-guest-config.h"
+#include "mvm-value.h"
+
+typedef struct
+{
+  char *name;
+  char *state;
+  gboolean ready;
+  guint cpus; /* 0 with memory 0: the stored guest file did not parse */
+  guint64 memory;
+  guint pid;
+  guint64 start_usec;
+} Row;
+
+static void
+row_free (gpointer p)
+{
+  Row *row = p;
+
+  g_free (row->name);
+  g_free (row->state);
+  g_free (row);
+}
+
+static Row *
+row_new (GVariant *props)
+{
+  Row *row = g_new0 (Row, 1);
+  g_autoptr (MvmGuestConfig) config = NULL;
+  g_autofree char *text = NULL;
+
+  if (!g_variant_lookup (props, "Name", "s", &row->name))
+    row->name = g_strdup ("?");
+  if (!g_variant_lookup (props, "State", "s", &row->state))
+    row->state = g_strdup ("?");
+  g_variant_lookup (props, "Ready", "b", &row->ready);
+  g_variant_lookup (props, "MainPID", "u", &row->pid);
+  g_variant_lookup (props, "StartTimestamp", "t", &row->start_usec);
+  if (g_variant_lookup (props, "GuestFile", "s", &text))
+    config = mvm_guest_config_new_from_data (text, strlen (text), NULL, NULL);
+  if (config)
+    {
+      row->cpus = config->cpus;
+      row->memory = config->memory;
+    }
+  return row;
+}
+
+static int
+compare_rows (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 ((*(Row *const *)a)->name, (*(Row *const *)b)->name);
+}
+
+/* One GetManagedObjects answers for every guest at once. */
+static GPtrArray *
+fetch_rows (MvcContext *ctx, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariantIter) objects = NULL;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
+  GVariant *interfaces;
+
+  if (mvc_manager (ctx, error) == NULL)
+    return NULL;
+  reply = g_dbus_connection_call_sync (ctx->bus, MVC_BUS_NAME, MVC_MANAGER_PATH,
+                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(a{oa{sa{sv}}})", &objects);
+  while (g_variant_iter_next (objects, "{o@a{sa{sv}}}", NULL, &interfaces))
+    {
+      g_autoptr (GVariant) owned = interfaces;
+      g_autoptr (GVariant) props
+        = g_variant_lookup_value (interfaces, MVC_GUEST_IFACE, G_VARIANT_TYPE_VARDICT);
+      if (props)
+        g_ptr_array_add (rows, row_new (props));
+    }
+  g_ptr_array_sort (rows, compare_rows);
+  return g_steal_pointer (&rows);
+}
+
+static void
+print_json (GPtrArray *rows)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "Name");
+      json_builder_add_string_value (b, row->name);
+      json_builder_set_member_name (b, "State");
+      json_builder_add_string_value (b, row->state);
+      json_builder_set_member_name (b, "Ready");
+      json_builder_add_boolean_value (b, row->ready);
+      json_builder_set_member_name (b, "CPUs");
+      json_builder_add_int_value (b, row->cpus);
+      json_builder_set_member_name (b, "Memory");
+      json_builder_add_int_value (b, (gint64)row->memory);
+      json_builder_set_member_name (b, "MainPID");
+      json_builder_add_int_value (b, row->pid);
+      json_builder_set_member_name (b, "StartTimestamp");
+      json_builder_add_int_value (b, (gint64)row->start_usec);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  mvc_print_json (json_builder_get_root (b));
+}
+
+#define ROW_FORMAT "%-*s %-8s %-5s %4s %6s %7s %s\n"
+
+static void
+print_table (GPtrArray *rows)
+{
+  int width = 4;
+
+  for (guint i = 0; i < rows->len; i++)
+    width = MAX (width, (int)strlen (((Row *)rows->pdata[i])->name));
+  g_print (ROW_FORMAT, width, "NAME", "STATE", "READY", "CPUS", "MEMORY", "PID", "UPTIME");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+      g_autofree char *cpus = row->cpus ? g_strdup_printf ("%u", row->cpus) : g_strdup ("?");
+      g_autofree char *memory = row->memory ? mvm_format_size (row->memory) : g_strdup ("?");
+      g_autofree char *pid = row->pid ? g_strdup_printf ("%u", row->pid) : g_strdup ("-");
+      g_autofree char *uptime = mvc_format_uptime (row->start_usec);
+
+      g_print (ROW_FORMAT, width, row->name, row->state, row->ready ? "yes" : "no", cpus, memory,
+               pid, uptime ? uptime : "-");
+    }
+}
+
+int
+mvc_list (MvcContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!mvc_parse_verb_json (ctx, NULL, "",
+                            "Lists the guests, persistent and transient, sorted by name. CPUS and "
+                            "MEMORY are from the stored guest file.",
+                            0, &argc, &argv, &status))
+    return status;
+  rows = fetch_rows (ctx, &error);
+  if (rows == NULL)
+    return mvc_fail (error);
+  if (ctx->json)
+    print_json (rows);
+  else
+    print_table (rows);
+  return MVC_EXIT_OK;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One function per verb, each in its own mvc-<verb>.c; microvmctl.c holds the table. */
+#pragma once
+
+#include "mvc-common.h"
+
+G_BEGIN_DECLS
+
+int mvc_list (MvcContext *ctx, int argc, char **argv);
+int mvc_status (MvcContext *ctx, int argc, char **argv);
+int mvc_define (MvcContext *ctx, int argc, char **argv);
+int mvc_undefine (MvcContext *ctx, int argc, char **argv);
+int mvc_create (MvcContext *ctx, int argc, char **argv);
+int mvc_start (MvcContext *ctx, int argc, char **argv);
+int mvc_stop (MvcContext *ctx, int argc, char **argv);
+int mvc_kill (MvcContext *ctx, int argc, char **argv);
+int mvc_reboot (MvcContext *ctx, int argc, char **argv);
+int mvc_pause (MvcContext *ctx, int argc, char **argv);
+int mvc_resume (MvcContext *ctx, int argc, char **argv);
+int mvc_check (MvcContext *ctx, int argc, char **argv);
+int mvc_set_memory (MvcContext *ctx, int argc, char **argv);
+int mvc_stats (MvcContext *ctx, int argc, char **argv);
+int mvc_autostart (MvcContext *ctx, int argc, char **argv);
+int mvc_reload (MvcContext *ctx, int argc, char **argv);
+
+G_END_DECLS
