@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvd-guest-private.h"
 
+#include <errno.h>
+#include <gio/gio.h>
+
 #include "mvm-error.h"
 #include "mvm-file.h"
 
@@ -209,6 +212,34 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
   complete_start_waiters (self, NULL);
 }
 
+static void
+watch_qemu (MvdGuest *self, MvdQemu *qemu)
+{
+  self->qemu = qemu;
+  g_signal_connect (qemu, "exited", G_CALLBACK (on_qemu_exited), self);
+  g_signal_connect (qemu, "status-changed", G_CALLBACK (on_qemu_status), self);
+  g_signal_connect (qemu, "ready", G_CALLBACK (on_qemu_ready), self);
+  g_signal_connect (qemu, "reset", G_CALLBACK (on_qemu_reset), self);
+}
+
+/* RUNTIME/NAME/guest: the definition this QEMU runs, so that a restarted daemon can adopt
+ * even a transient guest, which has no file in the guest folder. */
+static gboolean
+save_running_definition (MvdGuest *self, const char *runtime, GError **error)
+{
+  g_autofree char *path = g_build_filename (runtime, "guest", NULL);
+  const char *text = mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self));
+
+  if (g_mkdir_with_parents (runtime, 0700) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "guest %s: cannot create %s: %s", self->config->name, runtime,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return mvm_file_write_atomic (path, text, -1, 0600, error);
+}
+
 static gboolean
 prepare_launch (MvdGuest *self, char **kernel, char **initrd, GError **error)
 {
@@ -232,12 +263,13 @@ start_now (MvdGuest *self)
       complete_start_waiters (self, error);
       return;
     }
+  if (!save_running_definition (self, runtime, &error))
+    {
+      complete_start_waiters (self, error);
+      return;
+    }
   self->stop_requested = FALSE;
-  self->qemu = mvd_qemu_new (self->config->name, runtime, self->serial);
-  g_signal_connect (self->qemu, "exited", G_CALLBACK (on_qemu_exited), self);
-  g_signal_connect (self->qemu, "status-changed", G_CALLBACK (on_qemu_status), self);
-  g_signal_connect (self->qemu, "ready", G_CALLBACK (on_qemu_ready), self);
-  g_signal_connect (self->qemu, "reset", G_CALLBACK (on_qemu_reset), self);
+  watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
   mvd_guest_set_state (self, MVD_GUEST_STARTING);
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   mvd_qemu_launch_async (self->qemu, self->config, self->context->facts, kernel, initrd,
@@ -280,6 +312,55 @@ gboolean
 mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- adoption ---------------------------------------------------------------------- */
+
+static void
+on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdGuest) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *status = mvd_qemu_adopt_finish (MVD_QEMU (source), result, &error);
+  MvdQemu *qemu = MVD_QEMU (source);
+  const MvdStateFile *state = mvd_qemu_get_state (qemu);
+  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+
+  if (status == NULL)
+    {
+      g_warning ("guest %s: not adopted: %s", self->config->name, error->message);
+      g_signal_handlers_disconnect_by_data (qemu, self);
+      g_clear_object (&self->qemu);
+      mvd_paths_clean_guest_runtime (self->context->paths, self->config->name);
+      mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+      return;
+    }
+  mvm_dbus_guest_set_command_line (iface, (const char *const *)state->argv);
+  mvm_dbus_guest_set_main_pid (iface, state->pid);
+  mvm_dbus_guest_set_start_timestamp (iface, state->start_timestamp);
+  mvm_dbus_guest_set_boot_time_usec (iface, state->ready ? state->boot_usec : 0);
+  mvm_dbus_guest_set_ready (iface, state->ready);
+  if (!state->running)
+    {
+      /* its start was never seen through: undo it rather than guess what the caller wanted */
+      g_message ("guest %s: adopted in the middle of a start; stopping it", self->config->name);
+      mvd_guest_set_state (self, MVD_GUEST_RUNNING);
+      mvd_guest_kill_async (self, NULL, NULL);
+      return;
+    }
+  g_message ("guest %s: adopted pid %d (%s)", self->config->name, state->pid, status);
+  mvd_guest_set_state (self, g_str_equal (status, "paused") ? MVD_GUEST_PAUSED : MVD_GUEST_RUNNING);
+}
+
+void
+mvd_guest_adopt (MvdGuest *self, MvdStateFile *state)
+{
+  g_autofree char *runtime = mvd_paths_guest_runtime (self->context->paths, self->config->name);
+
+  g_return_if_fail (self->qemu == NULL);
+  watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
+  mvd_guest_set_state (self, MVD_GUEST_STARTING);
+  mvd_qemu_adopt_async (self->qemu, state, on_adopted, g_object_ref (self));
 }
 
 /* --- stop ------------------------------------------------------------------------------ */

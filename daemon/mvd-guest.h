@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mvd-context.h"
+#include "mvd-state-file.h"
 #include "mvm-dbus.h"
 #include "mvm-guest-config.h"
 
@@ -33,6 +34,9 @@ const char *mvd_guest_state_to_string (MvdGuestState state);
 gboolean mvd_guest_is_transient (MvdGuest *self);
 /* Stores a new definition; a running guest keeps its old one until the next start. */
 void mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file);
+
+/* Takes over the QEMU a previous daemon started (@state is taken). */
+void mvd_guest_adopt (MvdGuest *self, MvdStateFile *state);
 
 void mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error);

@@ -18,6 +18,8 @@ G_DECLARE_FINAL_TYPE (MvdManager, mvd_manager, MVD, MANAGER, MvmDbusManagerSkele
 MvdManager *mvd_manager_new (MvdPaths *paths, MvmDaemonConfig *config, GError **error);
 /* Loads the guest folder; bad files are logged and skipped. */
 void mvd_manager_load (MvdManager *self);
+/* Takes over the guests a previous daemon left running; cleans up after the others. */
+void mvd_manager_adopt_all (MvdManager *self);
 gboolean mvd_manager_export (MvdManager *self, GDBusConnection *connection, GError **error);
 void mvd_manager_unexport (MvdManager *self);
 /* Starts the Autostart=yes guests, a few at a time, in the background. */

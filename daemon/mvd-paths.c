@@ -107,3 +107,25 @@ mvd_paths_guest_log (const MvdPaths *paths, const char *name)
 
   return g_build_filename (paths->log_dir, file, NULL);
 }
+
+void
+mvd_paths_clean_runtime_dir (const char *dir)
+{
+  static const char *const files[] = { "state",    "state.new",    "guest",      "guest.new",
+                                       "qmp.sock", "console.sock", "ready.sock", "qemu.out" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+void
+mvd_paths_clean_guest_runtime (const MvdPaths *paths, const char *name)
+{
+  g_autofree char *dir = mvd_paths_guest_runtime (paths, name);
+
+  mvd_paths_clean_runtime_dir (dir);
+}

@@ -24,6 +24,9 @@ gboolean mvd_paths_ensure (const MvdPaths *paths, GError **error);
 
 char *mvd_paths_guest_file (const MvdPaths *paths, const char *name);
 char *mvd_paths_guest_runtime (const MvdPaths *paths, const char *name);
+/* Removes what a QEMU left in its runtime folder, and the folder. */
+void mvd_paths_clean_runtime_dir (const char *dir);
+void mvd_paths_clean_guest_runtime (const MvdPaths *paths, const char *name);
 char *mvd_paths_guest_log (const MvdPaths *paths, const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvdPaths, mvd_paths_free)

@@ -9,15 +9,18 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvd-paths.h"
+#include "mvd-state-file.h"
 #include "qmp-client.h"
 
 #define LAUNCH_TIMEOUT_SEC 60
 #define TERM_TO_KILL_SEC 5
-#define OUTPUT_TAIL_BYTES 4096
+#define OUTPUT_TAIL_BYTES 2048
 
 struct _MvdQemu
 {
@@ -26,11 +29,13 @@ struct _MvdQemu
   char *runtime_dir;
   MvdSerial *serial;
 
-  GSubprocess *process;
+  GSubprocess *process; /* our child; NULL when adopted */
+  int pidfd;            /* adopted: pins the process and reports its exit */
+  guint pidfd_watch;
   GPid pid;
   GStrv argv;
-  GString *output;   /* the tail of what QEMU wrote on stdout and stderr */
-  gint64 spawn_usec; /* monotonic, for boot times */
+  MvdStateFile *state; /* mirrored to RUNTIME/NAME/state while the process lives */
+  gint64 spawn_usec;   /* monotonic, for boot times */
   QmpClient *qmp;
   int ready_fd;
   guint ready_watch;
@@ -106,12 +111,31 @@ complete_stop_tasks (MvdQemu *self)
     g_task_return_boolean (tasks->pdata[i], TRUE);
 }
 
+/* The last lines QEMU wrote on stdout and stderr, which go to RUNTIME/NAME/qemu.out
+ * rather than a pipe, so QEMU can outlive the daemon without writing into a broken pipe. */
 static char *
 output_tail (MvdQemu *self)
 {
-  g_autofree char *text = g_strstrip (g_strdup (self->output->str));
+  g_autofree char *path = socket_path (self, "qemu.out");
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  char *text;
 
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return g_strdup ("");
+  text = g_strstrip (data + (len > OUTPUT_TAIL_BYTES ? len - OUTPUT_TAIL_BYTES : 0));
   return text[0] ? g_strdup_printf (": %s", text) : g_strdup ("");
+}
+
+static void
+save_state (MvdQemu *self)
+{
+  g_autofree char *path = socket_path (self, "state");
+  g_autoptr (GError) error = NULL;
+
+  if (self->state && !self->exited && !mvd_state_file_save (self->state, path, &error))
+    g_warning ("guest %s: %s; a restarted daemon will not find this guest", self->name,
+               error->message);
 }
 
 static void
@@ -126,28 +150,14 @@ fail_launch (MvdQemu *self, GError *error)
     g_error_free (error);
 }
 
+/* @status is a wait status, or -1 when the process was not our child (adopted). */
 static void
-remove_runtime_files (MvdQemu *self)
+process_exited (MvdQemu *self, int status)
 {
-  static const char *const files[] = { "qmp.sock", "console.sock", "ready.sock" };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *path = socket_path (self, files[i]);
-      g_unlink (path);
-    }
-}
-
-static void
-on_process_exited (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (MvdQemu) self = user_data;
   gboolean crashed = !self->quit_expected;
-  int status;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  status = g_subprocess_get_status (G_SUBPROCESS (source));
   self->exited = TRUE;
+  g_clear_handle_id (&self->pidfd_watch, g_source_remove);
   g_clear_handle_id (&self->escalation, g_source_remove);
   g_clear_handle_id (&self->ready_watch, g_source_remove);
   if (self->ready_fd >= 0)
@@ -156,47 +166,51 @@ on_process_exited (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->qmp)
     qmp_client_close (self->qmp);
   mvd_serial_detach (self->serial);
-  remove_runtime_files (self);
   if (self->launch_task)
     {
       g_autofree char *tail = output_tail (self);
-      fail_launch (
-        self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
-                           "guest %s: QEMU exited during start (%s %d)%s", self->name,
-                           WIFSIGNALED (status) ? "signal" : "status",
-                           WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status), tail));
+      gboolean signaled = status >= 0 && WIFSIGNALED (status);
+      fail_launch (self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                                      "guest %s: QEMU exited during start (%s %d)%s", self->name,
+                                      signaled ? "signal" : "status",
+                                      signaled ? WTERMSIG (status) : WEXITSTATUS (status), tail));
     }
+  mvd_paths_clean_runtime_dir (self->runtime_dir);
   complete_stop_tasks (self);
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, crashed);
 }
 
 static void
+on_child_exited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  process_exited (self, g_subprocess_get_status (G_SUBPROCESS (source)));
+}
+
+static gboolean
+on_pidfd_exited (int fd, GIOCondition condition, gpointer user_data)
+{
+  MvdQemu *self = user_data;
+
+  self->pidfd_watch = 0;
+  process_exited (self, -1);
+  return G_SOURCE_REMOVE;
+}
+
+static void
 send_signal (MvdQemu *self, int signum)
 {
-  if (!self->exited && self->process)
+  if (self->exited)
+    return;
+  if (self->process)
     g_subprocess_send_signal (self->process, signum);
+  else if (self->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, self->pidfd, signum, NULL, 0);
 }
 
 /* --- output, ready channel, QMP events ------------------------------------------------- */
-
-static void
-on_output (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (MvdQemu) self = user_data;
-  g_autoptr (GBytes) bytes
-    = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
-  gsize len;
-  const char *data;
-
-  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
-    return;
-  data = g_bytes_get_data (bytes, &len);
-  g_string_append_len (self->output, data, len);
-  if (self->output->len > OUTPUT_TAIL_BYTES)
-    g_string_erase (self->output, 0, self->output->len - OUTPUT_TAIL_BYTES);
-  g_input_stream_read_bytes_async (G_INPUT_STREAM (source), 1024, G_PRIORITY_DEFAULT, NULL,
-                                   on_output, g_object_ref (self));
-}
 
 static gboolean
 on_ready_readable (int fd, GIOCondition condition, gpointer user_data)
@@ -271,6 +285,8 @@ launch_succeeded (MvdQemu *self)
   g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
 
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
+  self->state->running = TRUE;
+  save_state (self);
   if (task)
     g_task_return_boolean (task, TRUE);
 }
@@ -378,25 +394,43 @@ child_setup (gpointer data)
   setsid ();
 }
 
+/* Written right after the spawn, before the CPUs run, so that a daemon killed in the
+ * middle of a start still leaves a trace of the process it made. */
+static void
+record_state (MvdQemu *self)
+{
+  MvdStateFile *state = g_new0 (MvdStateFile, 1);
+
+  state->pid = self->pid;
+  state->start_timestamp = g_get_real_time ();
+  state->argv = g_strdupv (self->argv);
+  if (!mvd_state_file_read_process (self->pid, &state->start_time, &state->binary))
+    g_warning ("guest %s: cannot read /proc/%d", self->name, self->pid);
+  self->state = state;
+  save_state (self);
+}
+
 static gboolean
 spawn (MvdQemu *self, int fds[3], GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher
-    = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *output = socket_path (self, "qemu.out");
 
   g_subprocess_launcher_take_fd (launcher, fds[0], MVM_FD_QMP);
   g_subprocess_launcher_take_fd (launcher, fds[1], MVM_FD_SERIAL);
   g_subprocess_launcher_take_fd (launcher, fds[2], MVM_FD_READY);
   fds[0] = fds[1] = fds[2] = -1;
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_unlink (output);
+  g_subprocess_launcher_set_stdout_file_path (launcher, output);
   self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)self->argv, error);
   if (self->process == NULL)
     return FALSE;
   self->spawn_usec = g_get_monotonic_time ();
   self->pid = atoi (g_subprocess_get_identifier (self->process));
-  g_subprocess_wait_async (self->process, NULL, on_process_exited, g_object_ref (self));
-  g_input_stream_read_bytes_async (g_subprocess_get_stdout_pipe (self->process), 1024,
-                                   G_PRIORITY_DEFAULT, NULL, on_output, g_object_ref (self));
+  g_subprocess_wait_async (self->process, NULL, on_child_exited, g_object_ref (self));
+  record_state (self);
   return TRUE;
 }
 
@@ -464,6 +498,102 @@ gboolean
 mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- adoption --------------------------------------------------------------------- */
+
+static void
+on_adopt_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
+  g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
+  const char *status = "running";
+
+  g_clear_handle_id (&self->launch_timeout, g_source_remove);
+  if (node && JSON_NODE_HOLDS_OBJECT (node))
+    status = json_object_get_string_member_with_default (json_node_get_object (node), "status",
+                                                         "running");
+  else
+    g_warning ("guest %s: adopted without a working QMP connection (%s); kill still works",
+               self->name, error ? error->message : "no status");
+  if (task)
+    g_task_return_pointer (task, g_strdup (status), g_free);
+}
+
+static void
+on_adopt_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!qmp_client_handshake_finish (QMP_CLIENT (source), result, &error))
+    {
+      g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
+      g_clear_handle_id (&self->launch_timeout, g_source_remove);
+      g_warning ("guest %s: adopted, but QMP does not answer: %s", self->name, error->message);
+      if (task)
+        g_task_return_pointer (task, g_strdup ("running"), g_free);
+      return;
+    }
+  qmp_client_execute_async (self->qmp, "query-status", NULL, NULL, on_adopt_status,
+                            g_object_ref (self));
+}
+
+static gboolean
+open_pidfd (MvdQemu *self, GError **error)
+{
+  self->pidfd = syscall (SYS_pidfd_open, self->pid, 0);
+  /* checked again once the pidfd pins the process: it cannot be reused from now on */
+  if (self->pidfd < 0 || !mvd_state_file_matches_process (self->state))
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED,
+                   "pid %d is no longer the QEMU that was started", self->pid);
+      return FALSE;
+    }
+  self->pidfd_watch = g_unix_fd_add (self->pidfd, G_IO_IN, on_pidfd_exited, self);
+  return TRUE;
+}
+
+void
+mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  GError *error = NULL;
+
+  self->state = state;
+  self->pid = state->pid;
+  self->argv = g_strdupv (state->argv);
+  self->ready_seen = state->ready;
+  self->spawn_usec = g_get_monotonic_time () - (g_get_real_time () - state->start_timestamp);
+  if (!open_pidfd (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  self->launch_task = g_steal_pointer (&task);
+  /* a hung QEMU: the handshake's own timeout lets go, the others are not held up */
+  if (!connect_channels (self, &error))
+    {
+      g_autoptr (GTask) failed = g_steal_pointer (&self->launch_task);
+      g_task_return_error (failed, error);
+      return;
+    }
+  qmp_client_handshake_async (self->qmp, NULL, on_adopt_handshake, g_object_ref (self));
+}
+
+char *
+mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const MvdStateFile *
+mvd_qemu_get_state (MvdQemu *self)
+{
+  return self->state;
 }
 
 /* --- stop ---------------------------------------------------------------------------------- */
@@ -624,6 +754,7 @@ mvd_qemu_dispose (GObject *object)
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
   g_clear_handle_id (&self->escalation, g_source_remove);
   g_clear_handle_id (&self->ready_watch, g_source_remove);
+  g_clear_handle_id (&self->pidfd_watch, g_source_remove);
   if (self->qmp)
     {
       g_signal_handlers_disconnect_by_data (self->qmp, self);
@@ -640,10 +771,12 @@ mvd_qemu_finalize (GObject *object)
 
   if (self->ready_fd >= 0)
     close (self->ready_fd);
+  if (self->pidfd >= 0)
+    close (self->pidfd);
   g_clear_object (&self->process);
   g_clear_object (&self->serial);
   g_ptr_array_unref (self->stop_tasks);
-  g_string_free (self->output, TRUE);
+  mvd_state_file_free (self->state);
   g_strfreev (self->argv);
   g_free (self->name);
   g_free (self->runtime_dir);
@@ -672,7 +805,7 @@ static void
 mvd_qemu_init (MvdQemu *self)
 {
   self->ready_fd = -1;
-  self->output = g_string_new (NULL);
+  self->pidfd = -1;
   self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
 }
 

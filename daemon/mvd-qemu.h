@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mvd-serial.h"
+#include "mvd-state-file.h"
 #include "mvm-argv.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,15 @@ void mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const M
                             const char *kernel, const char *initrd, GAsyncReadyCallback callback,
                             gpointer user_data);
 gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+
+/* Takes over a QEMU a previous daemon started, as @state (taken) describes it: pins it
+ * with a pidfd, reconnects QMP, the console and the ready port. Finishes with QEMU's
+ * status ("running", "paused", "prelaunch", ...), or fails when the process is not the
+ * one the state file names. A QEMU whose QMP does not answer is adopted all the same. */
+void mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback callback,
+                           gpointer user_data);
+char *mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+const MvdStateFile *mvd_qemu_get_state (MvdQemu *self);
 
 /* Power button, then SIGTERM after @timeout_sec, then SIGKILL; finishes once QEMU exited. */
 void mvd_qemu_shutdown_async (MvdQemu *self, guint timeout_sec, GAsyncReadyCallback callback,

@@ -105,6 +105,7 @@ mvd_service_run (MvdPaths *paths, MvmDaemonConfig *config)
       return 1;
     }
   mvd_manager_load (s.manager);
+  mvd_manager_adopt_all (s.manager);
   s.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &s);
   g_unix_signal_add (SIGINT, on_quit_signal, &s);

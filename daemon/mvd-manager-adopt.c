@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* At start, guests that a previous daemon left running are taken over (DESIGN.md "Process
+ * model"): each runtime folder whose state file names a live process with the recorded
+ * start time and binary is adopted; anything else is reported and its files removed. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "mvd-manager-private.h"
+#include "mvd-state-file.h"
+#include "mvm-value.h"
+
+/* The guest a runtime folder belongs to: the stored one, or a transient one from the
+ * definition the folder keeps. */
+static MvdGuest *
+guest_for (MvdManager *self, const char *name, const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "guest", NULL);
+  g_autofree char *text = NULL;
+  MvmGuestConfig *config;
+  MvdGuest *guest = mvd_manager_lookup (self, name);
+
+  if (guest)
+    return guest;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  config = mvd_manager_parse (self, text, error);
+  if (config == NULL)
+    return NULL;
+  if (!g_str_equal (config->name, name))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s names guest %s", path,
+                   config->name);
+      mvm_guest_config_free (config);
+      return NULL;
+    }
+  return mvd_manager_add (self, config, text, NULL);
+}
+
+static void
+adopt_one (MvdManager *self, const char *name)
+{
+  g_autofree char *dir = mvd_paths_guest_runtime (self->context.paths, name);
+  g_autofree char *state_path = g_build_filename (dir, "state", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MvdStateFile) state = NULL;
+  MvdGuest *guest;
+
+  if (!g_file_test (state_path, G_FILE_TEST_EXISTS))
+    {
+      mvd_paths_clean_guest_runtime (self->context.paths, name);
+      return;
+    }
+  state = mvd_state_file_load (state_path, &error);
+  if (state == NULL)
+    {
+      g_warning ("guest %s: unreadable state file, not adopting: %s", name, error->message);
+      mvd_paths_clean_guest_runtime (self->context.paths, name);
+      return;
+    }
+  if (!mvd_state_file_matches_process (state))
+    {
+      /* gone, or its pid now belongs to another process: never signal that one */
+      g_message ("guest %s: pid %d is no longer its QEMU; cleaning up", name, state->pid);
+      mvd_paths_clean_guest_runtime (self->context.paths, name);
+      return;
+    }
+  guest = guest_for (self, name, dir, &error);
+  if (guest == NULL)
+    {
+      g_warning ("guest %s: QEMU pid %d runs, but its definition is lost (%s); leaving it alone",
+                 name, state->pid, error->message);
+      return;
+    }
+  mvd_guest_adopt (guest, g_steal_pointer (&state));
+}
+
+void
+mvd_manager_adopt_all (MvdManager *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->context.paths->runtime_dir, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = g_build_filename (self->context.paths->runtime_dir, name, NULL);
+      if (mvm_name_is_valid (name) && g_file_test (path, G_FILE_TEST_IS_DIR))
+        adopt_one (self, name);
+    }
+}

@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A private world for one integration test: its own dbus-daemon, the real microvmd in
+--session mode on temporary folders, the real microvmctl, real QEMU under TCG.
+
+Every process it starts carries MICROVMD_TEST_TAG in its environment (QEMU inherits it
+from the daemon), so teardown finds and kills all of them, pass or fail."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
+MICROVMD = os.path.join(BUILD, "daemon", "microvmd")
+MICROVMCTL = os.path.join(BUILD, "client", "microvmctl")
+VMLINUX = os.path.join(BUILD, "guest-kernel", "vmlinux")
+INITRD = os.path.join(BUILD, "guest-kernel", "initrd.img")
+
+BOOT_TIMEOUT = 90
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def wait_for(what, predicate, timeout=BOOT_TIMEOUT, interval=0.1):
+    """Polls predicate until it returns a true value, which is returned."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TestFailure(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+def guest_path(name):
+    escaped = "".join(c if c.isalnum() else "_%02x" % ord(c) for c in name)
+    return "/org/microvmd1/guest/" + escaped
+
+
+class World:
+    def __init__(self, conf_extra=""):
+        self.tmp = tempfile.TemporaryDirectory(prefix="mvd-")
+        self.dir = self.tmp.name
+        self.tag = "mvd-test-" + os.path.basename(self.dir)
+        self.conf_extra = conf_extra
+        self.bus = None
+        self.daemon = None
+        self.daemon_log = None
+        for sub in ("conf/guests", "state", "run", "logs", "images"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+
+    # --- setup and teardown ---------------------------------------------------------
+    def __enter__(self):
+        try:
+            self._write_conf()
+            self._start_bus()
+            self.start_daemon()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None and self.daemon_log:
+            sys.stderr.write("--- microvmd log ---\n" + self.read_daemon_log() + "\n")
+        self.close()
+        return False
+
+    def _write_conf(self):
+        with open(os.path.join(self.dir, "conf", "microvmd.conf"), "w") as f:
+            f.write("[Daemon]\nAccelerator=tcg\n")
+            f.write(f"DefaultKernel={VMLINUX}\nDefaultInitrd={INITRD}\n")
+            f.write(self.conf_extra)
+
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            "DBUS_SESSION_BUS_ADDRESS": self.bus_address,
+            "CONFIGURATION_DIRECTORY": os.path.join(self.dir, "conf"),
+            "STATE_DIRECTORY": os.path.join(self.dir, "state"),
+            "RUNTIME_DIRECTORY": os.path.join(self.dir, "run"),
+            "LOGS_DIRECTORY": os.path.join(self.dir, "logs"),
+            "MICROVMD_TEST_TAG": self.tag,
+            "G_DEBUG": "fatal-criticals",
+        })
+        return env
+
+    def _start_bus(self):
+        self.bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE, text=True,
+            env=dict(os.environ, MICROVMD_TEST_TAG=self.tag))
+        self.bus_address = self.bus.stdout.readline().strip()
+        check(self.bus_address.startswith("unix:"), "dbus-daemon gave no address")
+
+    def start_daemon(self):
+        self.daemon_log = open(os.path.join(self.dir, "microvmd.log"), "a")
+        self.daemon = subprocess.Popen([MICROVMD, "--session"], env=self.env(),
+                                       stdout=self.daemon_log, stderr=subprocess.STDOUT)
+        wait_for("microvmd on the bus", lambda: self.name_has_owner(), timeout=20)
+
+    def stop_daemon(self, sig=signal.SIGTERM):
+        self.daemon.send_signal(sig)
+        self.daemon.wait(timeout=10)
+
+    def name_has_owner(self):
+        r = subprocess.run(["gdbus", "call", "--session", "-d", "org.freedesktop.DBus",
+                            "-o", "/org/freedesktop/DBus", "-m",
+                            "org.freedesktop.DBus.NameHasOwner", "org.microvmd1"],
+                           env=self.env(), capture_output=True, text=True)
+        return "true" in r.stdout
+
+    def tagged_pids(self):
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if f"MICROVMD_TEST_TAG={self.tag}".encode() in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+        return pids
+
+    def qemu_pids(self):
+        pids = []
+        for pid in self.tagged_pids():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"qemu-system" in f.read().split(b"\0")[0]:
+                        pids.append(pid)
+            except OSError:
+                pass
+        return pids
+
+    def close(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.kill()
+            self.daemon.wait()
+        for pid in self.tagged_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while self.tagged_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.bus:
+            self.bus.wait(timeout=10)
+        if self.daemon_log:
+            self.daemon_log.close()
+        self.tmp.cleanup()
+
+    def read_daemon_log(self):
+        with open(os.path.join(self.dir, "microvmd.log")) as f:
+            return f.read()
+
+    # --- talking to the daemon ------------------------------------------------------
+    def ctl(self, *args, expect=0, timeout=180):
+        """Runs microvmctl --session ARGS; checks its exit status; returns the result."""
+        r = subprocess.run([MICROVMCTL, "--session", *args], env=self.env(),
+                           capture_output=True, text=True, timeout=timeout)
+        if expect is not None and r.returncode != expect:
+            raise TestFailure(f"microvmctl {' '.join(args)}: exit {r.returncode}, "
+                              f"expected {expect}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+        return r
+
+    def gdbus(self, *args, timeout=180):
+        return subprocess.run(["gdbus", *args], env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def prop(self, name, prop):
+        r = self.gdbus("call", "--session", "-d", "org.microvmd1", "-o", guest_path(name), "-m",
+                       "org.freedesktop.DBus.Properties.Get", "org.microvmd1.Guest", prop)
+        if r.returncode != 0:
+            return None
+        value = r.stdout.strip()[2:-3]  # "(<VALUE>,)"
+        for prefix in ("uint32 ", "uint64 "):
+            if value.startswith(prefix):
+                return int(value[len(prefix):])
+        if value in ("true", "false"):
+            return value == "true"
+        return value.strip("'")
+
+    def state(self, name):
+        return self.prop(name, "State")
+
+    def wait_state(self, name, state, timeout=BOOT_TIMEOUT):
+        return wait_for(f"guest {name} {state}", lambda: self.state(name) == state, timeout)
+
+    def wait_ready(self, name, timeout=BOOT_TIMEOUT):
+        return wait_for(f"guest {name} ready", lambda: self.prop(name, "Ready") is True, timeout)
+
+    def write_guest(self, file_name, text):
+        path = os.path.join(self.dir, file_name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def guest_file(self, name):
+        return os.path.join(self.dir, "conf", "guests", name + ".guest")
+
+    def log(self, name):
+        try:
+            with open(os.path.join(self.dir, "logs", name + ".log"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def make_disk(self, name, size_mb=8):
+        path = os.path.join(self.dir, "images", name)
+        with open(path, "wb") as f:
+            f.truncate(size_mb * 1024 * 1024)
+        return path
+
+
+def run(tests):
+    """Runs the named test functions, each in its own World, and prints TAP."""
+    selected = sys.argv[1:] or list(tests)
+    print(f"1..{len(selected)}", flush=True)
+    failed = 0
+    for i, name in enumerate(selected, 1):
+        started = time.monotonic()
+        try:
+            tests[name]()
+            print(f"ok {i} - {name} ({time.monotonic() - started:.1f} s)", flush=True)
+        except Exception as e:  # report every failure, then go on with the next test
+            failed += 1
+            print(f"not ok {i} - {name}", flush=True)
+            for line in str(e).splitlines() or [repr(e)]:
+                print(f"# {line}", flush=True)
+    return 1 if failed else 0

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Guests through their life: define, list, start, ready, pause, reboot, stop, kill,
+transient guests; PCIe and MMIO transports. Real daemon, real microvmctl, real QEMU."""
+
+import os
+import sys
+import time
+
+from harness import World, check, run, wait_for
+
+GUEST = """[Guest]
+Name={name}
+Memory=192M
+{extra}
+[Disk data]
+Path={disk}
+
+[Network net0]
+Mode=user
+"""
+
+
+def define(w, name, extra=""):
+    path = w.write_guest(f"{name}.guest",
+                         GUEST.format(name=name, extra=extra, disk=w.make_disk(name + ".img")))
+    w.ctl("define", path)
+    return path
+
+
+def lifecycle(transport):
+    with World() as w:
+        define(w, "web", f"Transport={transport}")
+        check(os.path.exists(w.guest_file("web")), "define did not store the guest file")
+        listing = w.ctl("list").stdout
+        check("web" in listing and "stopped" in listing, f"list before start:\n{listing}")
+
+        w.ctl("start", "web", "--wait-ready")
+        check(w.state("web") == "running", "not running after start --wait-ready")
+        check(w.prop("web", "Ready") is True, "Ready is not true after --wait-ready")
+        boot = w.prop("web", "BootTimeUSec")
+        check(boot > 0, f"BootTimeUSec is {boot}")
+        pid = w.prop("web", "MainPID")
+        check(pid in w.qemu_pids(), f"MainPID {pid} is not our QEMU ({w.qemu_pids()})")
+        argv = w.prop("web", "CommandLine")
+        device = "virtio-blk-pci-non-transitional" if transport == "pcie" else "virtio-blk-device"
+        check(device in argv, f"CommandLine lacks {device}: {argv}")
+
+        listing = w.ctl("list").stdout
+        check("running" in listing and str(pid) in listing, f"list while running:\n{listing}")
+        log = wait_for("the inventory in the log", lambda: "net: " in w.log("web") and w.log("web"))
+        check("vda" in log, f"the guest did not see its disk:\n{log[-2000:]}")
+        check("eth0" in log, f"the guest did not see its NIC:\n{log[-2000:]}")
+
+        w.ctl("stop", "web")
+        check(w.state("web") == "stopped", f"state after stop: {w.state('web')}")
+        check(w.qemu_pids() == [], f"QEMU still running after stop: {w.qemu_pids()}")
+        check("power button pressed" in w.log("web"), "the guest never saw the power button")
+        check(os.listdir(os.path.join(w.dir, "run", "web")) == [], "runtime files left behind")
+
+
+def test_lifecycle_pcie():
+    lifecycle("pcie")
+
+
+def test_lifecycle_mmio():
+    lifecycle("mmio")
+
+
+def test_transient_create():
+    with World() as w:
+        path = w.write_guest("tmp.guest", "[Guest]\nMemory=128M\n")
+        w.ctl("create", path)  # no Name=: named after the file
+        check(w.state("tmp") == "running", "transient guest not running after create")
+        check(not os.path.exists(w.guest_file("tmp")), "a transient guest was written to disk")
+        w.ctl("stop", "tmp")
+        wait_for("the transient guest to vanish", lambda: "tmp" not in w.ctl("list").stdout)
+        r = w.ctl("status", "tmp", expect=3)
+        check("tmp" in r.stderr, f"status of a vanished guest: {r.stderr}")
+
+
+def test_pause_resume():
+    with World() as w:
+        define(w, "p")
+        w.ctl("start", "p")
+        w.ctl("pause", "p")
+        w.wait_state("p", "paused", timeout=10)
+        r = w.ctl("pause", "p", expect=1)
+        check("paused" in r.stderr, f"pausing twice: {r.stderr}")
+        w.ctl("resume", "p")
+        w.wait_state("p", "running", timeout=10)
+        w.wait_ready("p")
+        w.ctl("kill", "p")
+
+
+def test_reboot():
+    with World() as w:
+        define(w, "r")
+        w.ctl("start", "r", "--wait-ready")
+        first = w.prop("r", "BootTimeUSec")
+        pid = w.prop("r", "MainPID")
+        w.ctl("reboot", "r")
+        wait_for("the second ready line", lambda: w.prop("r", "Ready") is True
+                 and w.prop("r", "BootTimeUSec") != first)
+        check(w.log("r").count("userspace started") >= 2, "the guest did not boot twice")
+        check(w.prop("r", "MainPID") == pid, "reboot replaced the QEMU process")
+        w.ctl("stop", "r")
+
+
+def test_kill():
+    with World() as w:
+        define(w, "k", "ShutdownTimeoutSec=300")
+        w.ctl("start", "k")
+        pid = w.prop("k", "MainPID")
+        started = time.monotonic()
+        w.ctl("kill", "k")
+        check(time.monotonic() - started < 30, "kill waited for the shutdown timeout")
+        check(w.state("k") == "stopped", f"state after kill: {w.state('k')}")
+        check(not os.path.exists(f"/proc/{pid}"), "QEMU still exists after kill")
+
+
+if __name__ == "__main__":
+    tests = {name: fn for name, fn in globals().items() if name.startswith("test_")}
+    sys.exit(run(tests))
