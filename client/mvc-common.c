@@ -119,8 +119,6 @@ hint (const GError *error)
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
       || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
     return " (is microvmd running? with --session, on this session bus?)";
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED))
-    return " (members that change guests need root or the group microvm)";
   return "";
 }
 
@@ -130,6 +128,14 @@ mvc_fail (const GError *error)
   g_autoptr (GError) copy = g_error_copy (error);
 
   g_dbus_error_strip_remote_error (copy);
+  /* dbus-daemon's refusal is a dump of its matching rules; say what it means instead */
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)
+      && g_str_has_prefix (copy->message, "Rejected send message"))
+    {
+      g_printerr ("microvmctl: the bus policy refuses this call: changing guests needs root or "
+                  "the group microvm\n");
+      return MVC_EXIT_FAILURE;
+    }
   g_printerr ("microvmctl: %s%s\n", copy->message, hint (error));
   return is_no_such_guest (error) ? MVC_EXIT_NO_SUCH_GUEST : MVC_EXIT_FAILURE;
 }
