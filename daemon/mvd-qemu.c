@@ -294,6 +294,12 @@ launch_succeeded (MvdQemu *self)
 static void
 launch_failed_kill (MvdQemu *self, GError *error)
 {
+  if (g_error_matches (error, QMP_ERROR, QMP_ERROR_DISCONNECTED) && !self->exited)
+    {
+      /* QEMU hung up because it is exiting: its exit status and last words say more */
+      g_error_free (error);
+      return;
+    }
   g_prefix_error (&error, "guest %s: ", self->name);
   fail_launch (self, error);
   self->quit_expected = TRUE;

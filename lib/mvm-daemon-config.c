@@ -87,14 +87,28 @@ parse_image_dirs (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
 }
 
 static gboolean
+parse_qemu_binary (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
+{
+  g_autofree char *value = NULL;
+
+  if (!mvm_key_parser_get_string (p, "Daemon", "QemuBinary", &value, error))
+    return FALSE;
+  if (value && value[0] != '\0') /* empty means the default, as for every other key */
+    {
+      g_free (c->qemu_binary);
+      c->qemu_binary = g_steal_pointer (&value);
+    }
+  return TRUE;
+}
+
+static gboolean
 parse_daemon_group (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
 {
   const char *g = "Daemon";
   int accel = c->accelerator, shutdown = c->shutdown_guests;
   guint64 keep = c->log_keep_files;
 
-  if (!mvm_key_parser_check_keys (p, g, daemon_keys, error)
-      || !mvm_key_parser_get_string (p, g, "QemuBinary", &c->qemu_binary, error)
+  if (!mvm_key_parser_check_keys (p, g, daemon_keys, error) || !parse_qemu_binary (p, c, error)
       || !mvm_key_parser_get_enum (p, g, "Accelerator", accel_entries, &accel, error)
       || !mvm_key_parser_get_path (p, g, "DefaultKernel", &c->default_kernel, error)
       || !mvm_key_parser_get_path (p, g, "DefaultInitrd", &c->default_initrd, error)

@@ -81,6 +81,16 @@ mvm_key_parser_check_keys (const MvmKeyParser *parser, const char *group,
   return TRUE;
 }
 
+/* Trailing blanks are typing noise, as in systemd's files; an escaped "\s" keeps one. */
+static void
+chomp_unescaped (const MvmKeyParser *parser, const char *group, const char *key, char *value)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, key, NULL);
+
+  if (raw == NULL || !g_str_has_suffix (raw, "\\s"))
+    g_strchomp (value);
+}
+
 gboolean
 mvm_key_parser_get_string (const MvmKeyParser *parser, const char *group, const char *key,
                            char **out, GError **error)
@@ -93,6 +103,7 @@ mvm_key_parser_get_string (const MvmKeyParser *parser, const char *group, const 
   value = g_key_file_get_string (parser->keyfile, group, key, &local);
   if (value == NULL)
     return mvm_key_parser_fail (parser, group, key, error, "%s", local->message);
+  chomp_unescaped (parser, group, key, value);
   g_free (*out);
   *out = value;
   return TRUE;
