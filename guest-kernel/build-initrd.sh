@@ -16,6 +16,9 @@
 #                  when the kernel reads it (CONFIG_RD_ZSTD=y), else gzip.
 #                  Measured under TCG: the compressor changes the boot by
 #                  0.1-0.2 s at most, zstd gives the smallest file.
+
+# local: dash, bash and busybox sh all have it.
+# shellcheck disable=SC3043
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
