@@ -7,6 +7,7 @@
 #include "mvd-guest-private.h"
 #include "mvd-guest-stats.h"
 #include "mvm-error.h"
+#include "mvm-value.h"
 
 static gboolean
 require_state (MvdGuest *self, GDBusMethodInvocation *invocation, MvdGuestState state,

@@ -22,7 +22,7 @@ struct _MvdGuest
   gboolean stop_requested; /* the exit was asked for: no restart */
   GArray *restart_times;   /* monotonic usec of recent automatic restarts */
   guint restart_source;
-  gboolean writing_autostart;
+  guint64 running_memory; /* Memory= of the running QEMU, for SetMemory */
 };
 
 void mvd_guest_set_state (MvdGuest *self, MvdGuestState state);

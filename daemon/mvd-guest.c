@@ -77,9 +77,7 @@ mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_fi
   mvm_guest_config_free (self->config);
   self->config = config;
   mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), guest_file);
-  self->writing_autostart = TRUE;
   mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), config->autostart);
-  self->writing_autostart = FALSE;
 }
 
 /* --- start ---------------------------------------------------------------------------- */
@@ -271,6 +269,7 @@ start_now (MvdGuest *self)
   self->stop_requested = FALSE;
   watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
   mvd_guest_set_state (self, MVD_GUEST_STARTING);
+  self->running_memory = self->config->memory;
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   mvd_qemu_launch_async (self->qemu, self->config, self->context->facts, kernel, initrd,
                          on_launched, g_object_ref (self));
@@ -316,6 +315,16 @@ mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error)
 
 /* --- adoption ---------------------------------------------------------------------- */
 
+/* The memory a running QEMU has, from its "-m NNNM": the guest file may be newer. */
+static guint64
+memory_from_argv (char **argv, guint64 fallback)
+{
+  for (guint i = 0; argv && argv[i] && argv[i + 1]; i++)
+    if (g_str_equal (argv[i], "-m"))
+      return g_ascii_strtoull (argv[i + 1], NULL, 10) * 1024 * 1024;
+  return fallback;
+}
+
 static void
 on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -333,6 +342,7 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_object (&self->qemu);
       mvd_paths_clean_guest_runtime (self->context->paths, self->config->name);
       mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+      complete_start_waiters (self, error);
       return;
     }
   mvm_dbus_guest_set_command_line (iface, (const char *const *)state->argv);
@@ -344,12 +354,17 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* its start was never seen through: undo it rather than guess what the caller wanted */
       g_message ("guest %s: adopted in the middle of a start; stopping it", self->config->name);
-      mvd_guest_set_state (self, MVD_GUEST_RUNNING);
+      self->launch_error = g_error_new (MVM_ERROR, MVM_ERROR_BUSY,
+                                        "guest %s: a start interrupted by a daemon restart is "
+                                        "being undone; start it again",
+                                        self->config->name);
       mvd_guest_kill_async (self, NULL, NULL);
       return;
     }
   g_message ("guest %s: adopted pid %d (%s)", self->config->name, state->pid, status);
+  self->running_memory = memory_from_argv (state->argv, self->config->memory);
   mvd_guest_set_state (self, g_str_equal (status, "paused") ? MVD_GUEST_PAUSED : MVD_GUEST_RUNNING);
+  complete_start_waiters (self, NULL); /* a Start that came meanwhile: it runs */
 }
 
 void
@@ -424,26 +439,61 @@ mvd_guest_stop_finish (MvdGuest *self, GAsyncResult *result, GError **error)
 
 /* --- object --------------------------------------------------------------------------- */
 
-/* Autostart= set over the bus is written back into the stored guest file. */
-static void
-on_autostart_changed (MvdGuest *self, GParamSpec *pspec, gpointer user_data)
+/* Autostart= set over the bus is written into the stored guest file first; the property
+ * changes only once that worked, so the caller learns of a failure. */
+static gboolean
+store_autostart (MvdGuest *self, gboolean autostart, GError **error)
 {
-  gboolean autostart = mvm_dbus_guest_get_autostart (MVM_DBUS_GUEST (self));
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
   const char *text = mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self));
 
-  if (self->writing_autostart || self->file_path == NULL || autostart == self->config->autostart)
-    return;
-  if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, &error))
-    return g_warning ("guest %s: cannot edit Autostart=: %s", self->config->name, error->message);
+  if (self->file_path == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                   "guest %s is transient: it has no file to keep Autostart= in",
+                   self->config->name);
+      return FALSE;
+    }
+  if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, error))
+    return FALSE;
   g_key_file_set_string (kf, "Guest", "Autostart", autostart ? "yes" : "no");
   data = g_key_file_to_data (kf, NULL, NULL);
-  if (!mvm_file_write_atomic (self->file_path, data, -1, 0644, &error))
-    return g_warning ("guest %s: cannot store Autostart=: %s", self->config->name, error->message);
+  if (!mvm_file_write_atomic (self->file_path, data, -1, 0644, error))
+    return FALSE;
   self->config->autostart = autostart;
   mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), data);
+  mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), autostart);
+  return TRUE;
+}
+
+static GDBusInterfaceSetPropertyFunc parent_set_property;
+
+static gboolean
+set_property (GDBusConnection *connection, const char *sender, const char *object_path,
+              const char *interface_name, const char *property_name, GVariant *value,
+              GError **error, gpointer user_data)
+{
+  MvdGuest *self = MVD_GUEST (user_data);
+
+  if (g_str_equal (property_name, "Autostart"))
+    return store_autostart (self, g_variant_get_boolean (value), error);
+  return parent_set_property (connection, sender, object_path, interface_name, property_name, value,
+                              error, user_data);
+}
+
+static GDBusInterfaceVTable *
+get_vtable (GDBusInterfaceSkeleton *skeleton)
+{
+  static GDBusInterfaceVTable vtable;
+
+  if (parent_set_property == NULL)
+    {
+      vtable = *G_DBUS_INTERFACE_SKELETON_CLASS (mvd_guest_parent_class)->get_vtable (skeleton);
+      parent_set_property = vtable.set_property;
+      vtable.set_property = set_property;
+    }
+  return &vtable;
 }
 
 static void
@@ -477,6 +527,7 @@ mvd_guest_class_init (MvdGuestClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  G_DBUS_INTERFACE_SKELETON_CLASS (klass)->get_vtable = get_vtable;
   object_class->dispose = mvd_guest_dispose;
   object_class->finalize = mvd_guest_finalize;
   /* returns a GError * (or NULL on success), owned by the caller */
@@ -511,6 +562,5 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
   mvm_dbus_guest_set_state (iface, state_names[MVD_GUEST_STOPPED]);
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
-  g_signal_connect (self, "notify::autostart", G_CALLBACK (on_autostart_changed), NULL);
   return self;
 }

@@ -24,8 +24,6 @@ MvdGuest *mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char 
 void mvd_manager_remove (MvdManager *self, MvdGuest *guest);
 /* Writes the guest file atomically and defines or redefines the guest. */
 MvdGuest *mvd_manager_define (MvdManager *self, const char *text, GError **error);
-/* Re-reads the folder; fails listing the files it skipped (the rest is applied). */
-gboolean mvd_manager_reload (MvdManager *self, GError **error);
 char *mvd_manager_guest_path (const char *name);
 
 void mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface);

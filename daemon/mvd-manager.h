@@ -18,6 +18,8 @@ G_DECLARE_FINAL_TYPE (MvdManager, mvd_manager, MVD, MANAGER, MvmDbusManagerSkele
 MvdManager *mvd_manager_new (MvdPaths *paths, MvmDaemonConfig *config, GError **error);
 /* Loads the guest folder; bad files are logged and skipped. */
 void mvd_manager_load (MvdManager *self);
+/* Re-reads the folder; fails listing the files it skipped (the rest is applied). */
+gboolean mvd_manager_reload (MvdManager *self, GError **error);
 /* Takes over the guests a previous daemon left running; cleans up after the others. */
 void mvd_manager_adopt_all (MvdManager *self);
 gboolean mvd_manager_export (MvdManager *self, GDBusConnection *connection, GError **error);

@@ -20,6 +20,7 @@
 
 #define LAUNCH_TIMEOUT_SEC 60
 #define TERM_TO_KILL_SEC 5
+#define POWER_BUTTON_REPEAT_SEC 2
 #define OUTPUT_TAIL_BYTES 2048
 
 struct _MvdQemu
@@ -45,6 +46,7 @@ struct _MvdQemu
   guint launch_timeout;
   GPtrArray *stop_tasks; /* GTask: finish when the process is gone */
   guint escalation;
+  guint power_button;     /* presses the button again until the guest reacts */
   gboolean quit_expected; /* a SHUTDOWN event or our own stop: exit is clean */
   gboolean exited;
 };
@@ -159,6 +161,7 @@ process_exited (MvdQemu *self, int status)
   self->exited = TRUE;
   g_clear_handle_id (&self->pidfd_watch, g_source_remove);
   g_clear_handle_id (&self->escalation, g_source_remove);
+  g_clear_handle_id (&self->power_button, g_source_remove);
   g_clear_handle_id (&self->ready_watch, g_source_remove);
   if (self->ready_fd >= 0)
     close (self->ready_fd);
@@ -620,6 +623,7 @@ static void
 terminate (MvdQemu *self)
 {
   g_clear_handle_id (&self->escalation, g_source_remove);
+  g_clear_handle_id (&self->power_button, g_source_remove);
   self->quit_expected = TRUE;
   send_signal (self, SIGTERM);
   self->escalation = g_timeout_add_seconds (TERM_TO_KILL_SEC, on_escalate_kill, self);
@@ -636,6 +640,21 @@ on_escalate_term (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void on_powerdown_sent (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* A guest still booting has no one listening to the button yet; a press it missed is
+ * repeated, so that a stop soon after a start does not always wait for the timeout. */
+static gboolean
+on_press_again (gpointer user_data)
+{
+  MvdQemu *self = user_data;
+
+  if (self->qmp && qmp_client_is_ready (self->qmp))
+    qmp_client_execute_async (self->qmp, "system_powerdown", NULL, NULL, on_powerdown_sent,
+                              g_object_ref (self));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_powerdown_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -643,7 +662,7 @@ on_powerdown_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
 
-  if (node == NULL && !self->exited)
+  if (node == NULL && !self->exited && self->power_button != 0)
     {
       g_message ("guest %s: system_powerdown failed (%s); sending SIGTERM", self->name,
                  error->message);
@@ -675,8 +694,10 @@ mvd_qemu_shutdown_async (MvdQemu *self, guint timeout_sec, GAsyncReadyCallback c
   self->quit_expected = TRUE;
   self->escalation = g_timeout_add_seconds (timeout_sec, on_escalate_term, self);
   if (self->qmp && qmp_client_is_ready (self->qmp))
-    qmp_client_execute_async (self->qmp, "system_powerdown", NULL, NULL, on_powerdown_sent,
-                              g_object_ref (self));
+    {
+      self->power_button = g_timeout_add_seconds (POWER_BUTTON_REPEAT_SEC, on_press_again, self);
+      on_press_again (self);
+    }
   else
     terminate (self);
 }
@@ -759,6 +780,7 @@ mvd_qemu_dispose (GObject *object)
 
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
   g_clear_handle_id (&self->escalation, g_source_remove);
+  g_clear_handle_id (&self->power_button, g_source_remove);
   g_clear_handle_id (&self->ready_watch, g_source_remove);
   g_clear_handle_id (&self->pidfd_watch, g_source_remove);
   if (self->qmp)

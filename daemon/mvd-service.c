@@ -67,6 +67,19 @@ on_quit_signal (gpointer user_data)
 }
 
 static gboolean
+on_reload_signal (gpointer user_data)
+{
+  Service *s = user_data;
+  g_autoptr (GError) error = NULL;
+
+  sd_notify (0, "RELOADING=1");
+  if (!mvd_manager_reload (s->manager, &error))
+    g_warning ("reload: %s", error->message);
+  sd_notify (0, "READY=1");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
 on_watchdog (gpointer user_data)
 {
   sd_notify (0, "WATCHDOG=1");
@@ -98,7 +111,7 @@ mvd_service_run (MvdPaths *paths, MvmDaemonConfig *config)
       mvm_daemon_config_free (config);
       return 1;
     }
-  s.manager = mvd_manager_new (paths, config, &error);
+  s.manager = mvd_manager_new (paths, config, &error); /* frees both when it fails */
   if (s.manager == NULL)
     {
       g_printerr ("microvmd: %s\n", error->message);
@@ -109,6 +122,7 @@ mvd_service_run (MvdPaths *paths, MvmDaemonConfig *config)
   s.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &s);
   g_unix_signal_add (SIGINT, on_quit_signal, &s);
+  g_unix_signal_add (SIGHUP, on_reload_signal, &s);
   start_watchdog (&s);
   owner = g_bus_own_name (s.session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, BUS_NAME,
                           G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired, on_name_acquired,

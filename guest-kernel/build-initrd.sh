@@ -61,13 +61,13 @@ fi
 [ -r "$init" ] || die "cannot read $init"
 
 # What the guest may need, in load order. The first group is what the
-# readiness line needs; /init loads it before anything else.
-early_modules="virtio_pci virtio_mmio virtio_console"
+# readiness line and the power button need; /init loads it before anything
+# else, so that once the guest says it is ready it also takes a graceful stop.
+early_modules="virtio_pci virtio_mmio virtio_console button evdev"
 late_modules="virtio_blk virtio_net virtio_rng virtio_balloon
     crc32c_generic ext4
     9pnet_virtio 9p
-    vmw_vsock_virtio_transport
-    button evdev"
+    vmw_vsock_virtio_transport"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/microvmd-initrd.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM

@@ -54,7 +54,9 @@ def test_crash_and_restart():
         w.ctl("start", "c")
         pid = w.prop("c", "MainPID")
         os.kill(pid, signal.SIGKILL)
-        wait_for("a new QEMU", lambda: w.state("c") == "running" and w.prop("c", "MainPID") != pid)
+        w.wait_state("c", "crashed", timeout=10)
+        wait_for("a new QEMU", lambda: w.prop("c", "MainPID") not in (0, pid)
+                 and w.state("c") == "running")
         check("crashed" in w.read_daemon_log(), "the crash was not logged")
         w.ctl("stop", "c")
 
