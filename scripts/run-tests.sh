@@ -1,16 +1,30 @@
 #!/bin/sh
-# The one command: installs what is missing, builds, and runs every test suite.
-#   scripts/run-tests.sh            # build in ./build, run all tests
+# The one command: installs what is missing, builds, and runs every test suite:
+# unit, golden, qmp, units, boot and daemon tests (real QEMU under TCG), then the
+# library suites again under valgrind and under ASan+UBSan.
+#   scripts/run-tests.sh            # builds in ./build, ./build-asan
 #   BUILD_DIR=b scripts/run-tests.sh
 set -eu
 
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+ASAN_DIR=${ASAN_DIR:-$BUILD_DIR-asan}
 
 scripts/install-deps.sh
 
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    meson setup "$BUILD_DIR" -Dwerror=true
-fi
+[ -f "$BUILD_DIR/build.ninja" ] || meson setup "$BUILD_DIR" -Dwerror=true
 meson compile -C "$BUILD_DIR"
 meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2
+
+echo "== valgrind: the library suites =="
+meson test -C "$BUILD_DIR" --setup valgrind --suite unit --suite golden --suite qmp \
+    --print-errorlogs --num-processes 2
+
+echo "== ASan and UBSan: the library suites =="
+[ -f "$ASAN_DIR/build.ninja" ] ||
+    meson setup "$ASAN_DIR" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dintegration=false
+meson compile -C "$ASAN_DIR"
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C "$ASAN_DIR" --suite unit --suite golden --suite qmp --print-errorlogs \
+    --num-processes 2
