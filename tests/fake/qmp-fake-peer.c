@@ -280,7 +280,8 @@ read_line (QmpFakePeer *peer, GError **error)
 {
   for (;;)
     {
-      guint8 *nl = memchr (peer->inbuf->data, '\n', peer->inbuf->len);
+      /* an empty GByteArray may have no buffer at all: memchr (NULL, ...) is undefined */
+      guint8 *nl = peer->inbuf->len ? memchr (peer->inbuf->data, '\n', peer->inbuf->len) : NULL;
       guint8 buf[4096];
       ssize_t n;
 
