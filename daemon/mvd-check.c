@@ -43,6 +43,8 @@ mvd_check_run (const MvmDaemonConfig *config, const char *socket_dir, char **fil
       g_printerr ("microvmd: %s\n", error->message);
       return 1;
     }
+  if (facts->note)
+    g_printerr ("microvmd: %s\n", facts->note);
   for (guint i = 0; i < n_files; i++)
     {
       g_auto (GStrv) argv = check_one (config, facts, socket_dir, files[i], &error);

@@ -332,6 +332,8 @@ mvd_manager_new (MvdPaths *paths, MvmDaemonConfig *config, GError **error)
   self->context.facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, error);
   if (self->context.facts == NULL)
     return NULL;
+  if (self->context.facts->note)
+    g_warning ("%s", self->context.facts->note);
   mvm_dbus_manager_set_version (MVM_DBUS_MANAGER (self), MVM_VERSION);
   mvm_dbus_manager_set_qemu_version (MVM_DBUS_MANAGER (self), self->context.facts->qemu_version);
   mvm_dbus_manager_set_accelerator (MVM_DBUS_MANAGER (self),

@@ -7,6 +7,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+
 #include "mvm-error.h"
 
 void
@@ -17,6 +19,7 @@ mvm_host_facts_free (MvmHostFacts *facts)
   g_free (facts->qemu_binary);
   g_free (facts->qemu_version);
   g_free (facts->qboot_rom);
+  g_free (facts->note);
   g_free (facts);
 }
 
@@ -28,6 +31,7 @@ mvm_host_facts_copy (const MvmHostFacts *facts)
   copy->qemu_binary = g_strdup (facts->qemu_binary);
   copy->qemu_version = g_strdup (facts->qemu_version);
   copy->qboot_rom = g_strdup (facts->qboot_rom);
+  copy->note = g_strdup (facts->note);
   return copy;
 }
 
@@ -49,6 +53,29 @@ kvm_usable (void)
   ok = ioctl (fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
   close (fd);
   return ok;
+}
+
+/* /dev/kvm can answer and still be unable to run a guest CPU: nested setups that refuse
+ * -cpu host's MSRs make QEMU abort at reset. One paused QEMU that quits at once tells. */
+static gboolean
+qemu_runs_kvm (const char *binary)
+{
+  const char *argv[] = { binary,     "-M",          "microvm,x-option-roms=off",
+                         "-accel",   "kvm",         "-cpu",
+                         "host",     "-nodefaults", "-no-user-config",
+                         "-display", "none",        "-S",
+                         "-qmp",     "stdio",       NULL };
+  g_autoptr (GSubprocess) qemu
+    = g_subprocess_newv (argv,
+                         G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                           | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                         NULL);
+
+  return qemu
+         && g_subprocess_communicate_utf8 (
+           qemu, "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n", NULL, NULL, NULL,
+           NULL)
+         && g_subprocess_get_if_exited (qemu) && g_subprocess_get_exit_status (qemu) == 0;
 }
 
 static char *
@@ -135,10 +162,16 @@ mvm_host_facts_probe (const char *qemu_binary, MvmAccel accel, GError **error)
   if (facts->qemu_version == NULL)
     return NULL;
   facts->kvm = accel != MVM_ACCEL_TCG && kvm_usable ();
+  if (facts->kvm && !qemu_runs_kvm (facts->qemu_binary))
+    {
+      facts->kvm = FALSE;
+      facts->note = g_strdup ("/dev/kvm is there, but QEMU cannot run a '-cpu host' guest on it "
+                              "(a nested setup?); using TCG");
+    }
   if (accel == MVM_ACCEL_KVM && !facts->kvm)
     {
-      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED,
-                   "Accelerator=kvm, but /dev/kvm is missing or not usable by this user");
+      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED, "Accelerator=kvm, but %s",
+                   facts->note ? facts->note : "/dev/kvm is missing or not usable by this user");
       return NULL;
     }
   facts->vhost_vsock = access ("/dev/vhost-vsock", R_OK | W_OK) == 0;

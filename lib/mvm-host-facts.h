@@ -21,6 +21,7 @@ typedef struct
   gboolean vhost_vsock; /* /dev/vhost-vsock present */
   char *qboot_rom;      /* NULL when absent */
   guint64 tsc_khz;      /* 0 when unknown */
+  char *note;           /* why KVM is not used though /dev/kvm exists, or NULL */
 } MvmHostFacts;
 
 /* Probes @qemu_binary (runs it with --version) and the host devices; @accel forces one. */
