@@ -7,7 +7,7 @@
 # its PVH entry. Point DefaultKernel= in microvmd.conf at it (or install it
 # as <datadir>/microvmd/vmlinux).
 #
-# Not run by the build or CI: a kernel takes close to an hour on two cores.
+# Not run by the build or CI: it takes about 16 minutes on two cores.
 # Debian: apt install linux-source build-essential bc bison flex libelf-dev
 # libssl-dev; tar xf /usr/src/linux-source-*.tar.xz; then
 # guest-kernel/build-kernel.sh linux-source-6.1 out/
