@@ -59,7 +59,7 @@ parse_options (Options *o, int *argc, char ***argv, GError **error)
 }
 
 static MvmDaemonConfig *
-load_config (const Options *o, const MvdPaths *paths, GError **error)
+load_config (const Options *o, const MvmPaths *paths, GError **error)
 {
   /* An explicit --config must exist; the default file is optional. */
   return mvm_daemon_config_load (o->config_path ? o->config_path : paths->config_file,
@@ -72,7 +72,7 @@ main (int argc, char **argv)
   g_auto (Options) opts = { 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (MvmDaemonConfig) config = NULL;
-  g_autoptr (MvdPaths) paths = NULL;
+  g_autoptr (MvmPaths) paths = NULL;
 
   setlocale (LC_ALL, "");
   if (!parse_options (&opts, &argc, &argv, &error))
@@ -85,7 +85,7 @@ main (int argc, char **argv)
       g_print ("microvmd %s\n", MVM_VERSION);
       return 0;
     }
-  paths = mvd_paths_new (opts.session);
+  paths = mvm_paths_new (opts.session);
   config = load_config (&opts, paths, &error);
   if (config == NULL)
     {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "mvd-paths.h"
+#include "mvm-paths.h"
 #include "mvm-daemon-config.h"
 #include "mvm-host-facts.h"
 
@@ -12,7 +12,7 @@ typedef struct
 {
   MvmDaemonConfig *config;
   MvmHostFacts *facts;
-  MvdPaths *paths;
+  MvmPaths *paths;
 } MvdContext;
 
 G_END_DECLS

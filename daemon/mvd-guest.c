@@ -253,7 +253,7 @@ start_now (MvdGuest *self)
   g_autoptr (GError) error = NULL;
   g_autofree char *kernel = NULL;
   g_autofree char *initrd = NULL;
-  g_autofree char *runtime = mvd_paths_guest_runtime (self->context->paths, self->config->name);
+  g_autofree char *runtime = mvm_paths_guest_runtime (self->context->paths, self->config->name);
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
 
   if (!prepare_launch (self, &kernel, &initrd, &error))
@@ -340,7 +340,7 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       g_warning ("guest %s: not adopted: %s", self->config->name, error->message);
       g_signal_handlers_disconnect_by_data (qemu, self);
       g_clear_object (&self->qemu);
-      mvd_paths_clean_guest_runtime (self->context->paths, self->config->name);
+      mvm_paths_clean_guest_runtime (self->context->paths, self->config->name);
       mvd_guest_set_state (self, MVD_GUEST_STOPPED);
       complete_start_waiters (self, error);
       return;
@@ -370,7 +370,7 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 mvd_guest_adopt (MvdGuest *self, MvdStateFile *state)
 {
-  g_autofree char *runtime = mvd_paths_guest_runtime (self->context->paths, self->config->name);
+  g_autofree char *runtime = mvm_paths_guest_runtime (self->context->paths, self->config->name);
 
   g_return_if_fail (self->qemu == NULL);
   watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
@@ -551,7 +551,7 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
 {
   MvdGuest *self = g_object_new (MVD_TYPE_GUEST, NULL);
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
-  g_autofree char *log = mvd_paths_guest_log (context->paths, config->name);
+  g_autofree char *log = mvm_paths_guest_log (context->paths, config->name);
 
   self->context = context;
   self->file_path = g_strdup (file_path);

@@ -39,7 +39,7 @@ guest_for (MvdManager *self, const char *name, const char *dir, GError **error)
 static void
 adopt_one (MvdManager *self, const char *name)
 {
-  g_autofree char *dir = mvd_paths_guest_runtime (self->context.paths, name);
+  g_autofree char *dir = mvm_paths_guest_runtime (self->context.paths, name);
   g_autofree char *state_path = g_build_filename (dir, "state", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MvdStateFile) state = NULL;
@@ -47,21 +47,21 @@ adopt_one (MvdManager *self, const char *name)
 
   if (!g_file_test (state_path, G_FILE_TEST_EXISTS))
     {
-      mvd_paths_clean_guest_runtime (self->context.paths, name);
+      mvm_paths_clean_guest_runtime (self->context.paths, name);
       return;
     }
   state = mvd_state_file_load (state_path, &error);
   if (state == NULL)
     {
       g_warning ("guest %s: unreadable state file, not adopting: %s", name, error->message);
-      mvd_paths_clean_guest_runtime (self->context.paths, name);
+      mvm_paths_clean_guest_runtime (self->context.paths, name);
       return;
     }
   if (!mvd_state_file_matches_process (state))
     {
       /* gone, or its pid now belongs to another process: never signal that one */
       g_message ("guest %s: pid %d is no longer its QEMU; cleaning up", name, state->pid);
-      mvd_paths_clean_guest_runtime (self->context.paths, name);
+      mvm_paths_clean_guest_runtime (self->context.paths, name);
       return;
     }
   guest = guest_for (self, name, dir, &error);

@@ -50,7 +50,7 @@ on_finished (MvdGuest *guest, MvdManager *self)
 static gpointer
 on_undefine_requested (MvdGuest *guest, MvdManager *self)
 {
-  g_autofree char *file = mvd_paths_guest_file (self->context.paths, mvd_guest_get_name (guest));
+  g_autofree char *file = mvm_paths_guest_file (self->context.paths, mvd_guest_get_name (guest));
 
   if (!mvd_guest_is_transient (guest) && g_unlink (file) < 0 && errno != ENOENT)
     return g_error_new (MVM_ERROR, MVM_ERROR_FAILED, "guest %s: cannot remove %s: %s",
@@ -108,7 +108,7 @@ mvd_manager_define (MvdManager *self, const char *text, GError **error)
                    config->name);
       return NULL;
     }
-  file = mvd_paths_guest_file (self->context.paths, config->name);
+  file = mvm_paths_guest_file (self->context.paths, config->name);
   if (!mvm_file_write_atomic (file, text, -1, 0644, error))
     return NULL;
   if (guest)
@@ -303,7 +303,7 @@ mvd_manager_finalize (GObject *object)
 
   mvm_daemon_config_free (self->context.config);
   mvm_host_facts_free (self->context.facts);
-  mvd_paths_free (self->context.paths);
+  mvm_paths_free (self->context.paths);
   G_OBJECT_CLASS (mvd_manager_parent_class)->finalize (object);
 }
 
@@ -323,7 +323,7 @@ mvd_manager_init (MvdManager *self)
 }
 
 MvdManager *
-mvd_manager_new (MvdPaths *paths, MvmDaemonConfig *config, GError **error)
+mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
 {
   g_autoptr (MvdManager) self = g_object_new (MVD_TYPE_MANAGER, NULL);
 

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (MvdManager, mvd_manager, MVD, MANAGER, MvmDbusManagerSkeleton)
 
 /* Takes ownership of @paths and @config; probes the host. */
-MvdManager *mvd_manager_new (MvdPaths *paths, MvmDaemonConfig *config, GError **error);
+MvdManager *mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error);
 /* Loads the guest folder; bad files are logged and skipped. */
 void mvd_manager_load (MvdManager *self);
 /* Re-reads the folder; fails listing the files it skipped (the rest is applied). */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "mvm-error.h"
-#include "mvd-paths.h"
+#include "mvm-paths.h"
 #include "mvd-state-file.h"
 #include "qmp-client.h"
 
@@ -178,7 +178,7 @@ process_exited (MvdQemu *self, int status)
                                       signaled ? "signal" : "status",
                                       signaled ? WTERMSIG (status) : WEXITSTATUS (status), tail));
     }
-  mvd_paths_clean_runtime_dir (self->runtime_dir);
+  mvm_paths_clean_runtime_dir (self->runtime_dir);
   complete_stop_tasks (self);
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, crashed);
 }

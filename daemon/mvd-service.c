@@ -96,7 +96,7 @@ start_watchdog (Service *s)
 }
 
 int
-mvd_service_run (MvdPaths *paths, MvmDaemonConfig *config)
+mvd_service_run (MvmPaths *paths, MvmDaemonConfig *config)
 {
   g_autoptr (GError) error = NULL;
   Service s = { .session = paths->session };
@@ -104,10 +104,10 @@ mvd_service_run (MvdPaths *paths, MvmDaemonConfig *config)
 
   /* guests whose daemon died come back to us, not to init, when we are restarted in between */
   prctl (PR_SET_CHILD_SUBREAPER, 1);
-  if (!mvd_paths_ensure (paths, &error))
+  if (!mvm_paths_ensure (paths, &error))
     {
       g_printerr ("microvmd: %s\n", error->message);
-      mvd_paths_free (paths);
+      mvm_paths_free (paths);
       mvm_daemon_config_free (config);
       return 1;
     }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mvd-paths.h"
+#include "mvm-paths.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -29,10 +29,10 @@ pick (const char *variable, const char *system_dir, const char *user_base)
   return user_base ? g_build_filename (user_base, "microvmd", NULL) : g_strdup (system_dir);
 }
 
-MvdPaths *
-mvd_paths_new (gboolean session)
+MvmPaths *
+mvm_paths_new (gboolean session)
 {
-  MvdPaths *p = g_new0 (MvdPaths, 1);
+  MvmPaths *p = g_new0 (MvmPaths, 1);
   g_autofree char *config_dir = NULL;
   g_autofree char *user_state
     = session ? g_build_filename (g_get_home_dir (), ".local", "state", NULL) : NULL;
@@ -57,7 +57,7 @@ mvd_paths_new (gboolean session)
 }
 
 void
-mvd_paths_free (MvdPaths *paths)
+mvm_paths_free (MvmPaths *paths)
 {
   if (paths == NULL)
     return;
@@ -80,14 +80,14 @@ make_dir (const char *path, int mode, GError **error)
 }
 
 gboolean
-mvd_paths_ensure (const MvdPaths *paths, GError **error)
+mvm_paths_ensure (const MvmPaths *paths, GError **error)
 {
   return make_dir (paths->guests_dir, 0755, error) && make_dir (paths->runtime_dir, 0755, error)
          && make_dir (paths->log_dir, 0750, error);
 }
 
 char *
-mvd_paths_guest_file (const MvdPaths *paths, const char *name)
+mvm_paths_guest_file (const MvmPaths *paths, const char *name)
 {
   g_autofree char *file = g_strconcat (name, ".guest", NULL);
 
@@ -95,13 +95,13 @@ mvd_paths_guest_file (const MvdPaths *paths, const char *name)
 }
 
 char *
-mvd_paths_guest_runtime (const MvdPaths *paths, const char *name)
+mvm_paths_guest_runtime (const MvmPaths *paths, const char *name)
 {
   return g_build_filename (paths->runtime_dir, name, NULL);
 }
 
 char *
-mvd_paths_guest_log (const MvdPaths *paths, const char *name)
+mvm_paths_guest_log (const MvmPaths *paths, const char *name)
 {
   g_autofree char *file = g_strconcat (name, ".log", NULL);
 
@@ -109,7 +109,7 @@ mvd_paths_guest_log (const MvdPaths *paths, const char *name)
 }
 
 void
-mvd_paths_clean_runtime_dir (const char *dir)
+mvm_paths_clean_runtime_dir (const char *dir)
 {
   static const char *const files[] = { "state",    "state.new",    "guest",      "guest.new",
                                        "qmp.sock", "console.sock", "ready.sock", "qemu.out" };
@@ -123,9 +123,9 @@ mvd_paths_clean_runtime_dir (const char *dir)
 }
 
 void
-mvd_paths_clean_guest_runtime (const MvdPaths *paths, const char *name)
+mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name)
 {
-  g_autofree char *dir = mvd_paths_guest_runtime (paths, name);
+  g_autofree char *dir = mvm_paths_guest_runtime (paths, name);
 
-  mvd_paths_clean_runtime_dir (dir);
+  mvm_paths_clean_runtime_dir (dir);
 }

@@ -15,20 +15,20 @@ typedef struct
   char *state_dir;
   char *runtime_dir;
   char *log_dir;
-} MvdPaths;
+} MvmPaths;
 
-MvdPaths *mvd_paths_new (gboolean session);
-void mvd_paths_free (MvdPaths *paths);
+MvmPaths *mvm_paths_new (gboolean session);
+void mvm_paths_free (MvmPaths *paths);
 /* Creates the folders that must exist (guests, runtime, logs). */
-gboolean mvd_paths_ensure (const MvdPaths *paths, GError **error);
+gboolean mvm_paths_ensure (const MvmPaths *paths, GError **error);
 
-char *mvd_paths_guest_file (const MvdPaths *paths, const char *name);
-char *mvd_paths_guest_runtime (const MvdPaths *paths, const char *name);
+char *mvm_paths_guest_file (const MvmPaths *paths, const char *name);
+char *mvm_paths_guest_runtime (const MvmPaths *paths, const char *name);
 /* Removes what a QEMU left in its runtime folder, and the folder. */
-void mvd_paths_clean_runtime_dir (const char *dir);
-void mvd_paths_clean_guest_runtime (const MvdPaths *paths, const char *name);
-char *mvd_paths_guest_log (const MvdPaths *paths, const char *name);
+void mvm_paths_clean_runtime_dir (const char *dir);
+void mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name);
+char *mvm_paths_guest_log (const MvmPaths *paths, const char *name);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvdPaths, mvd_paths_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmPaths, mvm_paths_free)
 
 G_END_DECLS
