@@ -265,6 +265,49 @@ mvd_manager_autostart (MvdManager *self)
   autostart_next (self);
 }
 
+/* --- stopping every guest (ShutdownGuests=shutdown) ------------------------------ */
+
+static void
+on_guest_down (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  guint *pending = g_task_get_task_data (task);
+
+  if (!mvd_guest_stop_finish (MVD_GUEST (source), result, &error))
+    g_warning ("%s", error->message);
+  if (--*pending == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+mvd_manager_shutdown_all_async (MvdManager *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GList) guests = g_hash_table_get_values (self->guests);
+  guint *pending = g_new0 (guint, 1);
+
+  g_task_set_task_data (task, pending, g_free);
+  *pending = 1; /* held until every guest was asked, so none finishes the task early */
+  for (GList *l = guests; l; l = l->next)
+    {
+      MvdGuestState state = mvd_guest_get_state (l->data);
+      if (state == MVD_GUEST_STOPPED || state == MVD_GUEST_CRASHED)
+        continue;
+      (*pending)++;
+      g_message ("guest %s: shutting down with the daemon", mvd_guest_get_name (l->data));
+      mvd_guest_shutdown_async (l->data, 0, on_guest_down, g_object_ref (task));
+    }
+  if (--*pending == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+mvd_manager_shutdown_all_finish (MvdManager *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* --- bus and object ------------------------------------------------------------------ */
 
 gboolean
@@ -283,6 +326,12 @@ mvd_manager_unexport (MvdManager *self)
   g_dbus_object_manager_server_set_connection (self->object_manager, NULL);
   if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)))
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+const MvdContext *
+mvd_manager_get_context (MvdManager *self)
+{
+  return &self->context;
 }
 
 static void

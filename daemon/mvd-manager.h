@@ -27,6 +27,13 @@ void mvd_manager_unexport (MvdManager *self);
 /* Starts the Autostart=yes guests, a few at a time, in the background. */
 void mvd_manager_autostart (MvdManager *self);
 
+/* Shuts every running guest down in parallel, each with its own ShutdownTimeoutSec=
+ * and escalation; finishes when all have stopped. */
+void mvd_manager_shutdown_all_async (MvdManager *self, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean mvd_manager_shutdown_all_finish (MvdManager *self, GAsyncResult *result, GError **error);
+
+const MvdContext *mvd_manager_get_context (MvdManager *self);
 MvdGuest *mvd_manager_lookup (MvdManager *self, const char *name);
 
 G_END_DECLS

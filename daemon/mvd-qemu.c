@@ -156,6 +156,7 @@ fail_launch (MvdQemu *self, GError *error)
 static void
 process_exited (MvdQemu *self, int status)
 {
+  g_autoptr (MvdQemu) keep = g_object_ref (self); /* "exited" handlers may drop theirs */
   gboolean crashed = !self->quit_expected;
 
   self->exited = TRUE;
@@ -179,8 +180,9 @@ process_exited (MvdQemu *self, int status)
                                       signaled ? WTERMSIG (status) : WEXITSTATUS (status), tail));
     }
   mvm_paths_clean_runtime_dir (self->runtime_dir);
-  complete_stop_tasks (self);
+  /* the guest's state first, so a Shutdown that returns finds it stopped */
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, crashed);
+  complete_stop_tasks (self);
 }
 
 static void

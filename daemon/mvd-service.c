@@ -16,6 +16,7 @@ typedef struct
   gboolean session;
   int status;
   guint watchdog;
+  gboolean stopping;
 } Service;
 
 static void
@@ -55,14 +56,37 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
   g_main_loop_quit (s->loop);
 }
 
+static void
+on_guests_down (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Service *s = user_data;
+
+  mvd_manager_shutdown_all_finish (MVD_MANAGER (source), result, NULL);
+  g_message ("every guest has stopped");
+  g_main_loop_quit (s->loop);
+}
+
+/* ShutdownGuests=keep: guests outlive us and a restarted daemon adopts them.
+ * ShutdownGuests=shutdown: every guest gets the power button first; a second signal
+ * stops waiting for them. */
 static gboolean
 on_quit_signal (gpointer user_data)
 {
   Service *s = user_data;
+  gboolean shutdown
+    = mvd_manager_get_context (s->manager)->config->shutdown_guests == MVM_SHUTDOWN_GUESTS_SHUTDOWN;
 
-  g_message ("stopping; guests keep running");
   sd_notify (0, "STOPPING=1\nSTATUS=Stopping");
-  g_main_loop_quit (s->loop);
+  if (!shutdown || s->stopping)
+    {
+      g_message ("stopping; guests keep running");
+      g_main_loop_quit (s->loop);
+      return G_SOURCE_CONTINUE;
+    }
+  s->stopping = TRUE;
+  g_message ("stopping; shutting every guest down first (ShutdownGuests=shutdown)");
+  mvd_manager_unexport (s->manager);
+  mvd_manager_shutdown_all_async (s->manager, on_guests_down, s);
   return G_SOURCE_CONTINUE;
 }
 
