@@ -43,8 +43,13 @@ adopt_one (MvdManager *self, const char *name)
   g_autofree char *state_path = g_build_filename (dir, "state", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MvdStateFile) state = NULL;
+  g_autofree char *state_new = g_build_filename (dir, "state.new", NULL);
+  g_autofree char *guest_new = g_build_filename (dir, "guest.new", NULL);
   MvdGuest *guest;
 
+  /* half-written by a daemon that died in the middle of an atomic write */
+  g_unlink (state_new);
+  g_unlink (guest_new);
   if (!g_file_test (state_path, G_FILE_TEST_EXISTS))
     {
       mvm_paths_clean_guest_runtime (self->context.paths, name);

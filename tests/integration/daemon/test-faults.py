@@ -61,6 +61,27 @@ def test_crash_and_restart():
         w.ctl("stop", "c")
 
 
+def test_restart_backoff():
+    """Restart= gives up after 5 restarts within 10 s and leaves the guest crashed."""
+    with World() as w:
+        w.ctl("define", w.write_guest("loop.guest", "[Guest]\nRestart=always\n"))
+        w.ctl("start", "loop")
+        seen = set()
+        for _ in range(6):
+            pid = wait_for("a running QEMU", lambda: w.state("loop") == "running"
+                           and w.prop("loop", "MainPID") not in seen | {0}
+                           and w.prop("loop", "MainPID"), timeout=20)
+            seen.add(pid)
+            os.kill(pid, signal.SIGKILL)
+            wait_for("the crash noticed", lambda: w.state("loop") != "running"
+                     or w.prop("loop", "MainPID") != pid, timeout=10)
+        w.wait_state("loop", "crashed", timeout=10)
+        time.sleep(1.5)
+        check(w.state("loop") == "crashed", f"restarted after the burst: {w.state('loop')}")
+        check(w.qemu_pids() == [], f"QEMU left: {w.qemu_pids()}")
+        check("restarts within 10 s" in w.read_daemon_log(), "the give-up was not logged")
+
+
 def test_crash_without_restart():
     with World() as w:
         path = w.write_guest("c.guest", "[Guest]\n")

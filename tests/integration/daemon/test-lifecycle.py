@@ -119,6 +119,26 @@ def test_kill():
         check(not os.path.exists(f"/proc/{pid}"), "QEMU still exists after kill")
 
 
+def test_autostart():
+    with World() as w:
+        w.ctl("define", w.write_guest("auto.guest", "[Guest]\n# kept\n"))
+        w.ctl("autostart", "auto", "on")
+        with open(w.guest_file("auto")) as f:
+            stored = f.read()
+        check("Autostart=yes" in stored and "# kept" in stored, f"stored file:\n{stored}")
+        check(w.prop("auto", "Autostart") is True, "Autostart property not set")
+        w.ctl("define", w.write_guest("manual.guest", "[Guest]\n"))
+        w.stop_daemon()
+        w.start_daemon()
+        w.wait_state("auto", "running", timeout=30)
+        check(w.state("manual") == "stopped", "a guest without Autostart= was started")
+        w.ctl("kill", "auto")
+        r = w.ctl("create", w.write_guest("t.guest", "[Guest]\n"))
+        r = w.ctl("autostart", "t", "on", expect=1)
+        check("transient" in r.stderr, f"autostart of a transient guest: {r.stderr}")
+        w.ctl("kill", "t")
+
+
 if __name__ == "__main__":
     tests = {name: fn for name, fn in globals().items() if name.startswith("test_")}
     sys.exit(run(tests))
