@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Taking over a QEMU that a previous daemon started. */
+#include "mvd-qemu-private.h"
+
+#include <glib-unix.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mvm-error.h"
+#include "mvd-state-file.h"
+
+/* --- adoption --------------------------------------------------------------------- */
+
+static void
+on_adopt_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
+  g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
+  const char *status = "running";
+
+  g_clear_handle_id (&self->launch_timeout, g_source_remove);
+  if (node && JSON_NODE_HOLDS_OBJECT (node))
+    status = json_object_get_string_member_with_default (json_node_get_object (node), "status",
+                                                         "running");
+  else
+    g_warning ("guest %s: adopted without a working QMP connection (%s); kill still works",
+               self->name, error ? error->message : "no status");
+  if (task)
+    g_task_return_pointer (task, g_strdup (status), g_free);
+}
+
+static void
+on_adopt_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!qmp_client_handshake_finish (QMP_CLIENT (source), result, &error))
+    {
+      g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
+      g_clear_handle_id (&self->launch_timeout, g_source_remove);
+      g_warning ("guest %s: adopted, but QMP does not answer: %s", self->name, error->message);
+      if (task)
+        g_task_return_pointer (task, g_strdup ("running"), g_free);
+      return;
+    }
+  qmp_client_execute_async (self->qmp, "query-status", NULL, NULL, on_adopt_status,
+                            g_object_ref (self));
+}
+
+static gboolean
+open_pidfd (MvdQemu *self, GError **error)
+{
+  self->pidfd = syscall (SYS_pidfd_open, self->pid, 0);
+  /* checked again once the pidfd pins the process: it cannot be reused from now on */
+  if (self->pidfd < 0 || !mvd_state_file_matches_process (self->state))
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED,
+                   "pid %d is no longer the QEMU that was started", self->pid);
+      return FALSE;
+    }
+  self->pidfd_watch = g_unix_fd_add (self->pidfd, G_IO_IN, mvd_qemu_on_pidfd_exited, self);
+  return TRUE;
+}
+
+void
+mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  GError *error = NULL;
+
+  self->state = state;
+  self->pid = state->pid;
+  self->argv = g_strdupv (state->argv);
+  self->ready_seen = state->ready;
+  self->spawn_usec = g_get_monotonic_time () - (g_get_real_time () - state->start_timestamp);
+  if (!open_pidfd (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  self->launch_task = g_steal_pointer (&task);
+  /* a hung QEMU: the handshake's own timeout lets go, the others are not held up */
+  if (!mvd_qemu_connect_channels (self, &error))
+    {
+      g_autoptr (GTask) failed = g_steal_pointer (&self->launch_task);
+      g_task_return_error (failed, error);
+      return;
+    }
+  qmp_client_handshake_async (self->qmp, NULL, on_adopt_handshake, g_object_ref (self));
+}
+
+char *
+mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const MvdStateFile *
+mvd_qemu_get_state (MvdQemu *self)
+{
+  return self->state;
+}

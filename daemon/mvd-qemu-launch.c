@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Spawning QEMU with its sockets already listening, then running the guest. */
+#include "mvd-qemu-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mvm-error.h"
+#include "mvd-state-file.h"
+
+/* --- launch ------------------------------------------------------------------------------- */
+
+static void
+launch_succeeded (MvdQemu *self)
+{
+  g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
+
+  g_clear_handle_id (&self->launch_timeout, g_source_remove);
+  self->state->running = TRUE;
+  mvd_qemu_save_state (self);
+  if (task)
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+launch_failed_kill (MvdQemu *self, GError *error)
+{
+  if (g_error_matches (error, QMP_ERROR, QMP_ERROR_DISCONNECTED) && !self->exited)
+    {
+      /* QEMU hung up because it is exiting: its exit status and last words say more */
+      g_error_free (error);
+      return;
+    }
+  g_prefix_error (&error, "guest %s: ", self->name);
+  mvd_qemu_fail_launch (self, error);
+  self->quit_expected = TRUE;
+  mvd_qemu_send_signal (self, SIGKILL);
+}
+
+static void
+on_status_queried (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
+  const char *status;
+
+  if (self->launch_task == NULL)
+    return;
+  if (node == NULL)
+    return launch_failed_kill (self, g_steal_pointer (&error));
+  status
+    = JSON_NODE_HOLDS_OBJECT (node)
+        ? json_object_get_string_member_with_default (json_node_get_object (node), "status", "")
+        : "";
+  if (!g_str_equal (status, "running"))
+    return launch_failed_kill (self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                                                  "QEMU reports status '%s' after cont", status));
+  launch_succeeded (self);
+}
+
+static void
+on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
+
+  if (self->launch_task == NULL)
+    return;
+  if (node == NULL)
+    return launch_failed_kill (self, g_steal_pointer (&error));
+  qmp_client_execute_async (self->qmp, "query-status", NULL, NULL, on_status_queried,
+                            g_object_ref (self));
+}
+
+static void
+on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!qmp_client_handshake_finish (QMP_CLIENT (source), result, &error))
+    {
+      if (self->launch_task)
+        launch_failed_kill (self, g_steal_pointer (&error));
+      return;
+    }
+  qmp_client_execute_async (self->qmp, "cont", NULL, NULL, on_cont, g_object_ref (self));
+}
+
+static gboolean
+on_launch_timeout (gpointer user_data)
+{
+  MvdQemu *self = user_data;
+
+  self->launch_timeout = 0;
+  launch_failed_kill (self, g_error_new (MVM_ERROR, MVM_ERROR_TIMEOUT,
+                                         "QEMU did not start within %d s", LAUNCH_TIMEOUT_SEC));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+child_setup (gpointer data)
+{
+  /* its own session: a terminal's ^C to the daemon does not reach the guests */
+  setsid ();
+}
+
+/* Written right after the spawn, before the CPUs run, so that a daemon killed in the
+ * middle of a start still leaves a trace of the process it made. */
+static void
+record_state (MvdQemu *self)
+{
+  MvdStateFile *state = g_new0 (MvdStateFile, 1);
+
+  state->pid = self->pid;
+  state->start_timestamp = g_get_real_time ();
+  state->argv = g_strdupv (self->argv);
+  if (!mvd_state_file_read_process (self->pid, &state->start_time, &state->binary))
+    g_warning ("guest %s: cannot read /proc/%d", self->name, self->pid);
+  self->state = state;
+  mvd_qemu_save_state (self);
+}
+
+static gboolean
+spawn (MvdQemu *self, int fds[3], GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+    = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *output = mvd_qemu_path (self, "qemu.out");
+
+  g_subprocess_launcher_take_fd (launcher, fds[0], MVM_FD_QMP);
+  g_subprocess_launcher_take_fd (launcher, fds[1], MVM_FD_SERIAL);
+  g_subprocess_launcher_take_fd (launcher, fds[2], MVM_FD_READY);
+  fds[0] = fds[1] = fds[2] = -1;
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_unlink (output);
+  g_subprocess_launcher_set_stdout_file_path (launcher, output);
+  self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)self->argv, error);
+  if (self->process == NULL)
+    return FALSE;
+  self->spawn_usec = g_get_monotonic_time ();
+  self->pid = atoi (g_subprocess_get_identifier (self->process));
+  g_subprocess_wait_async (self->process, NULL, mvd_qemu_on_child_exited, g_object_ref (self));
+  record_state (self);
+  return TRUE;
+}
+
+static gboolean
+bind_sockets (MvdQemu *self, int fds[3], GError **error)
+{
+  static const char *const files[] = { "qmp.sock", "console.sock", "ready.sock" };
+
+  if (g_mkdir_with_parents (self->runtime_dir, 0700) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                   self->runtime_dir, g_strerror (errno));
+      return FALSE;
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *path = mvd_qemu_path (self, files[i]);
+      if ((fds[i] = mvd_qemu_unix_socket (path, TRUE, error)) < 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
+               const char *kernel, const char *initrd, GError **error)
+{
+  int fds[3] = { -1, -1, -1 };
+  MvmLaunch launch;
+  gboolean ok;
+
+  mvm_launch_init_default (&launch, config, kernel, initrd);
+  launch.paused = TRUE;
+  self->argv = mvm_argv_build (config, facts, &launch, error);
+  ok = self->argv && bind_sockets (self, fds, error) && spawn (self, fds, error);
+  for (int i = 0; i < 3; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  return ok;
+}
+
+void
+mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
+                       const char *kernel, const char *initrd, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  GError *error = NULL;
+
+  g_return_if_fail (self->process == NULL);
+  if (!start_process (self, config, facts, kernel, initrd, &error))
+    {
+      g_prefix_error (&error, "guest %s: ", config->name);
+      g_task_return_error (task, error);
+      return;
+    }
+  self->launch_task = g_steal_pointer (&task);
+  self->launch_timeout = g_timeout_add_seconds (LAUNCH_TIMEOUT_SEC, on_launch_timeout, self);
+  if (!mvd_qemu_connect_channels (self, &error))
+    return launch_failed_kill (self, error);
+  qmp_client_handshake_async (self->qmp, NULL, on_handshake, g_object_ref (self));
+}
+
+gboolean
+mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

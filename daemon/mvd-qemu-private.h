@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mvd-qemu.h"
+#include "qmp-client.h"
+
+G_BEGIN_DECLS
+
+#define LAUNCH_TIMEOUT_SEC 60
+#define TERM_TO_KILL_SEC 5
+#define POWER_BUTTON_REPEAT_SEC 2
+#define OUTPUT_TAIL_BYTES 2048
+
+/* Shared by mvd-qemu.c (channels, exit, commands), mvd-qemu-launch.c, mvd-qemu-adopt.c
+ * and mvd-qemu-stop.c. */
+struct _MvdQemu
+{
+  GObject parent_instance;
+  char *name;
+  char *runtime_dir;
+  MvdSerial *serial;
+
+  GSubprocess *process; /* our child; NULL when adopted */
+  int pidfd;            /* adopted: pins the process and reports its exit */
+  guint pidfd_watch;
+  GPid pid;
+  GStrv argv;
+  MvdStateFile *state; /* mirrored to RUNTIME/NAME/state while the process lives */
+  gint64 spawn_usec;   /* monotonic, for boot times */
+  QmpClient *qmp;
+  int ready_fd;
+  guint ready_watch;
+  gboolean ready_seen;
+
+  GTask *launch_task;
+  guint launch_timeout;
+  GPtrArray *stop_tasks; /* GTask: finish when the process is gone */
+  guint escalation;
+  guint power_button;     /* presses the button again until the guest reacts */
+  gboolean quit_expected; /* a SHUTDOWN event or our own stop: exit is clean */
+  gboolean exited;
+};
+
+/* RUNTIME/NAME/FILE */
+char *mvd_qemu_path (MvdQemu *self, const char *file);
+/* A unix stream socket bound and listening at @path, or connected to it. */
+int mvd_qemu_unix_socket (const char *path, gboolean listen_on, GError **error);
+/* Connects QMP, the console and the ready port to QEMU's listening sockets. */
+gboolean mvd_qemu_connect_channels (MvdQemu *self, GError **error);
+void mvd_qemu_save_state (MvdQemu *self);
+void mvd_qemu_fail_launch (MvdQemu *self, GError *error);
+void mvd_qemu_send_signal (MvdQemu *self, int signum);
+void mvd_qemu_on_child_exited (GObject *source, GAsyncResult *result, gpointer user_data);
+gboolean mvd_qemu_on_pidfd_exited (int fd, GIOCondition condition, gpointer user_data);
+
+G_END_DECLS
