@@ -10,6 +10,7 @@
 
 #include "mvm-error.h"
 #include "mvd-state-file.h"
+#include "mvd-tap.h"
 
 /* --- launch ------------------------------------------------------------------------------- */
 
@@ -126,17 +127,42 @@ record_state (MvdQemu *self)
   mvd_qemu_save_state (self);
 }
 
+/* The fds QEMU inherits, each with the number its argv names. */
+typedef struct
+{
+  int fd[3 + MVM_MAX_NETWORKS];
+  int target[3 + MVM_MAX_NETWORKS];
+  guint n;
+} ChildFds;
+
+static void
+child_fds_add (ChildFds *fds, int fd, int target)
+{
+  fds->fd[fds->n] = fd;
+  fds->target[fds->n++] = target;
+}
+
+static void
+child_fds_clear (ChildFds *fds)
+{
+  for (guint i = 0; i < fds->n; i++)
+    if (fds->fd[i] >= 0)
+      close (fds->fd[i]);
+  fds->n = 0;
+}
+
 static gboolean
-spawn (MvdQemu *self, int fds[3], GError **error)
+spawn (MvdQemu *self, ChildFds *fds, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher
     = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *output = mvd_qemu_path (self, "qemu.out");
 
-  g_subprocess_launcher_take_fd (launcher, fds[0], MVM_FD_QMP);
-  g_subprocess_launcher_take_fd (launcher, fds[1], MVM_FD_SERIAL);
-  g_subprocess_launcher_take_fd (launcher, fds[2], MVM_FD_READY);
-  fds[0] = fds[1] = fds[2] = -1;
+  for (guint i = 0; i < fds->n; i++)
+    {
+      g_subprocess_launcher_take_fd (launcher, fds->fd[i], fds->target[i]);
+      fds->fd[i] = -1;
+    }
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   g_unlink (output);
   g_subprocess_launcher_set_stdout_file_path (launcher, output);
@@ -151,9 +177,11 @@ spawn (MvdQemu *self, int fds[3], GError **error)
 }
 
 static gboolean
-bind_sockets (MvdQemu *self, int fds[3], GError **error)
+bind_sockets (MvdQemu *self, ChildFds *fds, GError **error)
 {
   static const char *const files[] = { "qmp.sock", "console.sock", "ready.sock" };
+  static const int targets[] = { MVM_FD_QMP, MVM_FD_SERIAL, MVM_FD_READY };
+  int fd;
 
   if (g_mkdir_with_parents (self->runtime_dir, 0700) < 0)
     {
@@ -164,8 +192,31 @@ bind_sockets (MvdQemu *self, int fds[3], GError **error)
   for (int i = 0; i < 3; i++)
     {
       g_autofree char *path = mvd_qemu_path (self, files[i]);
-      if ((fds[i] = mvd_qemu_unix_socket (path, TRUE, error)) < 0)
+      if ((fd = mvd_qemu_unix_socket (path, TRUE, error)) < 0)
         return FALSE;
+      child_fds_add (fds, fd, targets[i]);
+    }
+  return TRUE;
+}
+
+static gboolean
+open_taps (const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds, GError **error)
+{
+  for (guint i = 0; i < config->networks->len; i++)
+    {
+      const MvmNetwork *net = config->networks->pdata[i];
+      g_autofree char *name = NULL;
+      int fd;
+
+      if (net->mode != MVM_NET_MODE_TAP)
+        continue;
+      name = mvd_tap_name (config, i);
+      if ((fd = mvd_tap_open (name, net->bridge, error)) < 0)
+        {
+          g_prefix_error (error, "[Network %s]: ", net->label);
+          return FALSE;
+        }
+      child_fds_add (fds, fd, launch->tap_fds[i]);
     }
   return TRUE;
 }
@@ -174,17 +225,16 @@ static gboolean
 start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
                const char *kernel, const char *initrd, GError **error)
 {
-  int fds[3] = { -1, -1, -1 };
+  ChildFds fds = { .n = 0 };
   MvmLaunch launch;
   gboolean ok;
 
   mvm_launch_init_default (&launch, config, kernel, initrd);
   launch.paused = TRUE;
   self->argv = mvm_argv_build (config, facts, &launch, error);
-  ok = self->argv && bind_sockets (self, fds, error) && spawn (self, fds, error);
-  for (int i = 0; i < 3; i++)
-    if (fds[i] >= 0)
-      close (fds[i]);
+  ok = self->argv && bind_sockets (self, &fds, error) && open_taps (config, &launch, &fds, error)
+       && spawn (self, &fds, error);
+  child_fds_clear (&fds);
   return ok;
 }
 
