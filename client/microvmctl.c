@@ -29,6 +29,8 @@ static const MvcVerb verbs[] = {
   { "stats", mvc_stats, "Show a running guest's counters" },
   { "autostart", mvc_autostart, "Start a guest with the daemon, or not" },
   { "reload", mvc_reload, "Re-read the guest folder" },
+  { "console", mvc_console, "Connect to a running guest's serial console" },
+  { "log", mvc_log, "Print a guest's serial console log" },
 };
 
 static const MvcVerb *

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvc-common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mvm-error.h"
 #include "mvm-value.h"
@@ -307,4 +309,26 @@ mvc_print_json (JsonNode *node)
   text = json_generator_to_data (generator, NULL);
   g_print ("%s\n", text);
   json_node_unref (node);
+}
+
+gboolean
+mvc_write_all (int fd, const char *what, const char *data, gsize length, GError **error)
+{
+  while (length > 0)
+    {
+      gssize n = write (fd, data, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot write to %s: %s",
+                       what, g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      length -= n;
+    }
+  return TRUE;
 }

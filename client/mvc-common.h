@@ -71,6 +71,9 @@ char *mvc_format_timestamp (guint64 usec_since_epoch);
 /* Time elapsed since @usec_since_epoch, or NULL when it is 0. */
 char *mvc_format_uptime (guint64 usec_since_epoch);
 
+/* Writes all of @data to @fd, through partial writes and EINTR; @what names it in errors. */
+gboolean mvc_write_all (int fd, const char *what, const char *data, gsize length, GError **error);
+
 /* Prints @node as indented JSON followed by a newline; takes ownership. */
 void mvc_print_json (JsonNode *node);
 

@@ -22,5 +22,7 @@ int mvc_set_memory (MvcContext *ctx, int argc, char **argv);
 int mvc_stats (MvcContext *ctx, int argc, char **argv);
 int mvc_autostart (MvcContext *ctx, int argc, char **argv);
 int mvc_reload (MvcContext *ctx, int argc, char **argv);
+int mvc_console (MvcContext *ctx, int argc, char **argv);
+int mvc_log (MvcContext *ctx, int argc, char **argv);
 
 G_END_DECLS
