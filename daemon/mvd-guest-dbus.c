@@ -124,18 +124,22 @@ handle_set_memory (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint
 {
   MvdGuest *self = MVD_GUEST (iface);
   g_autoptr (JsonObject) args = json_object_new ();
+  g_autofree char *want = mvm_format_size (bytes);
+  g_autofree char *have = NULL;
 
-  if (bytes < MVM_MIN_MEMORY || bytes > self->config->memory)
-    {
-      mvd_dbus_return_error (
-        invocation, g_error_new (MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                                 "guest %s: SetMemory: %" G_GUINT64_FORMAT
-                                 " bytes is outside 16M to Memory= (%" G_GUINT64_FORMAT ")",
-                                 self->config->name, bytes, self->config->memory));
-      return TRUE;
-    }
   if (!require_state (self, invocation, MVD_GUEST_RUNNING, "set the memory of"))
     return TRUE;
+  /* the running QEMU's size: the stored file may have changed since it started */
+  have = mvm_format_size (self->running_memory);
+  if (bytes < MVM_MIN_MEMORY || bytes > self->running_memory)
+    {
+      mvd_dbus_return_error (invocation,
+                             g_error_new (MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                                          "guest %s: cannot set the memory to %s: it must be "
+                                          "between 16M and the %s it was started with",
+                                          self->config->name, want, have));
+      return TRUE;
+    }
   json_object_set_int_member (args, "value", (gint64)bytes);
   run_command (self, invocation, "balloon", args);
   return TRUE;

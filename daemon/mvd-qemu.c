@@ -136,7 +136,8 @@ process_exited (MvdQemu *self, int status)
   self->ready_fd = -1;
   if (self->qmp)
     qmp_client_close (self->qmp);
-  mvd_serial_detach (self->serial);
+  mvd_serial_detach (self->serial);         /* reads what is still buffered first */
+  mvd_serial_close_consoles (self->serial); /* console sessions end with their QEMU */
   if (self->launch_task)
     {
       g_autofree char *tail = output_tail (self);
@@ -201,9 +202,16 @@ on_ready_readable (int fd, GIOCondition condition, gpointer user_data)
     }
   if (!self->ready_seen && memchr (buf, '\n', n))
     {
+      guint64 boot_usec = g_get_monotonic_time () - self->spawn_usec;
+
       self->ready_seen = TRUE;
-      g_signal_emit (self, signals[SIGNAL_READY], 0,
-                     (guint64)(g_get_monotonic_time () - self->spawn_usec));
+      if (self->state)
+        {
+          self->state->ready = TRUE;
+          self->state->boot_usec = boot_usec;
+          mvd_qemu_save_state (self);
+        }
+      g_signal_emit (self, signals[SIGNAL_READY], 0, boot_usec);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -224,11 +232,17 @@ on_qmp_event (QmpClient *qmp, QmpEvent *event, gpointer user_data)
       case QMP_EVENT_SHUTDOWN:
         /* -no-shutdown keeps QEMU alive after the guest powers off; end it cleanly */
         self->quit_expected = TRUE;
+        g_clear_handle_id (&self->power_button, g_source_remove);
         qmp_client_execute_async (qmp, "quit", NULL, NULL, on_quit_sent, NULL);
         break;
       case QMP_EVENT_RESET:
         self->ready_seen = FALSE;
         self->spawn_usec = g_get_monotonic_time ();
+        if (self->state)
+          {
+            self->state->ready = FALSE;
+            mvd_qemu_save_state (self);
+          }
         g_signal_emit (self, signals[SIGNAL_RESET], 0);
         break;
       case QMP_EVENT_STOP:

@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #define READ_CHUNK 4096
+/* typed input waiting for the guest; past this, clients are not read until it drains */
+#define INPUT_QUEUE_MAX (64 * 1024)
 
 typedef struct
 {
   MvdSerial *serial;
   int fd;
-  guint watch;
+  guint watch;  /* reading what the client types; 0 while paused or after its EOF */
+  gboolean eof; /* the client shut its sending side: it still gets output */
 } Client;
 
 struct _MvdSerial
@@ -31,10 +34,14 @@ struct _MvdSerial
   gboolean log_failed; /* reported once, not per line */
   int qemu_fd;
   guint qemu_watch;
+  guint qemu_out_watch;
+  GByteArray *to_qemu;
   GPtrArray *clients;
 };
 
 G_DEFINE_TYPE (MvdSerial, mvd_serial, G_TYPE_OBJECT)
+
+static gboolean on_client_readable (int fd, GIOCondition condition, gpointer user_data);
 
 static void
 client_free (gpointer p)
@@ -45,6 +52,15 @@ client_free (gpointer p)
   close (c->fd);
   g_free (c);
 }
+
+static void
+client_watch (Client *c)
+{
+  if (c->watch == 0 && !c->eof)
+    c->watch = g_unix_fd_add (c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_readable, c);
+}
+
+/* --- the log ------------------------------------------------------------------------- */
 
 static void
 log_close (MvdSerial *self)
@@ -119,15 +135,44 @@ log_write (MvdSerial *self, const char *data, gsize length)
   self->log_size += n;
 }
 
+/* --- from the guest -------------------------------------------------------------------- */
+
 /* Console clients that cannot keep up lose output rather than slow the guest down. */
 static void
 broadcast (MvdSerial *self, const char *data, gsize length)
 {
-  for (guint i = 0; i < self->clients->len; i++)
+  for (guint i = 0; i < self->clients->len;)
     {
       Client *c = self->clients->pdata[i];
-      if (send (c->fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-        g_debug ("guest %s: console client write failed: %s", self->name, g_strerror (errno));
+      if (send (c->fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN
+          && errno != EWOULDBLOCK)
+        {
+          g_ptr_array_remove_index_fast (self->clients, i); /* gone for good */
+          continue;
+        }
+      i++;
+    }
+}
+
+/* Everything QEMU has written so far: FALSE at its EOF. */
+static gboolean
+read_from_qemu (MvdSerial *self)
+{
+  char buf[READ_CHUNK];
+
+  for (;;)
+    {
+      gssize n = read (self->qemu_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return TRUE;
+      if (n <= 0)
+        return FALSE;
+      log_write (self, buf, n);
+      broadcast (self, buf, n);
+      if (n < (gssize)sizeof buf)
+        return TRUE;
     }
 }
 
@@ -135,20 +180,51 @@ static gboolean
 on_qemu_readable (int fd, GIOCondition condition, gpointer user_data)
 {
   MvdSerial *self = user_data;
-  char buf[READ_CHUNK];
-  gssize n = read (fd, buf, sizeof buf);
+
+  if (read_from_qemu (self))
+    return G_SOURCE_CONTINUE;
+  self->qemu_watch = 0;
+  mvd_serial_detach (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* --- to the guest ------------------------------------------------------------------------ */
+
+static void
+resume_clients (MvdSerial *self)
+{
+  for (guint i = 0; i < self->clients->len; i++)
+    client_watch (self->clients->pdata[i]);
+}
+
+static gboolean
+on_qemu_writable (int fd, GIOCondition condition, gpointer user_data)
+{
+  MvdSerial *self = user_data;
+  gssize n = send (fd, self->to_qemu->data, self->to_qemu->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return G_SOURCE_CONTINUE;
-  if (n <= 0)
-    {
-      self->qemu_watch = 0;
-      mvd_serial_detach (self);
-      return G_SOURCE_REMOVE;
-    }
-  log_write (self, buf, n);
-  broadcast (self, buf, n);
-  return G_SOURCE_CONTINUE;
+  if (n < 0)
+    g_byte_array_set_size (self->to_qemu, 0); /* QEMU went away; the read side notices */
+  else
+    g_byte_array_remove_range (self->to_qemu, 0, n);
+  if (self->to_qemu->len < INPUT_QUEUE_MAX)
+    resume_clients (self);
+  if (self->to_qemu->len > 0)
+    return G_SOURCE_CONTINUE;
+  self->qemu_out_watch = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_input (MvdSerial *self, const guint8 *data, gsize length)
+{
+  if (self->qemu_fd < 0)
+    return;
+  g_byte_array_append (self->to_qemu, data, length);
+  if (self->qemu_out_watch == 0)
+    self->qemu_out_watch = g_unix_fd_add (self->qemu_fd, G_IO_OUT, on_qemu_writable, self);
 }
 
 static gboolean
@@ -156,21 +232,34 @@ on_client_readable (int fd, GIOCondition condition, gpointer user_data)
 {
   Client *c = user_data;
   MvdSerial *self = c->serial;
-  char buf[READ_CHUNK];
-  gssize n = read (fd, buf, sizeof buf);
+  guint8 buf[READ_CHUNK];
+  gssize n;
 
+  if (self->to_qemu->len >= INPUT_QUEUE_MAX)
+    {
+      c->watch = 0; /* paused until the guest has taken what is queued */
+      return G_SOURCE_REMOVE;
+    }
+  n = read (fd, buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return G_SOURCE_CONTINUE;
-  if (n <= 0)
+  if (n < 0)
     {
       c->watch = 0;
       g_ptr_array_remove_fast (self->clients, c);
       return G_SOURCE_REMOVE;
     }
-  if (self->qemu_fd >= 0 && send (self->qemu_fd, buf, n, MSG_NOSIGNAL) < 0)
-    g_debug ("guest %s: console input dropped: %s", self->name, g_strerror (errno));
+  if (n == 0)
+    {
+      c->watch = 0;
+      c->eof = TRUE; /* nothing more to type, output still goes to it */
+      return G_SOURCE_REMOVE;
+    }
+  queue_input (self, buf, n);
   return G_SOURCE_CONTINUE;
 }
+
+/* --- attaching ------------------------------------------------------------------------------ */
 
 void
 mvd_serial_attach (MvdSerial *self, int fd)
@@ -184,7 +273,11 @@ mvd_serial_attach (MvdSerial *self, int fd)
 void
 mvd_serial_detach (MvdSerial *self)
 {
+  if (self->qemu_fd >= 0)
+    read_from_qemu (self); /* the last lines a stopping guest wrote */
   g_clear_handle_id (&self->qemu_watch, g_source_remove);
+  g_clear_handle_id (&self->qemu_out_watch, g_source_remove);
+  g_byte_array_set_size (self->to_qemu, 0);
   if (self->qemu_fd >= 0)
     close (self->qemu_fd);
   self->qemu_fd = -1;
@@ -206,7 +299,7 @@ mvd_serial_open_console (MvdSerial *self, GError **error)
   c = g_new0 (Client, 1);
   c->serial = self;
   c->fd = pair[0];
-  c->watch = g_unix_fd_add (c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_readable, c);
+  client_watch (c);
   g_ptr_array_add (self->clients, c);
   return pair[1];
 }
@@ -224,6 +317,7 @@ mvd_serial_finalize (GObject *object)
 
   mvd_serial_detach (self);
   g_ptr_array_unref (self->clients);
+  g_byte_array_unref (self->to_qemu);
   log_close (self);
   g_free (self->name);
   g_free (self->log_path);
@@ -241,6 +335,7 @@ mvd_serial_init (MvdSerial *self)
 {
   self->log_fd = -1;
   self->qemu_fd = -1;
+  self->to_qemu = g_byte_array_new ();
   self->clients = g_ptr_array_new_with_free_func (client_free);
 }
 

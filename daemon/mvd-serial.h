@@ -15,11 +15,11 @@ MvdSerial *mvd_serial_new (const char *name, const char *log_path, guint64 max_b
                            guint keep_files);
 /* Takes @fd, a socket connected to QEMU's serial chardev. */
 void mvd_serial_attach (MvdSerial *self, int fd);
-/* Drops the QEMU side; clients stay until they leave or the broker is disposed. */
+/* Reads what QEMU still has buffered, then drops the QEMU side; clients stay. */
 void mvd_serial_detach (MvdSerial *self);
 /* A new client: returns the peer's end of a socketpair, or -1 with @error set. */
 int mvd_serial_open_console (MvdSerial *self, GError **error);
-/* Hangs up every client (the guest went away for good). */
+/* Hangs up every client: they see EOF (the QEMU process ended). */
 void mvd_serial_close_consoles (MvdSerial *self);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 """Guests through their life: define, list, start, ready, pause, reboot, stop, kill,
 transient guests; PCIe and MMIO transports. Real daemon, real microvmctl, real QEMU."""
 
+import json
 import os
 import sys
 import time
@@ -117,6 +118,23 @@ def test_kill():
         check(time.monotonic() - started < 30, "kill waited for the shutdown timeout")
         check(w.state("k") == "stopped", f"state after kill: {w.state('k')}")
         check(not os.path.exists(f"/proc/{pid}"), "QEMU still exists after kill")
+
+
+def test_balloon_and_stats():
+    with World() as w:
+        w.ctl("define", w.write_guest("b.guest", "[Guest]\nMemory=256M\n"))
+        w.ctl("start", "b", "--wait-ready")
+        r = w.ctl("set-memory", "b", "512M", expect=1)
+        check("256M" in r.stderr, f"too large a target: {r.stderr}")
+        w.ctl("set-memory", "b", "160M")
+
+        def actual():
+            stats = json.loads(w.ctl("--json", "stats", "b").stdout)
+            return stats.get("balloon-actual-bytes") == 160 * 1024 * 1024 and stats
+        stats = wait_for("the balloon to reach 160M", actual, timeout=60, interval=0.5)
+        check(stats.get("rss-bytes", 0) > 0 and stats.get("cpu-time-usec", 0) > 0,
+              f"process figures missing: {stats}")
+        w.ctl("stop", "b")
 
 
 def test_autostart():
