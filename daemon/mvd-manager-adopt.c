@@ -3,6 +3,10 @@
  * model"): each runtime folder whose state file names a live process with the recorded
  * start time and binary is adopted; anything else is reported and its files removed. */
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "mvd-manager-private.h"
@@ -36,6 +40,47 @@ guest_for (MvdManager *self, const char *name, const char *dir, GError **error)
   return mvd_manager_add (self, config, text, NULL);
 }
 
+/* Is @pid a QEMU started for guest @name? Its argv says so: "-name guest=NAME,...". */
+static gboolean
+is_qemu_of (int pid, const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", pid);
+  g_autofree char *cmdline = NULL;
+  g_autofree char *want = g_strdup_printf ("guest=%s,debug-threads=on", name);
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0
+      || strstr (cmdline, "qemu-system") == NULL)
+    return FALSE;
+  for (gsize i = 0; i < len; i += strlen (cmdline + i) + 1)
+    if (g_str_equal (cmdline + i, want))
+      return TRUE;
+  return FALSE;
+}
+
+/* No state file, but a pid file: the previous daemon died between forking QEMU and
+ * recording it. That start was never seen through; end the QEMU rather than leave it. */
+static void
+kill_interrupted_start (const char *name, const char *dir)
+{
+  g_autofree char *pid_path = g_build_filename (dir, "qemu.pid", NULL);
+  g_autofree char *text = NULL;
+  int pid, pidfd;
+
+  if (!g_file_get_contents (pid_path, &text, NULL, NULL) || (pid = atoi (text)) <= 1)
+    return;
+  pidfd = syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0)
+    return;
+  if (is_qemu_of (pid, name))
+    {
+      g_message ("guest %s: killing QEMU pid %d, whose start a previous daemon did not finish",
+                 name, pid);
+      syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    }
+  close (pidfd);
+}
+
 static void
 adopt_one (MvdManager *self, const char *name)
 {
@@ -52,6 +97,7 @@ adopt_one (MvdManager *self, const char *name)
   g_unlink (guest_new);
   if (!g_file_test (state_path, G_FILE_TEST_EXISTS))
     {
+      kill_interrupted_start (name, dir);
       mvm_paths_clean_guest_runtime (self->context.paths, name);
       return;
     }

@@ -111,8 +111,9 @@ mvm_paths_guest_log (const MvmPaths *paths, const char *name)
 void
 mvm_paths_clean_runtime_dir (const char *dir)
 {
-  static const char *const files[] = { "state",    "state.new",    "guest",      "guest.new",
-                                       "qmp.sock", "console.sock", "ready.sock", "qemu.out" };
+  static const char *const files[]
+    = { "state",        "state.new",  "guest",    "guest.new", "qmp.sock",
+        "console.sock", "ready.sock", "qemu.out", "qemu.pid" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
