@@ -48,7 +48,9 @@ def guest_path(name):
 
 
 class World:
-    def __init__(self, conf_extra=""):
+    def __init__(self, conf_extra="", logs_tmpfs=None):
+        """logs_tmpfs: a size ("32k"): the log folder is a tmpfs of that size (needs root),
+        unmounted at teardown."""
         self.tmp = tempfile.TemporaryDirectory(prefix="mvd-")
         self.dir = self.tmp.name
         self.tag = "mvd-test-" + os.path.basename(self.dir)
@@ -56,8 +58,18 @@ class World:
         self.bus = None
         self.daemon = None
         self.daemon_log = None
+        self.logs_mounted = False
         for sub in ("conf/guests", "state", "run", "logs", "images"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        if logs_tmpfs:
+            try:
+                subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={logs_tmpfs},mode=0755",
+                                "tmpfs", os.path.join(self.dir, "logs")],
+                               check=True, capture_output=True, text=True, timeout=10)
+            except (OSError, subprocess.SubprocessError):
+                self.tmp.cleanup()
+                raise
+            self.logs_mounted = True
 
     # --- setup and teardown ---------------------------------------------------------
     def __enter__(self):
@@ -109,9 +121,19 @@ class World:
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
         wait_for("microvmd on the bus", lambda: self.name_has_owner(), timeout=20)
 
-    def stop_daemon(self, sig=signal.SIGTERM):
+    def stop_daemon(self, sig=signal.SIGTERM, timeout=10):
         self.daemon.send_signal(sig)
-        self.daemon.wait(timeout=10)
+        return self.daemon.wait(timeout=timeout)
+
+    def restart_daemon(self, sig=signal.SIGKILL):
+        """Stops the daemon with sig (default: SIGKILL, no chance to clean up) and starts a
+        new one on the same folders and bus."""
+        self.stop_daemon(sig)
+        self.start_daemon()
+
+    def spawn(self, argv, **kwargs):
+        """Starts a process that carries the tag, so teardown ends it too."""
+        return subprocess.Popen(argv, env=self.env(), **kwargs)
 
     def name_has_owner(self):
         r = subprocess.run(["gdbus", "call", "--session", "-d", "org.freedesktop.DBus",
@@ -160,6 +182,11 @@ class World:
             self.bus.wait(timeout=10)
         if self.daemon_log:
             self.daemon_log.close()
+        if self.logs_mounted:
+            logs = os.path.join(self.dir, "logs")
+            if subprocess.run(["umount", logs], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", logs], capture_output=True)
+            self.logs_mounted = False
         self.tmp.cleanup()
 
     def read_daemon_log(self):
@@ -201,6 +228,27 @@ class World:
 
     def wait_ready(self, name, timeout=BOOT_TIMEOUT):
         return wait_for(f"guest {name} ready", lambda: self.prop(name, "Ready") is True, timeout)
+
+    def wait_settled(self, name, timeout=BOOT_TIMEOUT):
+        """Waits until the guest is in no transitional state; returns that state."""
+        return wait_for(f"guest {name} to settle",
+                        lambda: (s := self.state(name)) not in (None, "starting", "stopping")
+                        and s, timeout)
+
+    def runtime(self, name, *files):
+        return os.path.join(self.dir, "run", name, *files)
+
+    def console(self, name, text, timeout=60):
+        """Types text into the serial console of guest NAME through microvmctl console;
+        returns the result (stdout: what the guest printed meanwhile)."""
+        return subprocess.run([MICROVMCTL, "--session", "console", name], input=text,
+                              env=self.env(), capture_output=True, text=True, timeout=timeout)
+
+    def console_popen(self, name):
+        """A console client whose stdin and stdout are pipes the caller keeps."""
+        return subprocess.Popen([MICROVMCTL, "--session", "console", name], env=self.env(),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
 
     def write_guest(self, file_name, text):
         path = os.path.join(self.dir, file_name)
