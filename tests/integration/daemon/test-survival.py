@@ -287,7 +287,7 @@ def test_qemu_killed_while_daemon_down():
         check(gone(w, "x"), "runtime files of x left behind")
         # Restart=always: the daemon restarts it as it would have, had it seen the exit
         wait_for("y restarted", lambda: w.state("y") == "running"
-                 and w.prop("y", "MainPID") not in (0, pids["y"]), timeout=60)
+                 and w.prop("y", "MainPID") not in (0, pids["y"]), timeout=30)
         check(w.qemu_pids() == [w.prop("y", "MainPID")], f"QEMUs: {w.qemu_pids()}")
         with open(w.runtime("y", "state")) as f:
             check(f"PID={w.prop('y', 'MainPID')}" in f.read(), "y's state names another pid")
