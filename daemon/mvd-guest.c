@@ -132,6 +132,17 @@ on_restart (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The process is gone: the guest is stopped or crashed, and Restart= decides what next. */
+static void
+ended (MvdGuest *self, gboolean crashed)
+{
+  mvd_guest_set_state (self, crashed ? MVD_GUEST_CRASHED : MVD_GUEST_STOPPED);
+  if (restart_allowed (self, crashed))
+    self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
+  else if (mvd_guest_is_transient (self))
+    g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+}
+
 static void
 on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
 {
@@ -150,11 +161,18 @@ on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
     }
   if (crashed)
     g_warning ("guest %s: QEMU exited without a shutdown", self->config->name);
-  mvd_guest_set_state (self, crashed ? MVD_GUEST_CRASHED : MVD_GUEST_STOPPED);
-  if (restart_allowed (self, crashed))
-    self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
-  else if (mvd_guest_is_transient (self))
-    g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+  ended (self, crashed);
+}
+
+void
+mvd_guest_lost (MvdGuest *self)
+{
+  g_return_if_fail (self->qemu == NULL);
+  g_warning ("guest %s: its QEMU ended while no daemon watched it", self->config->name);
+  if (!restart_allowed (self, TRUE))
+    return; /* it stays stopped: there is no exit status to call it crashed by */
+  mvd_guest_set_state (self, MVD_GUEST_CRASHED);
+  self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
 }
 
 static void

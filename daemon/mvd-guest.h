@@ -37,6 +37,9 @@ void mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *gue
 
 /* Takes over the QEMU a previous daemon started (@state is taken). */
 void mvd_guest_adopt (MvdGuest *self, MvdStateFile *state);
+/* Its QEMU ended while no daemon watched: with -no-shutdown only a crash or a kill ends
+ * it unasked, so Restart= (on-failure too) brings it back; otherwise it stays stopped. */
+void mvd_guest_lost (MvdGuest *self);
 
 void mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error);

@@ -93,8 +93,10 @@ adopt_one (MvdManager *self, const char *name)
   MvdGuest *guest;
 
   /* half-written by a daemon that died in the middle of an atomic write */
-  g_unlink (state_new);
-  g_unlink (guest_new);
+  gboolean removed = g_unlink (state_new) == 0;
+
+  if (g_unlink (guest_new) == 0 || removed)
+    g_message ("guest %s: removed a half-written state file left by a previous daemon", name);
   if (!g_file_test (state_path, G_FILE_TEST_EXISTS))
     {
       kill_interrupted_start (name, dir);
@@ -113,6 +115,8 @@ adopt_one (MvdManager *self, const char *name)
       /* gone, or its pid now belongs to another process: never signal that one */
       g_message ("guest %s: pid %d is no longer its QEMU; cleaning up", name, state->pid);
       mvm_paths_clean_guest_runtime (self->context.paths, name);
+      if ((guest = mvd_manager_lookup (self, name)))
+        mvd_guest_lost (guest);
       return;
     }
   guest = guest_for (self, name, dir, &error);

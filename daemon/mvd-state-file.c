@@ -49,7 +49,10 @@ mvd_state_file_load (const char *path, GError **error)
   g_autoptr (GError) local = NULL;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
-    return NULL;
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
   state->pid = g_key_file_get_integer (kf, GROUP, "PID", &local);
   if (local == NULL)
     state->start_time = g_key_file_get_uint64 (kf, GROUP, "StartTime", &local);
