@@ -81,11 +81,12 @@ mvd_manager_remove (MvdManager *self, MvdGuest *guest)
 {
   g_autofree char *name = g_strdup (mvd_guest_get_name (guest));
   g_autofree char *path = mvd_manager_guest_path (name);
+  g_autofree char *key = NULL; /* the table's copy of the name */
 
   g_signal_handlers_disconnect_by_data (guest, self);
   g_dbus_object_manager_server_unexport (self->object_manager, path);
   /* often called from the guest's own signal handlers: let go of it once they returned */
-  g_hash_table_steal (self->guests, name);
+  g_hash_table_steal_extended (self->guests, name, (gpointer *)&key, NULL);
   g_idle_add_full (G_PRIORITY_DEFAULT, (GSourceFunc)unref_later, guest, NULL);
   mvm_dbus_manager_emit_guest_removed (MVM_DBUS_MANAGER (self), name, path);
 }

@@ -83,10 +83,30 @@ class World:
         return self
 
     def __exit__(self, *exc):
-        if exc[0] is not None and self.daemon_log:
-            sys.stderr.write("--- microvmd log ---\n" + self.read_daemon_log() + "\n")
-        self.close()
+        try:
+            if exc[0] is None:
+                self._check_clean_exit()
+        except BaseException:
+            exc = sys.exc_info()
+            raise
+        finally:
+            if exc[0] is not None and self.daemon_log:
+                sys.stderr.write("--- microvmd log ---\n" + self.read_daemon_log() + "\n")
+            self.close()
         return False
+
+    SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                         "GLib-CRITICAL", "GLib-GIO-CRITICAL", "GLib-GObject-CRITICAL")
+
+    def _check_clean_exit(self):
+        """A test that passed ends with the daemon stopping cleanly on SIGTERM, and no
+        sanitizer or GLib critical report anywhere in its log."""
+        if self.daemon and self.daemon.poll() is None:
+            status = self.stop_daemon(signal.SIGTERM, timeout=60)
+            check(status == 0, f"microvmd exited with status {status} on SIGTERM")
+        log = self.read_daemon_log()
+        for needle in self.SANITIZER_REPORTS:
+            check(needle not in log, f"microvmd reported {needle!r}:\n{log[-4000:]}")
 
     def _write_conf(self):
         with open(os.path.join(self.dir, "conf", "microvmd.conf"), "w") as f:
