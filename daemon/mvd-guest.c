@@ -215,13 +215,19 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!mvd_qemu_launch_finish (qemu, result, &error))
     {
       g_warning ("%s", error->message);
-      if (mvd_qemu_has_exited (qemu))
+      if (!mvd_qemu_has_exited (qemu) && mvd_qemu_get_pid (qemu) != 0)
         {
-          complete_start_waiters (self, error);
-          g_error_free (error);
+          self->launch_error = error; /* reported when the killed process is reaped */
+          return;
         }
-      else
-        self->launch_error = error; /* reported when the killed process is reaped */
+      if (self->qemu == qemu) /* never spawned: no exit will come to clean up */
+        {
+          g_signal_handlers_disconnect_by_data (qemu, self);
+          g_clear_object (&self->qemu);
+          mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+        }
+      complete_start_waiters (self, error);
+      g_error_free (error);
       return;
     }
   mvd_guest_set_state (self, MVD_GUEST_RUNNING);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvm-paths.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 
@@ -268,6 +269,8 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHos
   g_return_if_fail (self->process == NULL);
   if (!start_process (self, config, facts, kernel, initrd, &error))
     {
+      if (self->process == NULL)
+        mvm_paths_clean_runtime_dir (self->runtime_dir); /* sockets bound for nothing */
       g_prefix_error (&error, "guest %s: ", config->name);
       g_task_return_error (task, error);
       return;

@@ -48,13 +48,15 @@ def guest_path(name):
 
 
 class World:
-    def __init__(self, conf_extra="", logs_tmpfs=None):
+    def __init__(self, conf_extra="", logs_tmpfs=None, daemon_prefix=()):
         """logs_tmpfs: a size ("32k"): the log folder is a tmpfs of that size (needs root),
-        unmounted at teardown."""
+        unmounted at teardown. daemon_prefix: a command the daemon runs under, such as
+        ["ip", "netns", "exec", NS] (it must exec the daemon, not fork it)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="mvd-")
         self.dir = self.tmp.name
         self.tag = "mvd-test-" + os.path.basename(self.dir)
         self.conf_extra = conf_extra
+        self.daemon_prefix = list(daemon_prefix)
         self.bus = None
         self.daemon = None
         self.daemon_log = None
@@ -137,7 +139,7 @@ class World:
 
     def start_daemon(self):
         self.daemon_log = open(os.path.join(self.dir, "microvmd.log"), "a")
-        self.daemon = subprocess.Popen([MICROVMD, "--session"], env=self.env(),
+        self.daemon = subprocess.Popen(self.daemon_prefix + [MICROVMD, "--session"], env=self.env(),
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
         wait_for("microvmd on the bus", lambda: self.name_has_owner(), timeout=20)
 

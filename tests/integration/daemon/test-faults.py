@@ -36,6 +36,22 @@ def test_missing_kernel():
         check(w.qemu_pids() == [], "a QEMU was left after a failed start")
 
 
+def test_vsock_needs_the_host():
+    """[Vsock] runs where /dev/vhost-vsock exists; elsewhere the start fails at once, with
+    the reason, and leaves nothing behind."""
+    with World() as w:
+        w.ctl("define", w.write_guest("v.guest", "[Guest]\n[Vsock]\n"))
+        if os.access("/dev/vhost-vsock", os.R_OK | os.W_OK):
+            w.ctl("start", "v")
+            check("vhost-vsock" in w.prop("v", "CommandLine"), "no vsock device in the argv")
+            w.ctl("kill", "v")
+            return
+        r = w.ctl("start", "v", expect=1, timeout=30)
+        check("/dev/vhost-vsock" in r.stderr, f"start error: {r.stderr}")
+        check(w.state("v") == "stopped", f"state: {w.state('v')}")
+        check(not os.path.exists(os.path.join(w.dir, "run", "v")), "runtime folder left")
+
+
 def test_qemu_failure_reports_stderr():
     with World() as w:
         # a kernel that exists but is no kernel: QEMU itself fails and says why
