@@ -13,6 +13,7 @@ typedef struct
   MvmDaemonConfig *config;
   MvmHostFacts *facts;
   MvmPaths *paths;
+  gboolean stopping; /* the daemon is on its way out: no automatic restarts */
 } MvdContext;
 
 G_END_DECLS

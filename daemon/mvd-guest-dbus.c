@@ -189,6 +189,7 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
     }
   {
     GError *error = NULL; /* the manager's answer: NULL when the guest is gone */
+    g_clear_handle_id (&self->restart_source, g_source_remove);
     g_signal_emit_by_name (self, "undefine-requested", &error);
     if (error)
       mvd_dbus_return_error (invocation, error);

@@ -104,7 +104,7 @@ restart_allowed (MvdGuest *self, gboolean crashed)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (self->stop_requested || self->config->restart == MVM_RESTART_NO
+  if (self->stop_requested || self->context->stopping || self->config->restart == MVM_RESTART_NO
       || (self->config->restart == MVM_RESTART_ON_FAILURE && !crashed))
     return FALSE;
   while (self->restart_times->len > 0
@@ -127,7 +127,8 @@ on_restart (gpointer user_data)
   MvdGuest *self = user_data;
 
   self->restart_source = 0;
-  if (self->state == MVD_GUEST_STOPPED || self->state == MVD_GUEST_CRASHED)
+  if (!self->context->stopping
+      && (self->state == MVD_GUEST_STOPPED || self->state == MVD_GUEST_CRASHED))
     start_now (self);
   return G_SOURCE_REMOVE;
 }
@@ -157,6 +158,8 @@ on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
       if (self->launch_error)
         complete_start_waiters (self, self->launch_error);
       g_clear_error (&self->launch_error);
+      if (mvd_guest_is_transient (self))
+        g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
       return;
     }
   if (crashed)
@@ -217,6 +220,7 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
       g_warning ("%s", error->message);
       if (!mvd_qemu_has_exited (qemu) && mvd_qemu_get_pid (qemu) != 0)
         {
+          g_clear_error (&self->launch_error);
           self->launch_error = error; /* reported when the killed process is reaped */
           return;
         }
@@ -230,7 +234,8 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
       g_error_free (error);
       return;
     }
-  mvd_guest_set_state (self, MVD_GUEST_RUNNING);
+  /* a stop asked for during the start is under way: the guest is not running any more */
+  mvd_guest_set_state (self, self->stop_requested ? MVD_GUEST_STOPPING : MVD_GUEST_RUNNING);
   complete_start_waiters (self, NULL);
 }
 
@@ -350,16 +355,38 @@ memory_from_argv (char **argv, guint64 fallback)
 }
 
 static void
+publish_adopted (MvdGuest *self, const MvdStateFile *state)
+{
+  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+
+  mvm_dbus_guest_set_command_line (iface, (const char *const *)state->argv);
+  mvm_dbus_guest_set_main_pid (iface, state->pid);
+  mvm_dbus_guest_set_start_timestamp (iface, state->start_timestamp);
+  mvm_dbus_guest_set_boot_time_usec (iface, state->ready ? state->boot_usec : 0);
+  mvm_dbus_guest_set_ready (iface, state->ready);
+  self->running_memory = memory_from_argv (state->argv, self->config->memory);
+}
+
+/* What an adopted QEMU's status says about its guest: whether it must be ended, and how. */
+static gboolean
+status_is_gone (const char *status, gboolean *crashed)
+{
+  *crashed = g_str_equal (status, "guest-panicked") || g_str_equal (status, "internal-error");
+  /* -no-shutdown keeps QEMU after the guest powered off while no daemon watched */
+  return *crashed || g_str_equal (status, "shutdown");
+}
+
+static void
 on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (MvdGuest) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autofree char *status = mvd_qemu_adopt_finish (MVD_QEMU (source), result, &error);
   MvdQemu *qemu = MVD_QEMU (source);
+  g_autofree char *status = mvd_qemu_adopt_finish (qemu, result, &error);
   const MvdStateFile *state = mvd_qemu_get_state (qemu);
-  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+  gboolean crashed;
 
-  if (status == NULL)
+  if (status == NULL) /* the process is not ours: nothing of it is touched */
     {
       g_warning ("guest %s: not adopted: %s", self->config->name, error->message);
       g_signal_handlers_disconnect_by_data (qemu, self);
@@ -369,15 +396,12 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       complete_start_waiters (self, error);
       return;
     }
-  mvm_dbus_guest_set_command_line (iface, (const char *const *)state->argv);
-  mvm_dbus_guest_set_main_pid (iface, state->pid);
-  mvm_dbus_guest_set_start_timestamp (iface, state->start_timestamp);
-  mvm_dbus_guest_set_boot_time_usec (iface, state->ready ? state->boot_usec : 0);
-  mvm_dbus_guest_set_ready (iface, state->ready);
+  publish_adopted (self, state);
   if (!state->running)
     {
       /* its start was never seen through: undo it rather than guess what the caller wanted */
       g_message ("guest %s: adopted in the middle of a start; stopping it", self->config->name);
+      g_clear_error (&self->launch_error);
       self->launch_error = g_error_new (MVM_ERROR, MVM_ERROR_BUSY,
                                         "guest %s: a start interrupted by a daemon restart is "
                                         "being undone; start it again",
@@ -386,9 +410,13 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_message ("guest %s: adopted pid %d (%s)", self->config->name, state->pid, status);
-  self->running_memory = memory_from_argv (state->argv, self->config->memory);
   mvd_guest_set_state (self, g_str_equal (status, "paused") ? MVD_GUEST_PAUSED : MVD_GUEST_RUNNING);
   complete_start_waiters (self, NULL); /* a Start that came meanwhile: it runs */
+  if (status_is_gone (status, &crashed))
+    {
+      g_message ("guest %s: its QEMU reports '%s'; ending it", self->config->name, status);
+      mvd_qemu_end (qemu, crashed); /* the exit then applies Restart= */
+    }
 }
 
 void
@@ -439,8 +467,12 @@ void
 mvd_guest_shutdown_async (MvdGuest *self, guint timeout_sec, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
+  gboolean paused = self->state == MVD_GUEST_PAUSED;
   GTask *task = stop_task (self, callback, user_data);
 
+  /* a paused guest cannot see the power button: let it run to take it */
+  if (task && paused)
+    mvd_qemu_execute_async (self->qemu, "cont", NULL, NULL, NULL);
   if (task)
     mvd_qemu_shutdown_async (
       self->qemu, timeout_sec ? timeout_sec : self->config->shutdown_timeout_sec, on_stopped, task);
@@ -465,10 +497,23 @@ mvd_guest_stop_finish (MvdGuest *self, GAsyncResult *result, GError **error)
 
 /* Autostart= set over the bus is written into the stored guest file first; the property
  * changes only once that worked, so the caller learns of a failure. */
+/* Errors of this setter go out as they are: in our domain, with a name on the bus. */
+static gboolean
+store_failed (MvdGuest *self, const GError *cause, GError **error)
+{
+  gboolean denied = g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+
+  g_set_error (error, MVM_ERROR, denied ? MVM_ERROR_ACCESS_DENIED : MVM_ERROR_FAILED,
+               "guest %s: cannot store Autostart= in %s: %s", self->config->name, self->file_path,
+               cause->message);
+  return FALSE;
+}
+
 static gboolean
 store_autostart (MvdGuest *self, gboolean autostart, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
   g_autofree char *data = NULL;
   const char *text = mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self));
 
@@ -479,12 +524,12 @@ store_autostart (MvdGuest *self, gboolean autostart, GError **error)
                    self->config->name);
       return FALSE;
     }
-  if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, error))
-    return FALSE;
+  if (!g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, &local))
+    return store_failed (self, local, error);
   g_key_file_set_string (kf, "Guest", "Autostart", autostart ? "yes" : "no");
   data = g_key_file_to_data (kf, NULL, NULL);
-  if (!mvm_file_write_atomic (self->file_path, data, -1, 0644, error))
-    return FALSE;
+  if (!mvm_file_write_atomic (self->file_path, data, -1, 0644, &local))
+    return store_failed (self, local, error);
   self->config->autostart = autostart;
   mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), data);
   mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), autostart);

@@ -289,6 +289,7 @@ mvd_manager_shutdown_all_async (MvdManager *self, GAsyncReadyCallback callback, 
   guint *pending = g_new0 (guint, 1);
 
   g_task_set_task_data (task, pending, g_free);
+  self->context.stopping = TRUE;
   *pending = 1; /* held until every guest was asked, so none finishes the task early */
   for (GList *l = guests; l; l = l->next)
     {

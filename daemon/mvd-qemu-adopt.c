@@ -57,6 +57,9 @@ open_pidfd (MvdQemu *self, GError **error)
   /* checked again once the pidfd pins the process: it cannot be reused from now on */
   if (self->pidfd < 0 || !mvd_state_file_matches_process (self->state))
     {
+      if (self->pidfd >= 0)
+        close (self->pidfd); /* never keep a handle on someone else's process */
+      self->pidfd = -1;
       g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED,
                    "pid %d is no longer the QEMU that was started", self->pid);
       return FALSE;
@@ -83,11 +86,16 @@ mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback ca
       return;
     }
   self->launch_task = g_steal_pointer (&task);
-  /* a hung QEMU: the handshake's own timeout lets go, the others are not held up */
+  /* The process is ours from here on: whatever fails now, it is adopted (and can be
+   * killed through the pidfd), never left running unknown. A hung QEMU: the handshake's
+   * own timeout lets go, and the others are not held up. */
   if (!mvd_qemu_connect_channels (self, &error))
     {
-      g_autoptr (GTask) failed = g_steal_pointer (&self->launch_task);
-      g_task_return_error (failed, error);
+      g_autoptr (GTask) adopted = g_steal_pointer (&self->launch_task);
+      g_warning ("guest %s: adopted pid %d without its channels: %s; kill still works", self->name,
+                 self->pid, error->message);
+      g_error_free (error);
+      g_task_return_pointer (adopted, g_strdup ("running"), g_free);
       return;
     }
   qmp_client_handshake_async (self->qmp, NULL, on_adopt_handshake, g_object_ref (self));

@@ -251,10 +251,14 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *
 
   mvm_launch_init_default (&launch, config, kernel, initrd);
   launch.paused = TRUE;
-  self->argv = mvm_argv_build (config, facts, &launch, error);
-  ok = self->argv && bind_sockets (self, &fds, error) && open_taps (config, &launch, &fds, error)
+  self->argv = mvm_argv_build (config, facts, &launch, error); /* names the guest itself */
+  if (self->argv == NULL)
+    return FALSE;
+  ok = bind_sockets (self, &fds, error) && open_taps (config, &launch, &fds, error)
        && spawn (self, &fds, error);
   child_fds_clear (&fds);
+  if (!ok)
+    g_prefix_error (error, "guest %s: ", config->name);
   return ok;
 }
 
@@ -269,9 +273,9 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHos
   g_return_if_fail (self->process == NULL);
   if (!start_process (self, config, facts, kernel, initrd, &error))
     {
-      if (self->process == NULL)
-        mvm_paths_clean_runtime_dir (self->runtime_dir); /* sockets bound for nothing */
-      g_prefix_error (&error, "guest %s: ", config->name);
+      /* nothing was spawned: a stop asked for meanwhile has nothing to wait for */
+      self->exited = TRUE;
+      mvm_paths_clean_runtime_dir (self->runtime_dir);
       g_task_return_error (task, error);
       return;
     }

@@ -119,6 +119,20 @@ mvd_qemu_fail_launch (MvdQemu *self, GError *error)
     g_error_free (error);
 }
 
+static GError *
+exit_error (MvdQemu *self, int status)
+{
+  g_autofree char *tail = output_tail (self);
+  gboolean signaled = status >= 0 && WIFSIGNALED (status);
+
+  if (status < 0)
+    return g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                        "guest %s: QEMU pid %d exited while being adopted", self->name, self->pid);
+  return g_error_new (
+    MVM_ERROR, MVM_ERROR_QEMU_FAILED, "guest %s: QEMU exited during start (%s %d)%s", self->name,
+    signaled ? "signal" : "status", signaled ? WTERMSIG (status) : WEXITSTATUS (status), tail);
+}
+
 /* @status is a wait status, or -1 when the process was not our child (adopted). */
 static void
 process_exited (MvdQemu *self, int status)
@@ -134,20 +148,13 @@ process_exited (MvdQemu *self, int status)
   if (self->ready_fd >= 0)
     close (self->ready_fd);
   self->ready_fd = -1;
+  /* before QMP closes: its pending replies would report the closing, not the exit */
+  if (self->launch_task)
+    mvd_qemu_fail_launch (self, exit_error (self, status));
   if (self->qmp)
     qmp_client_close (self->qmp);
   mvd_serial_detach (self->serial);         /* reads what is still buffered first */
   mvd_serial_close_consoles (self->serial); /* console sessions end with their QEMU */
-  if (self->launch_task)
-    {
-      g_autofree char *tail = output_tail (self);
-      gboolean signaled = status >= 0 && WIFSIGNALED (status);
-      mvd_qemu_fail_launch (self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
-                                               "guest %s: QEMU exited during start (%s %d)%s",
-                                               self->name, signaled ? "signal" : "status",
-                                               signaled ? WTERMSIG (status) : WEXITSTATUS (status),
-                                               tail));
-    }
   mvm_paths_clean_runtime_dir (self->runtime_dir);
   /* the guest's state first, so a Shutdown that returns finds it stopped */
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, crashed);
@@ -325,6 +332,21 @@ mvd_qemu_execute_finish (MvdQemu *self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+void
+mvd_qemu_end (MvdQemu *self, gboolean crashed)
+{
+  if (crashed)
+    {
+      mvd_qemu_send_signal (self, SIGKILL);
+      return;
+    }
+  self->quit_expected = TRUE;
+  if (self->qmp && qmp_client_is_ready (self->qmp))
+    qmp_client_execute_async (self->qmp, "quit", NULL, NULL, on_quit_sent, NULL);
+  else
+    mvd_qemu_send_signal (self, SIGTERM);
+}
+
 GPid
 mvd_qemu_get_pid (MvdQemu *self)
 {
@@ -355,6 +377,7 @@ mvd_qemu_dispose (GObject *object)
   g_clear_handle_id (&self->power_button, g_source_remove);
   g_clear_handle_id (&self->ready_watch, g_source_remove);
   g_clear_handle_id (&self->pidfd_watch, g_source_remove);
+  complete_stop_tasks (self); /* no waiter outlives the process object */
   if (self->qmp)
     {
       g_signal_handlers_disconnect_by_data (self->qmp, self);

@@ -49,6 +49,9 @@ void mvd_qemu_execute_async (MvdQemu *self, const char *command, JsonObject *arg
                              GAsyncReadyCallback callback, gpointer user_data);
 JsonNode *mvd_qemu_execute_finish (MvdQemu *self, GAsyncResult *result, GError **error);
 
+/* Ends a QEMU whose guest is already gone: "quit" (a clean stop), or SIGKILL (@crashed). */
+void mvd_qemu_end (MvdQemu *self, gboolean crashed);
+
 GPid mvd_qemu_get_pid (MvdQemu *self);
 const char *const *mvd_qemu_get_argv (MvdQemu *self);
 gboolean mvd_qemu_has_exited (MvdQemu *self);

@@ -228,6 +228,16 @@ queue_input (MvdSerial *self, const guint8 *data, gsize length)
 }
 
 static gboolean
+on_client_hangup (int fd, GIOCondition condition, gpointer user_data)
+{
+  Client *c = user_data;
+
+  c->watch = 0;
+  g_ptr_array_remove_fast (c->serial->clients, c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_client_readable (int fd, GIOCondition condition, gpointer user_data)
 {
   Client *c = user_data;
@@ -249,10 +259,17 @@ on_client_readable (int fd, GIOCondition condition, gpointer user_data)
       g_ptr_array_remove_fast (self->clients, c);
       return G_SOURCE_REMOVE;
     }
+  if (n == 0 && (condition & G_IO_HUP))
+    {
+      c->watch = 0; /* closed both ways: gone */
+      g_ptr_array_remove_fast (self->clients, c);
+      return G_SOURCE_REMOVE;
+    }
   if (n == 0)
     {
-      c->watch = 0;
-      c->eof = TRUE; /* nothing more to type, output still goes to it */
+      /* nothing more to type, output still goes to it until it closes */
+      c->eof = TRUE;
+      c->watch = g_unix_fd_add (c->fd, G_IO_HUP | G_IO_ERR, on_client_hangup, c);
       return G_SOURCE_REMOVE;
     }
   queue_input (self, buf, n);

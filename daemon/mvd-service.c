@@ -126,7 +126,9 @@ mvd_service_run (MvmPaths *paths, MvmDaemonConfig *config)
   Service s = { .session = paths->session };
   guint owner;
 
-  /* guests whose daemon died come back to us, not to init, when we are restarted in between */
+  /* DESIGN.md: orphans among our descendants come to us rather than to init. QEMU is our
+   * direct child; a previous daemon's QEMUs are not our descendants and are watched through
+   * pidfds instead (mvd-qemu-adopt.c). */
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   if (!mvm_paths_ensure (paths, &error))
     {

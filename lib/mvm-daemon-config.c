@@ -176,7 +176,7 @@ path_is_under (const char *resolved, const char *dir)
 }
 
 static gboolean
-check_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest, const MvmDisk *disk,
+check_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest, MvmDisk *disk,
             GError **error)
 {
   g_autofree char *resolved = realpath (disk->path, NULL);
@@ -200,7 +200,12 @@ check_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest, const Mv
     return TRUE;
   for (guint i = 0; config->image_dirs[i]; i++)
     if (path_is_under (resolved, config->image_dirs[i]))
-      return TRUE;
+      {
+        /* QEMU opens the path that was checked: no symlink can be swapped in between */
+        g_free (disk->path);
+        disk->path = g_steal_pointer (&resolved);
+        return TRUE;
+      }
   {
     g_autofree char *dirs = g_strjoinv (" ", config->image_dirs);
     g_set_error (error, MVM_ERROR, MVM_ERROR_ACCESS_DENIED,
@@ -223,8 +228,7 @@ check_share (const MvmGuestConfig *guest, const MvmShare *share, GError **error)
 }
 
 gboolean
-mvm_daemon_config_check_guest (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
-                               GError **error)
+mvm_daemon_config_check_guest (const MvmDaemonConfig *config, MvmGuestConfig *guest, GError **error)
 {
   for (guint i = 0; i < guest->disks->len; i++)
     if (!check_disk (config, guest, guest->disks->pdata[i], error))

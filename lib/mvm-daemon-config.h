@@ -31,8 +31,9 @@ MvmDaemonConfig *mvm_daemon_config_new_default (void);
 MvmDaemonConfig *mvm_daemon_config_load (const char *path, gboolean optional, GError **error);
 void mvm_daemon_config_free (MvmDaemonConfig *config);
 
-/* Checks the daemon's policy for @guest (disk folders, files that must exist). */
-gboolean mvm_daemon_config_check_guest (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+/* Checks the daemon's policy for @guest (disk folders, files that must exist). Under
+ * ImageDirectories= each disk's path is replaced by the resolved one that was checked. */
+gboolean mvm_daemon_config_check_guest (const MvmDaemonConfig *config, MvmGuestConfig *guest,
                                         GError **error);
 
 /* The kernel and initrd @guest boots: its own, else the configured or installed default. */

@@ -23,18 +23,6 @@ mvm_host_facts_free (MvmHostFacts *facts)
   g_free (facts);
 }
 
-MvmHostFacts *
-mvm_host_facts_copy (const MvmHostFacts *facts)
-{
-  MvmHostFacts *copy = g_memdup2 (facts, sizeof *facts);
-
-  copy->qemu_binary = g_strdup (facts->qemu_binary);
-  copy->qemu_version = g_strdup (facts->qemu_version);
-  copy->qboot_rom = g_strdup (facts->qboot_rom);
-  copy->note = g_strdup (facts->note);
-  return copy;
-}
-
 const char *
 mvm_host_facts_accelerator (const MvmHostFacts *facts)
 {
@@ -57,6 +45,30 @@ kvm_usable (void)
 
 /* /dev/kvm can answer and still be unable to run a guest CPU: nested setups that refuse
  * -cpu host's MSRs make QEMU abort at reset. One paused QEMU that quits at once tells. */
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+} KvmProbe;
+
+static void
+on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KvmProbe *probe = user_data;
+  GSubprocess *qemu = G_SUBPROCESS (source);
+
+  probe->ok = g_subprocess_communicate_utf8_finish (qemu, result, NULL, NULL, NULL)
+              && g_subprocess_get_if_exited (qemu) && g_subprocess_get_exit_status (qemu) == 0;
+  probe->done = TRUE;
+}
+
+static gboolean
+on_probe_timeout (gpointer user_data)
+{
+  g_subprocess_force_exit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 qemu_runs_kvm (const char *binary)
 {
@@ -65,17 +77,30 @@ qemu_runs_kvm (const char *binary)
                          "host",     "-nodefaults", "-no-user-config",
                          "-display", "none",        "-S",
                          "-qmp",     "stdio",       NULL };
-  g_autoptr (GSubprocess) qemu
-    = g_subprocess_newv (argv,
-                         G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                           | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                         NULL);
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GSource) timeout = g_timeout_source_new_seconds (10); /* a hung QEMU: no KVM */
+  g_autoptr (GSubprocess) qemu = NULL;
+  KvmProbe probe = { FALSE, FALSE };
 
-  return qemu
-         && g_subprocess_communicate_utf8 (
-           qemu, "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n", NULL, NULL, NULL,
-           NULL)
-         && g_subprocess_get_if_exited (qemu) && g_subprocess_get_exit_status (qemu) == 0;
+  /* a private context: probing never runs the caller's main loop */
+  g_main_context_push_thread_default (context);
+  qemu = g_subprocess_newv (argv,
+                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                              | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            NULL);
+  if (qemu)
+    {
+      g_source_set_callback (timeout, on_probe_timeout, qemu, NULL);
+      g_source_attach (timeout, context);
+      g_subprocess_communicate_utf8_async (
+        qemu, "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n", NULL, on_probe_done,
+        &probe);
+      while (!probe.done)
+        g_main_context_iteration (context, TRUE);
+      g_source_destroy (timeout);
+    }
+  g_main_context_pop_thread_default (context);
+  return probe.ok;
 }
 
 static char *

@@ -26,7 +26,6 @@ typedef struct
 
 /* Probes @qemu_binary (runs it with --version) and the host devices; @accel forces one. */
 MvmHostFacts *mvm_host_facts_probe (const char *qemu_binary, MvmAccel accel, GError **error);
-MvmHostFacts *mvm_host_facts_copy (const MvmHostFacts *facts);
 void mvm_host_facts_free (MvmHostFacts *facts);
 const char *mvm_host_facts_accelerator (const MvmHostFacts *facts);
 

@@ -6,8 +6,10 @@ full log folder, and the daemon's SIGTERM with ShutdownGuests=shutdown. Each tes
 the outcome; each bounds its time; the World kills whatever is left at teardown."""
 
 import errno
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -541,6 +543,75 @@ def test_sigterm_shutdown_guests():
               f"good was terminated instead of powering off:\n{log}")
         check(gone(w, "good") and gone(w, "deaf"),
               f"runtime folders left: {os.listdir(os.path.join(w.dir, 'run'))}")
+
+
+def test_adopt_without_channels():
+    """A QEMU that matches its state file is adopted even when a channel cannot be
+    reconnected: it is never left running unknown beside a second one."""
+    with World() as w:
+        define(w, "g")
+        w.ctl("start", "g", "--wait-ready")
+        pid = w.prop("g", "MainPID")
+        w.stop_daemon(signal.SIGKILL)
+        os.unlink(w.runtime("g", "ready.sock"))
+        w.start_daemon()
+        w.wait_state("g", "running", timeout=30)
+        check(w.prop("g", "MainPID") == pid, "the running QEMU was not adopted")
+        r = w.ctl("start", "g", expect=1)
+        check("already running" in r.stderr, f"a second start: {r.stderr}")
+        check(w.qemu_pids() == [pid], f"QEMUs: {w.qemu_pids()}, expected only {pid}")
+        w.ctl("stop", "g")
+        check(w.qemu_pids() == [], "QEMU left after stop")
+
+
+def test_powered_off_while_daemon_down():
+    """With -no-shutdown a guest that powers off stays as a QEMU in status 'shutdown'; a
+    daemon that finds it so ends it and reports the guest stopped."""
+    with World() as w:
+        define(w, "off")
+        w.ctl("start", "off", "--wait-ready")
+        w.stop_daemon(signal.SIGKILL)
+        # press the power button ourselves, as if from inside, while nobody watches
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(w.runtime("off", "qmp.sock"))
+        f = sock.makefile("rw")
+        f.readline()
+        for cmd in ("qmp_capabilities", "system_powerdown"):
+            f.write(json.dumps({"execute": cmd}) + "\n")
+            f.flush()
+            while "return" not in json.loads(f.readline()):
+                pass
+
+        def shut_down():
+            f.write(json.dumps({"execute": "query-status"}) + "\n")
+            f.flush()
+            while True:
+                msg = json.loads(f.readline())
+                if "return" in msg:
+                    return msg["return"]["status"] == "shutdown"
+        wait_for("the guest to power off", shut_down, timeout=30, interval=0.3)
+        f.close()  # QEMU serves one QMP client at a time: free the seat for the daemon
+        sock.close()
+        w.start_daemon()
+        w.wait_state("off", "stopped", timeout=30)
+        wait_for("its QEMU to end", lambda: w.qemu_pids() == [], timeout=15)
+
+
+def test_kill_during_a_failing_start():
+    """A Kill that arrives while a start fails before spawning returns at once."""
+    with World() as w:
+        define(w, "v", "[Guest]\n[Vsock]\n")
+        if os.path.exists("/dev/vhost-vsock"):
+            return  # the start would not fail here; test_vsock_needs_the_host covers it
+        results = []
+        threads = [threading.Thread(target=lambda a=a: results.append(
+            w.ctl(a, "v", expect=None, timeout=30))) for a in ("start", "kill")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(len(results) == 2, "a call did not return within 30 s")
+        check(w.state("v") == "stopped", f"state: {w.state('v')}")
 
 
 if __name__ == "__main__":

@@ -284,6 +284,26 @@ test_image_directories (void **state)
   assert_disk_denied (c, direct);
 }
 
+/* A disk reached through a symlink that stays inside is allowed, and QEMU gets the path
+ * that was checked, not the link, which could be pointed elsewhere in between. */
+static void
+test_image_directories_pin_the_checked_path (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *conf = g_strdup_printf ("[Daemon]\nImageDirectories=%s\n", f->images);
+  g_autoptr (MvmDaemonConfig) c = load_ok (f, conf);
+  g_autofree char *inner = g_build_filename (f->images, "inner.img", NULL);
+  g_autofree char *root = g_build_filename (f->images, "root.img", NULL);
+  g_autofree char *real_root = realpath (root, NULL);
+  g_autoptr (MvmGuestConfig) g = NULL;
+  g_autoptr (GError) error = NULL;
+
+  assert_int_equal (symlink ("root.img", inner), 0);
+  g = guest_with_disk (inner);
+  assert_true (mvm_daemon_config_check_guest (c, g, &error));
+  assert_string_equal (((MvmDisk *)g->disks->pdata[0])->path, real_root);
+}
+
 static void
 test_image_directories_prefix_is_not_a_folder (void **state)
 {
@@ -400,6 +420,7 @@ main (void)
     FIXTURE (test_accelerator_values),
     FIXTURE (test_errors),
     FIXTURE (test_image_directories),
+    FIXTURE (test_image_directories_pin_the_checked_path),
     FIXTURE (test_image_directories_prefix_is_not_a_folder),
     FIXTURE (test_no_image_directories_allows_anywhere),
     FIXTURE (test_check_guest_files_exist),
