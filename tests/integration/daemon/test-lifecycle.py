@@ -5,10 +5,11 @@ transient guests; PCIe and MMIO transports. Real daemon, real microvmctl, real Q
 
 import json
 import os
+import subprocess
 import sys
 import time
 
-from harness import World, check, run, wait_for
+from harness import MICROVMCTL, World, check, run, wait_for
 
 GUEST = """[Guest]
 Name={name}
@@ -135,6 +136,28 @@ def test_balloon_and_stats():
         check(stats.get("rss-bytes", 0) > 0 and stats.get("cpu-time-usec", 0) > 0,
               f"process figures missing: {stats}")
         w.ctl("stop", "b")
+
+
+def test_share():
+    """A [Share] reaches the guest as a 9p mount tag; ReadOnly=yes holds inside. (The
+    console echoes what is typed, hence the quotes that split the markers there.)"""
+    with World() as w:
+        folder = os.path.join(w.dir, "shared")
+        os.makedirs(folder)
+        with open(os.path.join(folder, "hello.txt"), "w") as f:
+            f.write("hello from the host\n")
+        w.ctl("define", w.write_guest("s.guest", f"[Guest]\n[Share data]\nPath={folder}\n"))
+        w.ctl("start", "s", "--wait-ready")
+        r = subprocess.run([MICROVMCTL, "--session", "console", "s", "--linger", "3"], env=w.env(),
+                           input="while ! grep -q 9p /proc/filesystems; do sleep 0.2; done; "
+                                 "mkdir -p /mnt && mount -t 9p -o trans=virtio,version=9p2000.L "
+                                 "data /mnt && cat /mnt/hello.txt && "
+                                 "{ touch /mnt/new 2>/dev/null && echo WR''OTE || echo REF''USED; }\n",
+                           capture_output=True, text=True, timeout=120)
+        check("hello from the host" in r.stdout, f"the share was not readable:\n{r.stdout}")
+        check("REFUSED" in r.stdout and not os.path.exists(os.path.join(folder, "new")),
+              f"a read-only share was written:\n{r.stdout}")
+        w.ctl("stop", "s")
 
 
 def test_autostart():
