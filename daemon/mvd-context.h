@@ -4,6 +4,7 @@
 #include "mvm-paths.h"
 #include "mvm-daemon-config.h"
 #include "mvm-host-facts.h"
+#include "mvm-vsock.h"
 
 G_BEGIN_DECLS
 
@@ -13,7 +14,9 @@ typedef struct
   MvmDaemonConfig *config;
   MvmHostFacts *facts;
   MvmPaths *paths;
-  gboolean stopping; /* the daemon is on its way out: no automatic restarts */
+  gboolean stopping;          /* the daemon is on its way out: no automatic restarts */
+  MvmCidInUseFunc cid_in_use; /* is this vsock CID taken by a running guest? */
+  gpointer cid_in_use_data;
 } MvdContext;
 
 G_END_DECLS

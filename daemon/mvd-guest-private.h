@@ -23,6 +23,7 @@ struct _MvdGuest
   GArray *restart_times;   /* monotonic usec of recent automatic restarts */
   guint restart_source;
   guint64 running_memory; /* Memory= of the running QEMU, for SetMemory */
+  guint32 vsock_cid;      /* the running QEMU's, 0 without vsock */
 };
 
 void mvd_guest_set_state (MvdGuest *self, MvdGuestState state);

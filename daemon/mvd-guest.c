@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <string.h>
 
 #include "mvm-error.h"
 #include "mvm-file.h"
@@ -152,6 +153,7 @@ on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
 
   g_signal_handlers_disconnect_by_data (qemu, self);
   g_clear_object (&self->qemu);
+  self->vsock_cid = 0;
   if (was_starting)
     {
       mvd_guest_set_state (self, MVD_GUEST_STOPPED);
@@ -268,12 +270,16 @@ save_running_definition (MvdGuest *self, const char *runtime, GError **error)
 }
 
 static gboolean
-prepare_launch (MvdGuest *self, char **kernel, char **initrd, GError **error)
+prepare_launch (MvdGuest *self, char **kernel, char **initrd, guint32 *cid, GError **error)
 {
   const MvdContext *ctx = self->context;
 
+  *cid = 0;
   return mvm_daemon_config_check_guest (ctx->config, self->config, error)
-         && mvm_daemon_config_resolve_boot (ctx->config, self->config, kernel, initrd, error);
+         && mvm_daemon_config_resolve_boot (ctx->config, self->config, kernel, initrd, error)
+         && (!self->config->vsock
+             || mvm_vsock_pick_cid (self->config, ctx->cid_in_use, ctx->cid_in_use_data, cid,
+                                    error));
 }
 
 static void
@@ -284,8 +290,9 @@ start_now (MvdGuest *self)
   g_autofree char *initrd = NULL;
   g_autofree char *runtime = mvm_paths_guest_runtime (self->context->paths, self->config->name);
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+  guint32 cid;
 
-  if (!prepare_launch (self, &kernel, &initrd, &error))
+  if (!prepare_launch (self, &kernel, &initrd, &cid, &error))
     {
       complete_start_waiters (self, error);
       return;
@@ -300,7 +307,8 @@ start_now (MvdGuest *self)
   mvd_guest_set_state (self, MVD_GUEST_STARTING);
   self->running_memory = self->config->memory;
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
-  mvd_qemu_launch_async (self->qemu, self->config, self->context->facts, kernel, initrd,
+  self->vsock_cid = cid;
+  mvd_qemu_launch_async (self->qemu, self->config, self->context->facts, kernel, initrd, cid,
                          on_launched, g_object_ref (self));
   mvm_dbus_guest_set_command_line (iface, mvd_qemu_get_argv (self->qemu));
   mvm_dbus_guest_set_main_pid (iface, mvd_qemu_get_pid (self->qemu));
@@ -354,6 +362,19 @@ memory_from_argv (char **argv, guint64 fallback)
   return fallback;
 }
 
+/* The vsock CID a running QEMU has, from its "guest-cid=N"; 0 without vsock. */
+static guint32
+cid_from_argv (char **argv)
+{
+  for (guint i = 0; argv && argv[i]; i++)
+    {
+      const char *p = strstr (argv[i], "guest-cid=");
+      if (p)
+        return (guint32)g_ascii_strtoull (p + strlen ("guest-cid="), NULL, 10);
+    }
+  return 0;
+}
+
 static void
 publish_adopted (MvdGuest *self, const MvdStateFile *state)
 {
@@ -365,6 +386,7 @@ publish_adopted (MvdGuest *self, const MvdStateFile *state)
   mvm_dbus_guest_set_boot_time_usec (iface, state->ready ? state->boot_usec : 0);
   mvm_dbus_guest_set_ready (iface, state->ready);
   self->running_memory = memory_from_argv (state->argv, self->config->memory);
+  self->vsock_cid = cid_from_argv (state->argv);
 }
 
 /* What an adopted QEMU's status says about its guest: whether it must be ended, and how. */
@@ -632,4 +654,10 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
   return self;
+}
+
+guint32
+mvd_guest_get_vsock_cid (MvdGuest *self)
+{
+  return self->qemu ? self->vsock_cid : 0;
 }

@@ -31,6 +31,8 @@ MvdGuest *mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, cons
 const char *mvd_guest_get_name (MvdGuest *self);
 MvdGuestState mvd_guest_get_state (MvdGuest *self);
 const char *mvd_guest_state_to_string (MvdGuestState state);
+/* The vsock CID of its running QEMU; 0 when stopped or without [Vsock]. */
+guint32 mvd_guest_get_vsock_cid (MvdGuest *self);
 gboolean mvd_guest_is_transient (MvdGuest *self);
 /* Stores a new definition; a running guest keeps its old one until the next start. */
 void mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file);

@@ -373,6 +373,20 @@ mvd_manager_init (MvdManager *self)
   g_queue_init (&self->autostart_queue);
 }
 
+static gboolean
+cid_in_use (guint32 cid, gpointer user_data)
+{
+  MvdManager *self = user_data;
+  GHashTableIter iter;
+  gpointer guest;
+
+  g_hash_table_iter_init (&iter, self->guests);
+  while (g_hash_table_iter_next (&iter, NULL, &guest))
+    if (mvd_guest_get_vsock_cid (guest) == cid)
+      return TRUE;
+  return FALSE;
+}
+
 MvdManager *
 mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
 {
@@ -380,6 +394,8 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
 
   self->context.paths = paths;
   self->context.config = config;
+  self->context.cid_in_use = cid_in_use;
+  self->context.cid_in_use_data = self;
   self->context.facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, error);
   if (self->context.facts == NULL)
     return NULL;

@@ -25,8 +25,8 @@ MvdQemu *mvd_qemu_new (const char *name, const char *runtime_dir, MvdSerial *ser
 /* Spawns QEMU with the CPUs stopped, connects every channel, then runs the guest; finishes
  * once QMP reports it running, or fails with the last lines QEMU wrote. */
 void mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
-                            const char *kernel, const char *initrd, GAsyncReadyCallback callback,
-                            gpointer user_data);
+                            const char *kernel, const char *initrd, guint32 vsock_cid,
+                            GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error);
 
 /* Takes over a QEMU a previous daemon started, as @state (taken) describes it: pins it

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mvm-error.h"
+#include "mvm-vsock.h"
 
 typedef struct
 {
@@ -296,15 +297,6 @@ mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const M
   return (GStrv)g_ptr_array_free (g_steal_pointer (&owner), FALSE);
 }
 
-/* A CID derived from the UUID, in [3, 2^31): stable for a name; uniqueness is the caller's. */
-static guint32
-cid_for (const MvmGuestConfig *config)
-{
-  guint32 h = g_str_hash (config->uuid);
-
-  return 3 + h % ((1u << 31) - 3);
-}
-
 void
 mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const char *kernel,
                          const char *initrd)
@@ -323,5 +315,5 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
       launch->tap_fds[i] = n && n->mode == MVM_NET_MODE_TAP ? next_tap++ : -1;
     }
   launch->vsock_cid
-    = config->vsock ? (config->vsock_cid ? config->vsock_cid : cid_for (config)) : 0;
+    = config->vsock ? (config->vsock_cid ? config->vsock_cid : mvm_vsock_derived_cid (config)) : 0;
 }
