@@ -8,6 +8,7 @@
 
 #include "mvm-error.h"
 #include "mvd-state-file.h"
+#include "qmp-commands.h"
 
 /* --- adoption --------------------------------------------------------------------- */
 
@@ -16,19 +17,15 @@ on_adopt_status (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (MvdQemu) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
+  g_autoptr (QmpStatus) status = qmp_query_status_finish (QMP_CLIENT (source), result, &error);
   g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
-  const char *status = "running";
 
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
-  if (node && JSON_NODE_HOLDS_OBJECT (node))
-    status = json_object_get_string_member_with_default (json_node_get_object (node), "status",
-                                                         "running");
-  else
+  if (status == NULL)
     g_warning ("guest %s: adopted without a working QMP connection (%s); kill still works",
-               self->name, error ? error->message : "no status");
+               self->name, error->message);
   if (task)
-    g_task_return_pointer (task, g_strdup (status), g_free);
+    g_task_return_pointer (task, g_strdup (status ? status->status : "running"), g_free);
 }
 
 static void
@@ -46,8 +43,7 @@ on_adopt_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
         g_task_return_pointer (task, g_strdup ("running"), g_free);
       return;
     }
-  qmp_client_execute_async (self->qmp, "query-status", NULL, NULL, on_adopt_status,
-                            g_object_ref (self));
+  qmp_query_status_async (self->qmp, NULL, on_adopt_status, g_object_ref (self));
 }
 
 static gboolean

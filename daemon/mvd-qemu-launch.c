@@ -13,6 +13,7 @@
 #include "mvm-paths.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
+#include "qmp-commands.h"
 
 /* --- launch ------------------------------------------------------------------------------- */
 
@@ -48,20 +49,16 @@ on_status_queried (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (MvdQemu) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
-  const char *status;
+  g_autoptr (QmpStatus) status = qmp_query_status_finish (QMP_CLIENT (source), result, &error);
 
   if (self->launch_task == NULL)
     return;
-  if (node == NULL)
+  if (status == NULL)
     return launch_failed_kill (self, g_steal_pointer (&error));
-  status
-    = JSON_NODE_HOLDS_OBJECT (node)
-        ? json_object_get_string_member_with_default (json_node_get_object (node), "status", "")
-        : "";
-  if (!g_str_equal (status, "running"))
-    return launch_failed_kill (self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
-                                                  "QEMU reports status '%s' after cont", status));
+  if (!status->running)
+    return launch_failed_kill (self,
+                               g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                                            "QEMU reports status '%s' after cont", status->status));
   launch_succeeded (self);
 }
 
@@ -70,14 +67,12 @@ on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (MvdQemu) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
 
   if (self->launch_task == NULL)
     return;
-  if (node == NULL)
+  if (!qmp_cont_finish (QMP_CLIENT (source), result, &error))
     return launch_failed_kill (self, g_steal_pointer (&error));
-  qmp_client_execute_async (self->qmp, "query-status", NULL, NULL, on_status_queried,
-                            g_object_ref (self));
+  qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
 }
 
 static void
@@ -92,7 +87,7 @@ on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
         launch_failed_kill (self, g_steal_pointer (&error));
       return;
     }
-  qmp_client_execute_async (self->qmp, "cont", NULL, NULL, on_cont, g_object_ref (self));
+  qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
 }
 
 static gboolean
