@@ -58,8 +58,9 @@ is_qemu_of (int pid, const char *name)
   return FALSE;
 }
 
-/* No state file, but a pid file: the previous daemon died between forking QEMU and
- * recording it. That start was never seen through; end the QEMU rather than leave it. */
+/* No usable state file, but a pid file: the previous daemon died between forking QEMU and
+ * recording it (or the state file was damaged since). Such a QEMU cannot be adopted; end it
+ * rather than leave it running unknown. */
 static void
 kill_interrupted_start (const char *name, const char *dir)
 {
@@ -107,6 +108,8 @@ adopt_one (MvdManager *self, const char *name)
   if (state == NULL)
     {
       g_warning ("guest %s: unreadable state file, not adopting: %s", name, error->message);
+      /* a QEMU it described cannot be adopted blind; left alone it would hold the disk */
+      kill_interrupted_start (name, dir);
       mvm_paths_clean_guest_runtime (self->context.paths, name);
       return;
     }

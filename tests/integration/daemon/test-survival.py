@@ -597,6 +597,24 @@ def test_powered_off_while_daemon_down():
         wait_for("its QEMU to end", lambda: w.qemu_pids() == [], timeout=15)
 
 
+def test_damaged_state_of_a_running_guest():
+    """A running guest whose state file was damaged while the daemon was down cannot be
+    adopted; its QEMU is ended rather than left running unknown on the guest's disk."""
+    with World() as w:
+        define(w, "d")
+        w.ctl("start", "d", "--wait-ready")
+        pid = w.prop("d", "MainPID")
+        w.stop_daemon(signal.SIGKILL)
+        with open(w.runtime("d", "state"), "w") as f:
+            f.write("garbage\n")
+        w.start_daemon()
+        wait_for("the unadoptable QEMU to end", lambda: not alive(pid), timeout=15)
+        check(w.state("d") == "stopped", f"state: {w.state('d')}")
+        check(gone(w, "d"), "runtime folder left")
+        w.ctl("start", "d")  # and it starts afresh
+        w.ctl("kill", "d")
+
+
 def test_kill_during_a_failing_start():
     """A Kill that arrives while a start fails before spawning returns at once."""
     with World() as w:
