@@ -3,6 +3,10 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -141,14 +145,50 @@ find_qboot (const char *binary)
   return NULL;
 }
 
-/* The guest's TSC under TCG ticks with the host's; "cpu MHz" is the closest unprivileged figure. */
+#define TSC_CALIBRATION_NSEC (10 * 1000 * 1000)
+
+static gint64
+nsec_since (const struct timespec *start)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC_RAW, &now);
+  return (now.tv_sec - start->tv_sec) * 1000000000LL + (now.tv_nsec - start->tv_nsec);
+}
+
+/* The guest's TSC under TCG ticks with the host's. "cpu MHz" in /proc/cpuinfo is the TSC
+ * rate only where nothing scales the clock (most VMs); counting TSC ticks against the raw
+ * monotonic clock for 10 ms holds on any x86 host. Rounded to whole MHz, so the argv is
+ * the same from one probe to the next. */
+static guint64
+calibrate_tsc_khz (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  struct timespec start;
+  guint64 t0, ticks;
+  gint64 ns;
+
+  clock_gettime (CLOCK_MONOTONIC_RAW, &start);
+  t0 = __rdtsc ();
+  while ((ns = nsec_since (&start)) < TSC_CALIBRATION_NSEC)
+    ;
+  ticks = __rdtsc () - t0;
+  return (guint64)((double)ticks * 1e6 / (double)ns / 1000.0 + 0.5) * 1000;
+#else
+  return 0;
+#endif
+}
+
 static guint64
 probe_tsc_khz (void)
 {
   g_autofree char *cpuinfo = NULL;
   const char *line;
   double mhz;
+  guint64 khz = calibrate_tsc_khz ();
 
+  if (khz > 0)
+    return khz;
   if (!g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL))
     return 0;
   line = strstr (cpuinfo, "cpu MHz");
