@@ -5,17 +5,16 @@
 
 #include "mvm-argv.h"
 
-static GStrv
-check_one (const MvmDaemonConfig *config, const MvmHostFacts *facts, const char *socket_dir,
-           const char *file, GError **error)
+GStrv
+mvd_check_argv (const MvmDaemonConfig *config, const MvmHostFacts *facts, MvmGuestConfig *guest,
+                const char *socket_dir, GError **error)
 {
-  g_autoptr (MvmGuestConfig) guest = mvm_guest_config_new_from_file (file, error);
   g_autofree char *kernel = NULL;
   g_autofree char *initrd = NULL;
   g_autofree char *qmp = NULL, *serial = NULL, *ready = NULL;
   MvmLaunch launch;
 
-  if (guest == NULL || !mvm_daemon_config_check_guest (config, guest, error)
+  if (!mvm_daemon_config_check_guest (config, guest, error)
       || !mvm_daemon_config_resolve_boot (config, guest, &kernel, &initrd, error))
     return NULL;
   mvm_launch_init_default (&launch, guest, kernel, initrd);
@@ -27,6 +26,15 @@ check_one (const MvmDaemonConfig *config, const MvmHostFacts *facts, const char 
       launch.ready = (MvmSocket){ -1, ready = g_build_filename (socket_dir, "ready.sock", NULL) };
     }
   return mvm_argv_build (guest, facts, &launch, error);
+}
+
+static GStrv
+check_one (const MvmDaemonConfig *config, const MvmHostFacts *facts, const char *socket_dir,
+           const char *file, GError **error)
+{
+  g_autoptr (MvmGuestConfig) guest = mvm_guest_config_new_from_file (file, error);
+
+  return guest ? mvd_check_argv (config, facts, guest, socket_dir, error) : NULL;
 }
 
 int

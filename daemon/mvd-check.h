@@ -7,6 +7,11 @@
 
 G_BEGIN_DECLS
 
+/* The argv this daemon would run for @guest: its policy checked, kernel and initrd resolved;
+ * sockets as fds 3-5, or as paths in @socket_dir. Also what PreviewCommandLine returns. */
+GStrv mvd_check_argv (const MvmDaemonConfig *config, const MvmHostFacts *facts,
+                      MvmGuestConfig *guest, const char *socket_dir, GError **error);
+
 /* `microvmd --check`: prints each file's argv for this host, or its errors; 0 when all valid. */
 int mvd_check_run (const MvmDaemonConfig *config, const char *socket_dir, char **files);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.microvmd1.Manager methods. */
+#include "mvd-check.h"
 #include "mvd-dbus-error.h"
 #include "mvd-manager-private.h"
-#include "mvm-argv.h"
 #include "mvm-error.h"
 
 static gboolean
@@ -128,16 +128,9 @@ static GStrv
 preview (MvdManager *self, const char *text, GError **error)
 {
   g_autoptr (MvmGuestConfig) config = mvd_manager_parse (self, text, error);
-  const MvdContext *ctx = &self->context;
-  g_autofree char *kernel = NULL;
-  g_autofree char *initrd = NULL;
-  MvmLaunch launch;
 
-  if (config == NULL || !mvm_daemon_config_check_guest (ctx->config, config, error)
-      || !mvm_daemon_config_resolve_boot (ctx->config, config, &kernel, &initrd, error))
-    return NULL;
-  mvm_launch_init_default (&launch, config, kernel, initrd);
-  return mvm_argv_build (config, ctx->facts, &launch, error);
+  return config ? mvd_check_argv (self->context.config, self->context.facts, config, NULL, error)
+                : NULL;
 }
 
 static gboolean

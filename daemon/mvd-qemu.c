@@ -238,9 +238,8 @@ on_qmp_event (QmpClient *qmp, QmpEvent *event, gpointer user_data)
     {
       case QMP_EVENT_SHUTDOWN:
         /* -no-shutdown keeps QEMU alive after the guest powers off; end it cleanly */
-        self->quit_expected = TRUE;
         g_clear_handle_id (&self->power_button, g_source_remove);
-        qmp_client_execute_async (qmp, "quit", NULL, NULL, on_quit_sent, NULL);
+        mvd_qemu_end (self, FALSE);
         break;
       case QMP_EVENT_RESET:
         self->ready_seen = FALSE;
