@@ -19,7 +19,8 @@ mvc_check (MvcContext *ctx, int argc, char **argv)
   text = mvc_read_guest_file (argv[1], &name_line, &error);
   if (text == NULL || (manager = mvc_manager (ctx, &error)) == NULL)
     return mvc_fail (error);
-  if (!mvm_dbus_manager_call_preview_command_line_sync (manager, text, &args, NULL, &error))
+  if (!mvm_dbus_manager_call_preview_command_line_sync (
+        manager, text, g_variant_new ("a{sv}", NULL), &args, NULL, &error))
     return mvc_fail_guest_file (error, argv[1], name_line);
   for (guint i = 0; args[i]; i++)
     g_print ("%s\n", args[i]);

@@ -19,7 +19,8 @@ mvc_create (MvcContext *ctx, int argc, char **argv)
   text = mvc_read_guest_file (argv[1], &name_line, &error);
   if (text == NULL || (manager = mvc_manager (ctx, &error)) == NULL)
     return mvc_fail (error);
-  if (!mvm_dbus_manager_call_create_guest_sync (manager, text, &path, NULL, &error))
+  if (!mvm_dbus_manager_call_create_guest_sync (manager, text, g_variant_new ("a{sv}", NULL), &path,
+                                                NULL, &error))
     return mvc_fail_guest_file (error, argv[1], name_line);
   return MVC_EXIT_OK;
 }

@@ -10,7 +10,7 @@
 #include "mvm-value.h"
 
 static gboolean
-require_state (MvdGuest *self, GDBusMethodInvocation *invocation, MvdGuestState state,
+require_state (MvdGuest *self, GDBusMethodInvocation *invocation, MvmGuestState state,
                const char *verb)
 {
   if (self->state == state)
@@ -18,8 +18,8 @@ require_state (MvdGuest *self, GDBusMethodInvocation *invocation, MvdGuestState 
   mvd_dbus_return_error (invocation,
                          g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
                                       "cannot %s guest %s: it is %s, not %s", verb,
-                                      self->config->name, mvd_guest_state_to_string (self->state),
-                                      mvd_guest_state_to_string (state)));
+                                      self->config->name, mvm_guest_state_to_string (self->state),
+                                      mvm_guest_state_to_string (state)));
   return FALSE;
 }
 
@@ -94,7 +94,7 @@ handle_pause (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
 
-  if (require_state (self, invocation, MVD_GUEST_RUNNING, "pause"))
+  if (require_state (self, invocation, MVM_GUEST_STATE_RUNNING, "pause"))
     run_command (self, invocation, "stop", NULL);
   return TRUE;
 }
@@ -104,7 +104,7 @@ handle_resume (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
 
-  if (require_state (self, invocation, MVD_GUEST_PAUSED, "resume"))
+  if (require_state (self, invocation, MVM_GUEST_STATE_PAUSED, "resume"))
     run_command (self, invocation, "cont", NULL);
   return TRUE;
 }
@@ -114,7 +114,7 @@ handle_reboot (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
 
-  if (require_state (self, invocation, MVD_GUEST_RUNNING, "reboot"))
+  if (require_state (self, invocation, MVM_GUEST_STATE_RUNNING, "reboot"))
     run_command (self, invocation, "system_reset", NULL);
   return TRUE;
 }
@@ -127,7 +127,7 @@ handle_set_memory (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint
   g_autofree char *want = mvm_format_size (bytes);
   g_autofree char *have = NULL;
 
-  if (!require_state (self, invocation, MVD_GUEST_RUNNING, "set the memory of"))
+  if (!require_state (self, invocation, MVM_GUEST_STATE_RUNNING, "set the memory of"))
     return TRUE;
   /* the running QEMU's size: the stored file may have changed since it started */
   have = mvm_format_size (self->running_memory);
@@ -163,7 +163,7 @@ handle_get_stats (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
 
-  if (self->qemu == NULL || self->state == MVD_GUEST_STARTING)
+  if (self->qemu == NULL || self->state == MVM_GUEST_STATE_STARTING)
     {
       mvd_dbus_return_error (invocation,
                              g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
@@ -179,12 +179,12 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
 
-  if (self->state != MVD_GUEST_STOPPED && self->state != MVD_GUEST_CRASHED)
+  if (self->state != MVM_GUEST_STATE_STOPPED && self->state != MVM_GUEST_STATE_CRASHED)
     {
       mvd_dbus_return_error (
         invocation, g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
                                  "cannot undefine guest %s while it is %s; stop it first",
-                                 self->config->name, mvd_guest_state_to_string (self->state)));
+                                 self->config->name, mvm_guest_state_to_string (self->state)));
       return TRUE;
     }
   {

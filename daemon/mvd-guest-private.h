@@ -14,7 +14,7 @@ struct _MvdGuest
   const MvdContext *context;
   MvmGuestConfig *config; /* the stored definition */
   char *file_path;        /* NULL: transient */
-  MvdGuestState state;
+  MvmGuestState state;
   MvdSerial *serial;
   MvdQemu *qemu;            /* set from spawn until the process is reaped */
   GPtrArray *start_waiters; /* GTask */
@@ -26,7 +26,7 @@ struct _MvdGuest
   guint32 vsock_cid;      /* the running QEMU's, 0 without vsock */
 };
 
-void mvd_guest_set_state (MvdGuest *self, MvdGuestState state);
+void mvd_guest_set_state (MvdGuest *self, MvmGuestState state);
 void mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface);
 
 G_END_DECLS

@@ -23,30 +23,18 @@ static guint signals[N_SIGNALS];
 G_DEFINE_TYPE_WITH_CODE (MvdGuest, mvd_guest, MVM_DBUS_TYPE_GUEST_SKELETON,
                          G_IMPLEMENT_INTERFACE (MVM_DBUS_TYPE_GUEST, mvd_guest_dbus_iface_init))
 
-static const char *const state_names[] = {
-  [MVD_GUEST_STOPPED] = "stopped",   [MVD_GUEST_STARTING] = "starting",
-  [MVD_GUEST_RUNNING] = "running",   [MVD_GUEST_PAUSED] = "paused",
-  [MVD_GUEST_STOPPING] = "stopping", [MVD_GUEST_CRASHED] = "crashed",
-};
-
-const char *
-mvd_guest_state_to_string (MvdGuestState state)
-{
-  return state_names[state];
-}
-
 void
-mvd_guest_set_state (MvdGuest *self, MvdGuestState state)
+mvd_guest_set_state (MvdGuest *self, MvmGuestState state)
 {
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
 
   if (self->state == state)
     return;
-  g_message ("guest %s: %s -> %s", self->config->name, state_names[self->state],
-             state_names[state]);
+  g_message ("guest %s: %s -> %s", self->config->name, mvm_guest_state_to_string (self->state),
+             mvm_guest_state_to_string (state));
   self->state = state;
-  mvm_dbus_guest_set_state (iface, state_names[state]);
-  if (state == MVD_GUEST_STOPPED || state == MVD_GUEST_CRASHED)
+  mvm_dbus_guest_set_state (iface, mvm_guest_state_to_string (state));
+  if (state == MVM_GUEST_STATE_STOPPED || state == MVM_GUEST_STATE_CRASHED)
     {
       mvm_dbus_guest_set_main_pid (iface, 0);
       mvm_dbus_guest_set_ready (iface, FALSE);
@@ -60,7 +48,7 @@ mvd_guest_get_name (MvdGuest *self)
   return self->config->name;
 }
 
-MvdGuestState
+MvmGuestState
 mvd_guest_get_state (MvdGuest *self)
 {
   return self->state;
@@ -129,7 +117,7 @@ on_restart (gpointer user_data)
 
   self->restart_source = 0;
   if (!self->context->stopping
-      && (self->state == MVD_GUEST_STOPPED || self->state == MVD_GUEST_CRASHED))
+      && (self->state == MVM_GUEST_STATE_STOPPED || self->state == MVM_GUEST_STATE_CRASHED))
     start_now (self);
   return G_SOURCE_REMOVE;
 }
@@ -138,7 +126,7 @@ on_restart (gpointer user_data)
 static void
 ended (MvdGuest *self, gboolean crashed)
 {
-  mvd_guest_set_state (self, crashed ? MVD_GUEST_CRASHED : MVD_GUEST_STOPPED);
+  mvd_guest_set_state (self, crashed ? MVM_GUEST_STATE_CRASHED : MVM_GUEST_STATE_STOPPED);
   if (restart_allowed (self, crashed))
     self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
   else if (mvd_guest_is_transient (self))
@@ -149,14 +137,14 @@ static void
 on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
 {
   MvdGuest *self = user_data;
-  gboolean was_starting = self->state == MVD_GUEST_STARTING;
+  gboolean was_starting = self->state == MVM_GUEST_STATE_STARTING;
 
   g_signal_handlers_disconnect_by_data (qemu, self);
   g_clear_object (&self->qemu);
   self->vsock_cid = 0;
   if (was_starting)
     {
-      mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+      mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED);
       if (self->launch_error)
         complete_start_waiters (self, self->launch_error);
       g_clear_error (&self->launch_error);
@@ -176,7 +164,7 @@ mvd_guest_lost (MvdGuest *self)
   g_warning ("guest %s: its QEMU ended while no daemon watched it", self->config->name);
   if (!restart_allowed (self, TRUE))
     return; /* it stays stopped: there is no exit status to call it crashed by */
-  mvd_guest_set_state (self, MVD_GUEST_CRASHED);
+  mvd_guest_set_state (self, MVM_GUEST_STATE_CRASHED);
   self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
 }
 
@@ -185,10 +173,10 @@ on_qemu_status (MvdQemu *qemu, const char *status, gpointer user_data)
 {
   MvdGuest *self = user_data;
 
-  if (self->state == MVD_GUEST_RUNNING && g_str_equal (status, "paused"))
-    mvd_guest_set_state (self, MVD_GUEST_PAUSED);
-  else if (self->state == MVD_GUEST_PAUSED && g_str_equal (status, "running"))
-    mvd_guest_set_state (self, MVD_GUEST_RUNNING);
+  if (self->state == MVM_GUEST_STATE_RUNNING && g_str_equal (status, "paused"))
+    mvd_guest_set_state (self, MVM_GUEST_STATE_PAUSED);
+  else if (self->state == MVM_GUEST_STATE_PAUSED && g_str_equal (status, "running"))
+    mvd_guest_set_state (self, MVM_GUEST_STATE_RUNNING);
 }
 
 static void
@@ -230,14 +218,15 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           g_signal_handlers_disconnect_by_data (qemu, self);
           g_clear_object (&self->qemu);
-          mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+          mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED);
         }
       complete_start_waiters (self, error);
       g_error_free (error);
       return;
     }
   /* a stop asked for during the start is under way: the guest is not running any more */
-  mvd_guest_set_state (self, self->stop_requested ? MVD_GUEST_STOPPING : MVD_GUEST_RUNNING);
+  mvd_guest_set_state (self,
+                       self->stop_requested ? MVM_GUEST_STATE_STOPPING : MVM_GUEST_STATE_RUNNING);
   complete_start_waiters (self, NULL);
 }
 
@@ -304,7 +293,7 @@ start_now (MvdGuest *self)
     }
   self->stop_requested = FALSE;
   watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
-  mvd_guest_set_state (self, MVD_GUEST_STARTING);
+  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING);
   self->running_memory = self->config->memory;
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   self->vsock_cid = cid;
@@ -322,21 +311,21 @@ mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer us
 
   switch (self->state)
     {
-      case MVD_GUEST_STARTING: /* a second caller shares the first one's result */
+      case MVM_GUEST_STATE_STARTING: /* a second caller shares the first one's result */
         g_ptr_array_add (self->start_waiters, g_steal_pointer (&task));
         return;
-      case MVD_GUEST_RUNNING:
-      case MVD_GUEST_PAUSED:
+      case MVM_GUEST_STATE_RUNNING:
+      case MVM_GUEST_STATE_PAUSED:
         g_task_return_new_error (task, MVM_ERROR, MVM_ERROR_INVALID_STATE,
                                  "guest %s is already running", self->config->name);
         return;
-      case MVD_GUEST_STOPPING:
+      case MVM_GUEST_STATE_STOPPING:
         g_task_return_new_error (task, MVM_ERROR, MVM_ERROR_BUSY,
                                  "guest %s is stopping; start it once it has stopped",
                                  self->config->name);
         return;
-      case MVD_GUEST_STOPPED:
-      case MVD_GUEST_CRASHED:
+      case MVM_GUEST_STATE_STOPPED:
+      case MVM_GUEST_STATE_CRASHED:
         g_clear_handle_id (&self->restart_source, g_source_remove);
         g_ptr_array_add (self->start_waiters, g_steal_pointer (&task));
         start_now (self);
@@ -414,7 +403,7 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       g_signal_handlers_disconnect_by_data (qemu, self);
       g_clear_object (&self->qemu);
       mvm_paths_clean_guest_runtime (self->context->paths, self->config->name);
-      mvd_guest_set_state (self, MVD_GUEST_STOPPED);
+      mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED);
       complete_start_waiters (self, error);
       return;
     }
@@ -432,7 +421,8 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_message ("guest %s: adopted pid %d (%s)", self->config->name, state->pid, status);
-  mvd_guest_set_state (self, g_str_equal (status, "paused") ? MVD_GUEST_PAUSED : MVD_GUEST_RUNNING);
+  mvd_guest_set_state (self, g_str_equal (status, "paused") ? MVM_GUEST_STATE_PAUSED
+                                                            : MVM_GUEST_STATE_RUNNING);
   complete_start_waiters (self, NULL); /* a Start that came meanwhile: it runs */
   if (status_is_gone (status, &crashed))
     {
@@ -448,7 +438,7 @@ mvd_guest_adopt (MvdGuest *self, MvdStateFile *state)
 
   g_return_if_fail (self->qemu == NULL);
   watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
-  mvd_guest_set_state (self, MVD_GUEST_STARTING);
+  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING);
   mvd_qemu_adopt_async (self->qemu, state, on_adopted, g_object_ref (self));
 }
 
@@ -480,8 +470,8 @@ stop_task (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
       return NULL;
     }
   self->stop_requested = TRUE;
-  if (self->state != MVD_GUEST_STARTING)
-    mvd_guest_set_state (self, MVD_GUEST_STOPPING);
+  if (self->state != MVM_GUEST_STATE_STARTING)
+    mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPING);
   return task;
 }
 
@@ -489,7 +479,7 @@ void
 mvd_guest_shutdown_async (MvdGuest *self, guint timeout_sec, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  gboolean paused = self->state == MVD_GUEST_PAUSED;
+  gboolean paused = self->state == MVM_GUEST_STATE_PAUSED;
   GTask *task = stop_task (self, callback, user_data);
 
   /* a paused guest cannot see the power button: let it run to take it */
@@ -650,7 +640,7 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
                                  context->config->log_keep_files);
   mvm_dbus_guest_set_name (iface, config->name);
   mvm_dbus_guest_set_uuid (iface, config->uuid);
-  mvm_dbus_guest_set_state (iface, state_names[MVD_GUEST_STOPPED]);
+  mvm_dbus_guest_set_state (iface, mvm_guest_state_to_string (MVM_GUEST_STATE_STOPPED));
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
   return self;

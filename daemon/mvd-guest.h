@@ -5,18 +5,9 @@
 #include "mvd-state-file.h"
 #include "mvm-dbus.h"
 #include "mvm-guest-config.h"
+#include "mvm-guest-state.h"
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  MVD_GUEST_STOPPED,
-  MVD_GUEST_STARTING,
-  MVD_GUEST_RUNNING,
-  MVD_GUEST_PAUSED,
-  MVD_GUEST_STOPPING,
-  MVD_GUEST_CRASHED,
-} MvdGuestState;
 
 /* One guest, exported as org.microvmd1.Guest: the skeleton's properties are its state.
  * Signal "undefine-requested" asks the manager to drop it; "finished" tells that a
@@ -29,8 +20,7 @@ MvdGuest *mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, cons
                          const char *file_path);
 
 const char *mvd_guest_get_name (MvdGuest *self);
-MvdGuestState mvd_guest_get_state (MvdGuest *self);
-const char *mvd_guest_state_to_string (MvdGuestState state);
+MvmGuestState mvd_guest_get_state (MvdGuest *self);
 /* The vsock CID of its running QEMU; 0 when stopped or without [Vsock]. */
 guint32 mvd_guest_get_vsock_cid (MvdGuest *self);
 gboolean mvd_guest_is_transient (MvdGuest *self);

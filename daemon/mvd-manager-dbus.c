@@ -6,7 +6,8 @@
 #include "mvm-error.h"
 
 static gboolean
-handle_define_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text)
+handle_define_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text,
+                     GVariant *options)
 {
   MvdManager *self = MVD_MANAGER (iface);
   GError *error = NULL;
@@ -54,7 +55,8 @@ on_created_started (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-handle_create_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text)
+handle_create_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text,
+                     GVariant *options)
 {
   MvdManager *self = MVD_MANAGER (iface);
   GError *error = NULL;
@@ -118,7 +120,7 @@ handle_list_guests (MvmDbusManager *iface, GDBusMethodInvocation *invocation)
       g_autofree char *path = mvd_manager_guest_path (names[i]);
       MvdGuest *guest = mvd_manager_lookup (self, names[i]);
       g_variant_builder_add (&builder, "(sos)", names[i], path,
-                             mvd_guest_state_to_string (mvd_guest_get_state (guest)));
+                             mvm_guest_state_to_string (mvd_guest_get_state (guest)));
     }
   mvm_dbus_manager_complete_list_guests (iface, invocation, g_variant_builder_end (&builder));
   return TRUE;
@@ -135,7 +137,7 @@ preview (MvdManager *self, const char *text, GError **error)
 
 static gboolean
 handle_preview_command_line (MvmDbusManager *iface, GDBusMethodInvocation *invocation,
-                             const char *text)
+                             const char *text, GVariant *options)
 {
   GError *error = NULL;
   g_auto (GStrv) argv = preview (MVD_MANAGER (iface), text, &error);

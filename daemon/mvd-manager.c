@@ -177,8 +177,8 @@ drop_vanished (MvdManager *self, GHashTable *seen)
   g_hash_table_iter_init (&iter, self->guests);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (!mvd_guest_is_transient (value) && !g_hash_table_contains (seen, mvd_guest_get_name (value))
-        && (mvd_guest_get_state (value) == MVD_GUEST_STOPPED
-            || mvd_guest_get_state (value) == MVD_GUEST_CRASHED))
+        && (mvd_guest_get_state (value) == MVM_GUEST_STATE_STOPPED
+            || mvd_guest_get_state (value) == MVM_GUEST_STATE_CRASHED))
       g_ptr_array_add (gone, value);
   for (guint i = 0; i < gone->len; i++)
     mvd_manager_remove (self, gone->pdata[i]);
@@ -246,7 +246,7 @@ autostart_next (MvdManager *self)
   while (self->autostart_running < AUTOSTART_PARALLEL && !g_queue_is_empty (&self->autostart_queue))
     {
       g_autoptr (MvdGuest) guest = g_queue_pop_head (&self->autostart_queue);
-      if (mvd_guest_get_state (guest) != MVD_GUEST_STOPPED)
+      if (mvd_guest_get_state (guest) != MVM_GUEST_STATE_STOPPED)
         continue;
       self->autostart_running++;
       mvd_guest_start_async (guest, on_autostarted, g_object_ref (self));
@@ -293,8 +293,8 @@ mvd_manager_shutdown_all_async (MvdManager *self, GAsyncReadyCallback callback, 
   *pending = 1; /* held until every guest was asked, so none finishes the task early */
   for (GList *l = guests; l; l = l->next)
     {
-      MvdGuestState state = mvd_guest_get_state (l->data);
-      if (state == MVD_GUEST_STOPPED || state == MVD_GUEST_CRASHED)
+      MvmGuestState state = mvd_guest_get_state (l->data);
+      if (state == MVM_GUEST_STATE_STOPPED || state == MVM_GUEST_STATE_CRASHED)
         continue;
       (*pending)++;
       g_message ("guest %s: shutting down with the daemon", mvd_guest_get_name (l->data));
