@@ -89,6 +89,41 @@ finish_pointer (QmpClient *client, GAsyncResult *result, gpointer source_tag, GE
 
 /* ---- query-status ---- */
 
+static const char *const run_state_names[] = {
+  [QMP_RUN_STATE_OTHER] = "other",
+  [QMP_RUN_STATE_DEBUG] = "debug",
+  [QMP_RUN_STATE_FINISH_MIGRATE] = "finish-migrate",
+  [QMP_RUN_STATE_GUEST_PANICKED] = "guest-panicked",
+  [QMP_RUN_STATE_INMIGRATE] = "inmigrate",
+  [QMP_RUN_STATE_INTERNAL_ERROR] = "internal-error",
+  [QMP_RUN_STATE_IO_ERROR] = "io-error",
+  [QMP_RUN_STATE_PAUSED] = "paused",
+  [QMP_RUN_STATE_POSTMIGRATE] = "postmigrate",
+  [QMP_RUN_STATE_PRELAUNCH] = "prelaunch",
+  [QMP_RUN_STATE_RESTORE_VM] = "restore-vm",
+  [QMP_RUN_STATE_RUNNING] = "running",
+  [QMP_RUN_STATE_SAVE_VM] = "save-vm",
+  [QMP_RUN_STATE_SHUTDOWN] = "shutdown",
+  [QMP_RUN_STATE_SUSPENDED] = "suspended",
+  [QMP_RUN_STATE_WATCHDOG] = "watchdog",
+  [QMP_RUN_STATE_COLO] = "colo",
+};
+
+const char *
+qmp_run_state_to_string (QmpRunState state)
+{
+  return state < G_N_ELEMENTS (run_state_names) ? run_state_names[state] : "other";
+}
+
+QmpRunState
+qmp_run_state_from_string (const char *name)
+{
+  for (guint i = 1; name && i < G_N_ELEMENTS (run_state_names); i++)
+    if (g_str_equal (run_state_names[i], name))
+      return i;
+  return QMP_RUN_STATE_OTHER;
+}
+
 void
 qmp_status_free (QmpStatus *status)
 {
@@ -108,6 +143,7 @@ parse_status (const char *command, JsonNode *ret, GError **error)
   if (text == NULL || !qmp_json_get_bool (object, "running", &status->running))
     return invalid_reply (error, command, "no 'status' string and 'running' boolean");
   status->status = g_strdup (text);
+  status->run_state = qmp_run_state_from_string (text);
   return g_steal_pointer (&status);
 }
 

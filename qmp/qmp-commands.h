@@ -8,10 +8,37 @@ G_BEGIN_DECLS
 /* Typed wrappers for the commands the daemon sends. Each _finish fails with the QMP error,
  * or QMP_ERROR_INVALID_REPLY when the reply does not have the documented shape. */
 
+/* QEMU's RunState (qapi/run-state.json), the ones a daemon must tell apart; any other
+ * name reads as QMP_RUN_STATE_OTHER with the name kept in QmpStatus.status. */
+typedef enum
+{
+  QMP_RUN_STATE_OTHER,
+  QMP_RUN_STATE_DEBUG,
+  QMP_RUN_STATE_FINISH_MIGRATE,
+  QMP_RUN_STATE_GUEST_PANICKED,
+  QMP_RUN_STATE_INMIGRATE,
+  QMP_RUN_STATE_INTERNAL_ERROR,
+  QMP_RUN_STATE_IO_ERROR,
+  QMP_RUN_STATE_PAUSED,
+  QMP_RUN_STATE_POSTMIGRATE,
+  QMP_RUN_STATE_PRELAUNCH,
+  QMP_RUN_STATE_RESTORE_VM,
+  QMP_RUN_STATE_RUNNING,
+  QMP_RUN_STATE_SAVE_VM,
+  QMP_RUN_STATE_SHUTDOWN,
+  QMP_RUN_STATE_SUSPENDED,
+  QMP_RUN_STATE_WATCHDOG,
+  QMP_RUN_STATE_COLO,
+} QmpRunState;
+
+const char *qmp_run_state_to_string (QmpRunState state);
+QmpRunState qmp_run_state_from_string (const char *name);
+
 typedef struct
 {
   gboolean running;
-  char *status; /* QEMU's RunState: "prelaunch", "running", "paused", "shutdown", ... */
+  QmpRunState run_state;
+  char *status; /* QEMU's own name for it: "prelaunch", "running", "internal-error", ... */
 } QmpStatus;
 
 void qmp_status_free (QmpStatus *status);

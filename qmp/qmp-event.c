@@ -42,6 +42,17 @@ parse_balloon_change (QmpEvent *event)
   qmp_json_get_int (event->data, "actual", &event->u.balloon_change.actual);
 }
 
+static void
+parse_block_io_error (QmpEvent *event)
+{
+  event->u.block_io_error.device = qmp_json_get_string (event->data, "device");
+  event->u.block_io_error.node_name = qmp_json_get_string (event->data, "node-name");
+  event->u.block_io_error.operation = qmp_json_get_string (event->data, "operation");
+  event->u.block_io_error.action = qmp_json_get_string (event->data, "action");
+  qmp_json_get_bool (event->data, "nospace", &event->u.block_io_error.nospace);
+  event->u.block_io_error.reason = qmp_json_get_string (event->data, "reason");
+}
+
 typedef struct
 {
   const char *name;
@@ -52,6 +63,7 @@ typedef struct
 /* Sorted by name for bsearch(), as in libvirt's qemu_monitor_json.c. */
 static const QmpEventHandler event_handlers[] = {
   { "BALLOON_CHANGE", QMP_EVENT_BALLOON_CHANGE, parse_balloon_change },
+  { "BLOCK_IO_ERROR", QMP_EVENT_BLOCK_IO_ERROR, parse_block_io_error },
   { "DEVICE_DELETED", QMP_EVENT_DEVICE_DELETED, parse_device_deleted },
   { "GUEST_PANICKED", QMP_EVENT_GUEST_PANICKED, parse_guest_panicked },
   { "POWERDOWN", QMP_EVENT_POWERDOWN, NULL },

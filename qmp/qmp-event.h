@@ -11,6 +11,7 @@ typedef enum
 {
   QMP_EVENT_OTHER,
   QMP_EVENT_BALLOON_CHANGE,
+  QMP_EVENT_BLOCK_IO_ERROR,
   QMP_EVENT_DEVICE_DELETED,
   QMP_EVENT_GUEST_PANICKED,
   QMP_EVENT_POWERDOWN,
@@ -54,6 +55,15 @@ typedef struct
     {
       gint64 actual; /* bytes the guest now has */
     } balloon_change;
+    struct
+    {
+      const char *device;    /* the drive's id; may be "" when only node_name is set */
+      const char *node_name; /* may be NULL */
+      const char *operation; /* "read" or "write" */
+      const char *action;    /* "ignore", "report" or "stop" */
+      gboolean nospace;      /* the host ran out of space (ENOSPC) */
+      const char *reason;    /* strerror() of the host error */
+    } block_io_error;
   } u;
 } QmpEvent;
 
