@@ -7,26 +7,48 @@
 
 G_BEGIN_DECLS
 
-/* Shared by mvd-guest.c (life cycle) and mvd-guest-dbus.c (the bus methods). */
+/* Shared by mvd-guest.c (state, start, stop), mvd-guest-exit.c (what follows a QEMU's end),
+ * mvd-guest-adopt.c (taking over a running QEMU) and mvd-guest-dbus.c (the bus methods). */
 struct _MvdGuest
 {
   MvmDbusGuestSkeleton parent_instance;
   const MvdContext *context;
-  MvmGuestConfig *config; /* the stored definition */
-  char *file_path;        /* NULL: transient */
+  MvmGuestConfig *config;  /* the stored definition */
+  MvmGuestConfig *running; /* what the running QEMU was started from, when it differs */
+  char *file_path;         /* NULL: transient */
   MvmGuestState state;
+  MvmStateReason reason;
   MvdSerial *serial;
   MvdQemu *qemu;            /* set from spawn until the process is reaped */
   GPtrArray *start_waiters; /* GTask */
   GError *launch_error;
-  gboolean stop_requested; /* the exit was asked for: no restart */
-  GArray *restart_times;   /* monotonic usec of recent automatic restarts */
+  MvmStateReason start_reason; /* of the start under way, for the state it reaches */
+  gboolean stop_requested;     /* the exit was asked for: no restart */
+  gboolean kill_requested;     /* ... by Kill rather than Shutdown */
+  gboolean accel_kvm;          /* the running QEMU uses KVM */
+  GArray *restart_times;       /* monotonic usec of recent automatic restarts */
   guint restart_source;
   guint64 running_memory; /* Memory= of the running QEMU, for SetMemory */
   guint32 vsock_cid;      /* the running QEMU's, 0 without vsock */
 };
 
-void mvd_guest_set_state (MvdGuest *self, MvmGuestState state);
+/* Moves to @state for @reason; @message (NULL: none) says it for people. Logged once. */
+void mvd_guest_set_state (MvdGuest *self, MvmGuestState state, MvmStateReason reason,
+                          const char *message);
+/* The definition the QEMU runs, or the stored one while stopped. */
+const MvmGuestConfig *mvd_guest_get_active_config (MvdGuest *self);
+/* CPUs, Memory, Transport and Accelerator on the bus, from the active definition. */
+void mvd_guest_publish_config (MvdGuest *self);
+void mvd_guest_complete_start_waiters (MvdGuest *self, const GError *error);
+/* Spawns QEMU for the stored definition; the start waiters learn how it went. */
+void mvd_guest_start_now (MvdGuest *self, MvmStateReason reason);
+/* Connects the guest to @qemu's signals and keeps it (taken). */
+void mvd_guest_watch_qemu (MvdGuest *self, MvdQemu *qemu);
+/* Lets go of the QEMU object once its process is gone, or was never adopted. */
+void mvd_guest_drop_qemu (MvdGuest *self);
+void mvd_guest_on_qemu_exited (MvdQemu *qemu, guint reason, const char *message, gboolean failed,
+                               gpointer user_data);
+void mvd_guest_emit_finished (MvdGuest *self);
 void mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface);
 
 G_END_DECLS

@@ -8,10 +8,6 @@
 #include "mvm-error.h"
 #include "mvm-file.h"
 
-#define RESTART_BURST 5
-#define RESTART_INTERVAL_USEC (10 * G_USEC_PER_SEC)
-#define RESTART_DELAY_MSEC 200
-
 enum
 {
   SIGNAL_UNDEFINE_REQUESTED,
@@ -23,23 +19,69 @@ static guint signals[N_SIGNALS];
 G_DEFINE_TYPE_WITH_CODE (MvdGuest, mvd_guest, MVM_DBUS_TYPE_GUEST_SKELETON,
                          G_IMPLEMENT_INTERFACE (MVM_DBUS_TYPE_GUEST, mvd_guest_dbus_iface_init))
 
+static void
+log_state (MvdGuest *self, MvmGuestState state, MvmStateReason reason, const char *message)
+{
+  GLogLevelFlags level
+    = state == MVM_GUEST_STATE_CRASHED ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE;
+
+  g_log (G_LOG_DOMAIN, level, "guest %s: %s -> %s (%s%s%s)", self->config->name,
+         mvm_guest_state_to_string (self->state), mvm_guest_state_to_string (state),
+         mvm_state_reason_to_string (reason), message && message[0] ? ": " : "",
+         message ? message : "");
+}
+
 void
-mvd_guest_set_state (MvdGuest *self, MvmGuestState state)
+mvd_guest_set_state (MvdGuest *self, MvmGuestState state, MvmStateReason reason,
+                     const char *message)
 {
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
 
-  if (self->state == state)
+  if (message == NULL)
+    message = "";
+  if (self->state == state && self->reason == reason
+      && g_strcmp0 (mvm_dbus_guest_get_state_message (iface), message) == 0)
     return;
-  g_message ("guest %s: %s -> %s", self->config->name, mvm_guest_state_to_string (self->state),
-             mvm_guest_state_to_string (state));
+  log_state (self, state, reason, message);
   self->state = state;
+  self->reason = reason;
   mvm_dbus_guest_set_state (iface, mvm_guest_state_to_string (state));
-  if (state == MVM_GUEST_STATE_STOPPED || state == MVM_GUEST_STATE_CRASHED)
+  mvm_dbus_guest_set_state_reason (iface, mvm_state_reason_to_string (reason));
+  mvm_dbus_guest_set_state_message (iface, message);
+  if (mvm_guest_state_is_down (state))
     {
       mvm_dbus_guest_set_main_pid (iface, 0);
       mvm_dbus_guest_set_ready (iface, FALSE);
       mvm_dbus_guest_set_start_timestamp (iface, 0);
+      g_clear_pointer (&self->running, mvm_guest_config_free);
+      mvd_guest_publish_config (self);
     }
+}
+
+const MvmGuestConfig *
+mvd_guest_get_active_config (MvdGuest *self)
+{
+  return self->running ? self->running : self->config;
+}
+
+void
+mvd_guest_publish_config (MvdGuest *self)
+{
+  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+  const MvmGuestConfig *config = mvd_guest_get_active_config (self);
+  gboolean kvm = self->qemu ? self->accel_kvm : self->context->facts->kvm;
+
+  mvm_dbus_guest_set_cpus (iface, config->cpus);
+  mvm_dbus_guest_set_memory (iface, config->memory);
+  mvm_dbus_guest_set_transport (iface, mvm_transport_to_string (config->transport));
+  mvm_dbus_guest_set_accelerator (iface, kvm ? "kvm" : "tcg");
+}
+
+void
+mvd_guest_refresh_accelerator (MvdGuest *self)
+{
+  if (self->qemu == NULL)
+    mvd_guest_publish_config (self);
 }
 
 const char *
@@ -63,120 +105,33 @@ mvd_guest_is_transient (MvdGuest *self)
 void
 mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file)
 {
-  mvm_guest_config_free (self->config);
+  /* a running QEMU keeps what it was started from until it ends */
+  if (self->qemu && self->running == NULL)
+    self->running = g_steal_pointer (&self->config);
+  g_clear_pointer (&self->config, mvm_guest_config_free);
   self->config = config;
   mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), guest_file);
   mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), config->autostart);
-}
-
-/* --- start ---------------------------------------------------------------------------- */
-
-static void
-complete_start_waiters (MvdGuest *self, const GError *error)
-{
-  g_autoptr (GPtrArray) waiters = g_steal_pointer (&self->start_waiters);
-
-  self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < waiters->len; i++)
-    {
-      if (error)
-        g_task_return_error (waiters->pdata[i], g_error_copy (error));
-      else
-        g_task_return_boolean (waiters->pdata[i], TRUE);
-    }
-}
-
-static void start_now (MvdGuest *self);
-
-static gboolean
-restart_allowed (MvdGuest *self, gboolean crashed)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->stop_requested || self->context->stopping || self->config->restart == MVM_RESTART_NO
-      || (self->config->restart == MVM_RESTART_ON_FAILURE && !crashed))
-    return FALSE;
-  while (self->restart_times->len > 0
-         && now - g_array_index (self->restart_times, gint64, 0) > RESTART_INTERVAL_USEC)
-    g_array_remove_index (self->restart_times, 0);
-  if (self->restart_times->len >= RESTART_BURST)
-    {
-      g_warning ("guest %s: %d restarts within %d s; leaving it %s", self->config->name,
-                 RESTART_BURST, (int)(RESTART_INTERVAL_USEC / G_USEC_PER_SEC),
-                 crashed ? "crashed" : "stopped");
-      return FALSE;
-    }
-  g_array_append_val (self->restart_times, now);
-  return TRUE;
-}
-
-static gboolean
-on_restart (gpointer user_data)
-{
-  MvdGuest *self = user_data;
-
-  self->restart_source = 0;
-  if (!self->context->stopping
-      && (self->state == MVM_GUEST_STATE_STOPPED || self->state == MVM_GUEST_STATE_CRASHED))
-    start_now (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* The process is gone: the guest is stopped or crashed, and Restart= decides what next. */
-static void
-ended (MvdGuest *self, gboolean crashed)
-{
-  mvd_guest_set_state (self, crashed ? MVM_GUEST_STATE_CRASHED : MVM_GUEST_STATE_STOPPED);
-  if (restart_allowed (self, crashed))
-    self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
-  else if (mvd_guest_is_transient (self))
-    g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
-}
-
-static void
-on_qemu_exited (MvdQemu *qemu, gboolean crashed, gpointer user_data)
-{
-  MvdGuest *self = user_data;
-  gboolean was_starting = self->state == MVM_GUEST_STATE_STARTING;
-
-  g_signal_handlers_disconnect_by_data (qemu, self);
-  g_clear_object (&self->qemu);
-  self->vsock_cid = 0;
-  if (was_starting)
-    {
-      mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED);
-      if (self->launch_error)
-        complete_start_waiters (self, self->launch_error);
-      g_clear_error (&self->launch_error);
-      if (mvd_guest_is_transient (self))
-        g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
-      return;
-    }
-  if (crashed)
-    g_warning ("guest %s: QEMU exited without a shutdown", self->config->name);
-  ended (self, crashed);
+  mvd_guest_publish_config (self);
 }
 
 void
-mvd_guest_lost (MvdGuest *self)
+mvd_guest_emit_finished (MvdGuest *self)
 {
-  g_return_if_fail (self->qemu == NULL);
-  g_warning ("guest %s: its QEMU ended while no daemon watched it", self->config->name);
-  if (!restart_allowed (self, TRUE))
-    return; /* it stays stopped: there is no exit status to call it crashed by */
-  mvd_guest_set_state (self, MVM_GUEST_STATE_CRASHED);
-  self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
 }
 
+/* --- QEMU's signals ------------------------------------------------------------------ */
+
 static void
-on_qemu_status (MvdQemu *qemu, const char *status, gpointer user_data)
+on_qemu_run_state (MvdQemu *qemu, guint run_state, gpointer user_data)
 {
   MvdGuest *self = user_data;
 
-  if (self->state == MVM_GUEST_STATE_RUNNING && g_str_equal (status, "paused"))
-    mvd_guest_set_state (self, MVM_GUEST_STATE_PAUSED);
-  else if (self->state == MVM_GUEST_STATE_PAUSED && g_str_equal (status, "running"))
-    mvd_guest_set_state (self, MVM_GUEST_STATE_RUNNING);
+  if (self->state == MVM_GUEST_STATE_RUNNING && run_state == QMP_RUN_STATE_PAUSED)
+    mvd_guest_set_state (self, MVM_GUEST_STATE_PAUSED, MVM_STATE_REASON_REQUESTED, NULL);
+  else if (self->state == MVM_GUEST_STATE_PAUSED && run_state == QMP_RUN_STATE_RUNNING)
+    mvd_guest_set_state (self, MVM_GUEST_STATE_RUNNING, MVM_STATE_REASON_REQUESTED, NULL);
 }
 
 static void
@@ -198,6 +153,58 @@ on_qemu_reset (MvdQemu *qemu, gpointer user_data)
   mvm_dbus_guest_set_boot_time_usec (MVM_DBUS_GUEST (self), 0);
 }
 
+void
+mvd_guest_watch_qemu (MvdGuest *self, MvdQemu *qemu)
+{
+  self->qemu = qemu;
+  g_signal_connect (qemu, "exited", G_CALLBACK (mvd_guest_on_qemu_exited), self);
+  g_signal_connect (qemu, "run-state-changed", G_CALLBACK (on_qemu_run_state), self);
+  g_signal_connect (qemu, "ready", G_CALLBACK (on_qemu_ready), self);
+  g_signal_connect (qemu, "reset", G_CALLBACK (on_qemu_reset), self);
+}
+
+void
+mvd_guest_drop_qemu (MvdGuest *self)
+{
+  if (self->qemu)
+    g_signal_handlers_disconnect_by_data (self->qemu, self);
+  g_clear_object (&self->qemu);
+  self->vsock_cid = 0;
+}
+
+/* --- start ---------------------------------------------------------------------------- */
+
+void
+mvd_guest_complete_start_waiters (MvdGuest *self, const GError *error)
+{
+  g_autoptr (GPtrArray) waiters = g_steal_pointer (&self->start_waiters);
+
+  self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      if (error)
+        g_task_return_error (waiters->pdata[i], g_error_copy (error));
+      else
+        g_task_return_boolean (waiters->pdata[i], TRUE);
+    }
+}
+
+static const char *
+start_message (MvmStateReason reason)
+{
+  switch (reason)
+    {
+      case MVM_STATE_REASON_AUTOSTART:
+        return "started with the daemon (Autostart=yes)";
+      case MVM_STATE_REASON_RESTARTED:
+        return "started again (Restart=)";
+      case MVM_STATE_REASON_KVM_FALLBACK:
+        return "started again under TCG: KVM could not run it";
+      default:
+        return "started by a caller";
+    }
+}
+
 static void
 on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -207,37 +214,24 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!mvd_qemu_launch_finish (qemu, result, &error))
     {
-      g_warning ("%s", error->message);
-      if (!mvd_qemu_has_exited (qemu) && mvd_qemu_get_pid (qemu) != 0)
-        {
-          g_clear_error (&self->launch_error);
-          self->launch_error = error; /* reported when the killed process is reaped */
-          return;
-        }
-      if (self->qemu == qemu) /* never spawned: no exit will come to clean up */
-        {
-          g_signal_handlers_disconnect_by_data (qemu, self);
-          g_clear_object (&self->qemu);
-          mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED);
-        }
-      complete_start_waiters (self, error);
-      g_error_free (error);
+      const char *message;
+      MvmStateReason reason = mvd_qemu_get_end_reason (qemu, &message);
+
+      g_clear_error (&self->launch_error);
+      self->launch_error = error; /* what the start waiters are told */
+      /* QEMU still runs (killed, the exit reports it); or it is gone, or never spawned,
+       * and this is the end of it: the exit's signal comes after this, unheard */
+      if (self->qemu == qemu && (mvd_qemu_has_exited (qemu) || mvd_qemu_get_pid (qemu) == 0))
+        mvd_guest_on_qemu_exited (qemu, reason, message, FALSE, self);
       return;
     }
   /* a stop asked for during the start is under way: the guest is not running any more */
-  mvd_guest_set_state (self,
-                       self->stop_requested ? MVM_GUEST_STATE_STOPPING : MVM_GUEST_STATE_RUNNING);
-  complete_start_waiters (self, NULL);
-}
-
-static void
-watch_qemu (MvdGuest *self, MvdQemu *qemu)
-{
-  self->qemu = qemu;
-  g_signal_connect (qemu, "exited", G_CALLBACK (on_qemu_exited), self);
-  g_signal_connect (qemu, "status-changed", G_CALLBACK (on_qemu_status), self);
-  g_signal_connect (qemu, "ready", G_CALLBACK (on_qemu_ready), self);
-  g_signal_connect (qemu, "reset", G_CALLBACK (on_qemu_reset), self);
+  if (self->stop_requested)
+    mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPING, MVM_STATE_REASON_REQUESTED, NULL);
+  else
+    mvd_guest_set_state (self, MVM_GUEST_STATE_RUNNING, self->start_reason,
+                         start_message (self->start_reason));
+  mvd_guest_complete_start_waiters (self, NULL);
 }
 
 /* RUNTIME/NAME/guest: the definition this QEMU runs, so that a restarted daemon can adopt
@@ -272,40 +266,51 @@ prepare_launch (MvdGuest *self, char **kernel, char **initrd, guint32 *cid, GErr
 }
 
 static void
-start_now (MvdGuest *self)
+start_failed (MvdGuest *self, const GError *error)
+{
+  mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED, MVM_STATE_REASON_START_FAILED,
+                       error->message);
+  mvd_guest_complete_start_waiters (self, error);
+}
+
+void
+mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *kernel = NULL;
   g_autofree char *initrd = NULL;
   g_autofree char *runtime = mvm_paths_guest_runtime (self->context->paths, self->config->name);
+  const MvmHostFacts *facts = self->context->facts;
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
   guint32 cid;
 
-  if (!prepare_launch (self, &kernel, &initrd, &cid, &error))
+  if (!prepare_launch (self, &kernel, &initrd, &cid, &error)
+      || !save_running_definition (self, runtime, &error))
     {
-      complete_start_waiters (self, error);
+      start_failed (self, error);
       return;
     }
-  if (!save_running_definition (self, runtime, &error))
-    {
-      complete_start_waiters (self, error);
-      return;
-    }
-  self->stop_requested = FALSE;
-  watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
-  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING);
+  self->stop_requested = self->kill_requested = FALSE;
+  self->start_reason = reason;
+  self->accel_kvm = facts->kvm;
   self->running_memory = self->config->memory;
-  mvm_dbus_guest_set_boot_time_usec (iface, 0);
   self->vsock_cid = cid;
-  mvd_qemu_launch_async (self->qemu, self->config, self->context->facts, kernel, initrd, cid,
-                         on_launched, g_object_ref (self));
+  mvd_guest_watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
+  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, start_message (reason));
+  mvd_guest_publish_config (self);
+  mvm_dbus_guest_set_boot_time_usec (iface, 0);
+  mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
+                           mvm_host_facts_accelerator (facts), cid);
+  mvd_qemu_launch_async (self->qemu, self->config, facts, kernel, initrd, cid, on_launched,
+                         g_object_ref (self));
   mvm_dbus_guest_set_command_line (iface, mvd_qemu_get_argv (self->qemu));
   mvm_dbus_guest_set_main_pid (iface, mvd_qemu_get_pid (self->qemu));
   mvm_dbus_guest_set_start_timestamp (iface, g_get_real_time ());
 }
 
 void
-mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
+mvd_guest_start_with_reason_async (MvdGuest *self, MvmStateReason reason,
+                                   GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
 
@@ -328,118 +333,21 @@ mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer us
       case MVM_GUEST_STATE_CRASHED:
         g_clear_handle_id (&self->restart_source, g_source_remove);
         g_ptr_array_add (self->start_waiters, g_steal_pointer (&task));
-        start_now (self);
+        mvd_guest_start_now (self, reason);
         return;
     }
+}
+
+void
+mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  mvd_guest_start_with_reason_async (self, MVM_STATE_REASON_REQUESTED, callback, user_data);
 }
 
 gboolean
 mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* --- adoption ---------------------------------------------------------------------- */
-
-/* The memory a running QEMU has, from its "-m NNNM": the guest file may be newer. */
-static guint64
-memory_from_argv (char **argv, guint64 fallback)
-{
-  for (guint i = 0; argv && argv[i] && argv[i + 1]; i++)
-    if (g_str_equal (argv[i], "-m"))
-      return g_ascii_strtoull (argv[i + 1], NULL, 10) * 1024 * 1024;
-  return fallback;
-}
-
-/* The vsock CID a running QEMU has, from its "guest-cid=N"; 0 without vsock. */
-static guint32
-cid_from_argv (char **argv)
-{
-  for (guint i = 0; argv && argv[i]; i++)
-    {
-      const char *p = strstr (argv[i], "guest-cid=");
-      if (p)
-        return (guint32)g_ascii_strtoull (p + strlen ("guest-cid="), NULL, 10);
-    }
-  return 0;
-}
-
-static void
-publish_adopted (MvdGuest *self, const MvdStateFile *state)
-{
-  MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
-
-  mvm_dbus_guest_set_command_line (iface, (const char *const *)state->argv);
-  mvm_dbus_guest_set_main_pid (iface, state->pid);
-  mvm_dbus_guest_set_start_timestamp (iface, state->start_timestamp);
-  mvm_dbus_guest_set_boot_time_usec (iface, state->ready ? state->boot_usec : 0);
-  mvm_dbus_guest_set_ready (iface, state->ready);
-  self->running_memory = memory_from_argv (state->argv, self->config->memory);
-  self->vsock_cid = cid_from_argv (state->argv);
-}
-
-/* What an adopted QEMU's status says about its guest: whether it must be ended, and how. */
-static gboolean
-status_is_gone (const char *status, gboolean *crashed)
-{
-  *crashed = g_str_equal (status, "guest-panicked") || g_str_equal (status, "internal-error");
-  /* -no-shutdown keeps QEMU after the guest powered off while no daemon watched */
-  return *crashed || g_str_equal (status, "shutdown");
-}
-
-static void
-on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (MvdGuest) self = user_data;
-  g_autoptr (GError) error = NULL;
-  MvdQemu *qemu = MVD_QEMU (source);
-  g_autofree char *status = mvd_qemu_adopt_finish (qemu, result, &error);
-  const MvdStateFile *state = mvd_qemu_get_state (qemu);
-  gboolean crashed;
-
-  if (status == NULL) /* the process is not ours: nothing of it is touched */
-    {
-      g_warning ("guest %s: not adopted: %s", self->config->name, error->message);
-      g_signal_handlers_disconnect_by_data (qemu, self);
-      g_clear_object (&self->qemu);
-      mvm_paths_clean_guest_runtime (self->context->paths, self->config->name);
-      mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED);
-      complete_start_waiters (self, error);
-      return;
-    }
-  publish_adopted (self, state);
-  if (!state->running)
-    {
-      /* its start was never seen through: undo it rather than guess what the caller wanted */
-      g_message ("guest %s: adopted in the middle of a start; stopping it", self->config->name);
-      g_clear_error (&self->launch_error);
-      self->launch_error = g_error_new (MVM_ERROR, MVM_ERROR_BUSY,
-                                        "guest %s: a start interrupted by a daemon restart is "
-                                        "being undone; start it again",
-                                        self->config->name);
-      mvd_guest_kill_async (self, NULL, NULL);
-      return;
-    }
-  g_message ("guest %s: adopted pid %d (%s)", self->config->name, state->pid, status);
-  mvd_guest_set_state (self, g_str_equal (status, "paused") ? MVM_GUEST_STATE_PAUSED
-                                                            : MVM_GUEST_STATE_RUNNING);
-  complete_start_waiters (self, NULL); /* a Start that came meanwhile: it runs */
-  if (status_is_gone (status, &crashed))
-    {
-      g_message ("guest %s: its QEMU reports '%s'; ending it", self->config->name, status);
-      mvd_qemu_end (qemu, crashed); /* the exit then applies Restart= */
-    }
-}
-
-void
-mvd_guest_adopt (MvdGuest *self, MvdStateFile *state)
-{
-  g_autofree char *runtime = mvm_paths_guest_runtime (self->context->paths, self->config->name);
-
-  g_return_if_fail (self->qemu == NULL);
-  watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
-  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING);
-  mvd_qemu_adopt_async (self->qemu, state, on_adopted, g_object_ref (self));
 }
 
 /* --- stop ------------------------------------------------------------------------------ */
@@ -471,7 +379,7 @@ stop_task (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data)
     }
   self->stop_requested = TRUE;
   if (self->state != MVM_GUEST_STATE_STARTING)
-    mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPING);
+    mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPING, MVM_STATE_REASON_REQUESTED, NULL);
   return task;
 }
 
@@ -496,7 +404,10 @@ mvd_guest_kill_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer use
   GTask *task = stop_task (self, callback, user_data);
 
   if (task)
-    mvd_qemu_kill_async (self->qemu, on_stopped, task);
+    {
+      self->kill_requested = TRUE;
+      mvd_qemu_kill_async (self->qemu, on_stopped, task);
+    }
 }
 
 gboolean
@@ -583,9 +494,7 @@ mvd_guest_dispose (GObject *object)
   MvdGuest *self = MVD_GUEST (object);
 
   g_clear_handle_id (&self->restart_source, g_source_remove);
-  if (self->qemu)
-    g_signal_handlers_disconnect_by_data (self->qemu, self);
-  g_clear_object (&self->qemu);
+  mvd_guest_drop_qemu (self);
   g_clear_object (&self->serial);
   G_OBJECT_CLASS (mvd_guest_parent_class)->dispose (object);
 }
@@ -596,6 +505,7 @@ mvd_guest_finalize (GObject *object)
   MvdGuest *self = MVD_GUEST (object);
 
   mvm_guest_config_free (self->config);
+  g_clear_pointer (&self->running, mvm_guest_config_free);
   g_free (self->file_path);
   g_ptr_array_unref (self->start_waiters);
   g_array_unref (self->restart_times);
@@ -641,6 +551,7 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
   mvm_dbus_guest_set_name (iface, config->name);
   mvm_dbus_guest_set_uuid (iface, config->uuid);
   mvm_dbus_guest_set_state (iface, mvm_guest_state_to_string (MVM_GUEST_STATE_STOPPED));
+  mvm_dbus_guest_set_state_reason (iface, mvm_state_reason_to_string (MVM_STATE_REASON_NONE));
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
   return self;

@@ -24,6 +24,8 @@ MvmGuestState mvd_guest_get_state (MvdGuest *self);
 /* The vsock CID of its running QEMU; 0 when stopped or without [Vsock]. */
 guint32 mvd_guest_get_vsock_cid (MvdGuest *self);
 gboolean mvd_guest_is_transient (MvdGuest *self);
+/* The host's accelerator changed: a stopped guest's Accelerator property follows it. */
+void mvd_guest_refresh_accelerator (MvdGuest *self);
 /* Stores a new definition; a running guest keeps its old one until the next start. */
 void mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file);
 
@@ -34,6 +36,9 @@ void mvd_guest_adopt (MvdGuest *self, MvdStateFile *state);
 void mvd_guest_lost (MvdGuest *self);
 
 void mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpointer user_data);
+/* The same, naming why it starts (autostart, restarted, ...) in StateReason. */
+void mvd_guest_start_with_reason_async (MvdGuest *self, MvmStateReason reason,
+                                        GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error);
 void mvd_guest_shutdown_async (MvdGuest *self, guint timeout_sec, GAsyncReadyCallback callback,
                                gpointer user_data);

@@ -249,7 +249,8 @@ autostart_next (MvdManager *self)
       if (mvd_guest_get_state (guest) != MVM_GUEST_STATE_STOPPED)
         continue;
       self->autostart_running++;
-      mvd_guest_start_async (guest, on_autostarted, g_object_ref (self));
+      mvd_guest_start_with_reason_async (guest, MVM_STATE_REASON_AUTOSTART, on_autostarted,
+                                         g_object_ref (self));
     }
 }
 
@@ -373,6 +374,36 @@ mvd_manager_init (MvdManager *self)
   g_queue_init (&self->autostart_queue);
 }
 
+static void
+publish_accelerator (MvdManager *self)
+{
+  const MvmHostFacts *facts = self->context.facts;
+
+  mvm_dbus_manager_set_accelerator (MVM_DBUS_MANAGER (self), mvm_host_facts_accelerator (facts));
+  mvm_dbus_manager_set_accelerator_note (MVM_DBUS_MANAGER (self), facts->note ? facts->note : "");
+}
+
+/* A guest found that KVM cannot run it: every start from now on uses TCG. */
+static void
+kvm_failed (const char *why, gpointer user_data)
+{
+  MvdManager *self = user_data;
+  MvmHostFacts *facts = self->context.facts;
+  GHashTableIter iter;
+  gpointer guest;
+
+  if (!facts->kvm)
+    return;
+  g_warning ("%s", why);
+  facts->kvm = FALSE;
+  g_free (facts->note);
+  facts->note = g_strdup (why);
+  publish_accelerator (self);
+  g_hash_table_iter_init (&iter, self->guests);
+  while (g_hash_table_iter_next (&iter, NULL, &guest))
+    mvd_guest_refresh_accelerator (guest);
+}
+
 static gboolean
 cid_in_use (guint32 cid, gpointer user_data)
 {
@@ -396,6 +427,8 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
   self->context.config = config;
   self->context.cid_in_use = cid_in_use;
   self->context.cid_in_use_data = self;
+  self->context.kvm_failed = kvm_failed;
+  self->context.kvm_failed_data = self;
   self->context.facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, error);
   if (self->context.facts == NULL)
     return NULL;
@@ -403,7 +436,6 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
     g_warning ("%s", self->context.facts->note);
   mvm_dbus_manager_set_version (MVM_DBUS_MANAGER (self), MVM_VERSION);
   mvm_dbus_manager_set_qemu_version (MVM_DBUS_MANAGER (self), self->context.facts->qemu_version);
-  mvm_dbus_manager_set_accelerator (MVM_DBUS_MANAGER (self),
-                                    mvm_host_facts_accelerator (self->context.facts));
+  publish_accelerator (self);
   return g_steal_pointer (&self);
 }

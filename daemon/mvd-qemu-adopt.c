@@ -25,7 +25,7 @@ on_adopt_status (GObject *source, GAsyncResult *result, gpointer user_data)
     g_warning ("guest %s: adopted without a working QMP connection (%s); kill still works",
                self->name, error->message);
   if (task)
-    g_task_return_pointer (task, g_strdup (status ? status->status : "running"), g_free);
+    g_task_return_int (task, status ? status->run_state : QMP_RUN_STATE_RUNNING);
 }
 
 static void
@@ -40,7 +40,7 @@ on_adopt_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_handle_id (&self->launch_timeout, g_source_remove);
       g_warning ("guest %s: adopted, but QMP does not answer: %s", self->name, error->message);
       if (task)
-        g_task_return_pointer (task, g_strdup ("running"), g_free);
+        g_task_return_int (task, QMP_RUN_STATE_RUNNING);
       return;
     }
   qmp_query_status_async (self->qmp, NULL, on_adopt_status, g_object_ref (self));
@@ -91,16 +91,21 @@ mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback ca
       g_warning ("guest %s: adopted pid %d without its channels: %s; kill still works", self->name,
                  self->pid, error->message);
       g_error_free (error);
-      g_task_return_pointer (adopted, g_strdup ("running"), g_free);
+      g_task_return_int (adopted, QMP_RUN_STATE_RUNNING);
       return;
     }
   qmp_client_handshake_async (self->qmp, NULL, on_adopt_handshake, g_object_ref (self));
 }
 
-char *
-mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, GError **error)
+gboolean
+mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, QmpRunState *run_state, GError **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), error);
+  gssize value = g_task_propagate_int (G_TASK (result), error);
+
+  if (value < 0)
+    return FALSE;
+  *run_state = value;
+  return TRUE;
 }
 
 const MvdStateFile *

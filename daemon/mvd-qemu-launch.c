@@ -54,12 +54,14 @@ on_status_queried (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->launch_task == NULL)
     return;
   if (status == NULL)
-    return launch_failed_kill (self, g_steal_pointer (&error));
-  if (!status->running)
-    return launch_failed_kill (self,
-                               g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
-                                            "QEMU reports status '%s' after cont", status->status));
-  launch_succeeded (self);
+    launch_failed_kill (self, g_steal_pointer (&error));
+  else if (mvd_qemu_run_state_is_failure (status->run_state))
+    mvd_qemu_fail_guest (self, status->run_state); /* the exit fails the launch, with why */
+  else if (!status->running)
+    launch_failed_kill (self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
+                                           "QEMU reports status '%s' after cont", status->status));
+  else
+    launch_succeeded (self);
 }
 
 static void
@@ -71,8 +73,9 @@ on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->launch_task == NULL)
     return;
   if (!qmp_cont_finish (QMP_CLIENT (source), result, &error))
-    return launch_failed_kill (self, g_steal_pointer (&error));
-  qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
+    launch_failed_kill (self, g_steal_pointer (&error));
+  else
+    qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
 }
 
 static void
@@ -134,6 +137,10 @@ record_state (MvdQemu *self)
   state->pid = self->pid;
   state->start_timestamp = g_get_real_time ();
   state->argv = g_strdupv (self->argv);
+  state->reason = self->start_reason;
+  state->message = g_strdup (self->start_message);
+  state->accelerator = g_strdup (self->accelerator);
+  state->vsock_cid = self->vsock_cid;
   if (!mvd_state_file_read_process (self->pid, &state->start_time, &state->binary))
     g_warning ("guest %s: cannot read /proc/%d", self->name, self->pid);
   self->state = state;
@@ -278,8 +285,9 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHos
   self->launch_task = g_steal_pointer (&task);
   self->launch_timeout = g_timeout_add_seconds (LAUNCH_TIMEOUT_SEC, on_launch_timeout, self);
   if (!mvd_qemu_connect_channels (self, &error))
-    return launch_failed_kill (self, error);
-  qmp_client_handshake_async (self->qmp, NULL, on_handshake, g_object_ref (self));
+    launch_failed_kill (self, error);
+  else
+    qmp_client_handshake_async (self->qmp, NULL, on_handshake, g_object_ref (self));
 }
 
 gboolean

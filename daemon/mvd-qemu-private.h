@@ -3,6 +3,7 @@
 
 #include "mvd-qemu.h"
 #include "qmp-client.h"
+#include "qmp-commands.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +40,18 @@ struct _MvdQemu
   guint power_button;     /* presses the button again until the guest reacts */
   gboolean quit_expected; /* a SHUTDOWN event or our own stop: exit is clean */
   gboolean exited;
+
+  /* What ends it, once known: a failure QEMU reported (run state internal-error, io-error,
+   * guest-panicked) or the reason of its SHUTDOWN event. NONE: read it off the exit. */
+  MvmStateReason end_reason;
+  char *end_message;
+  char *io_error_drive; /* the drive id of the last BLOCK_IO_ERROR ("disk0") */
+  char *io_error_text;  /* and what the host said */
+  /* for the state file: why this QEMU runs, and what it runs on */
+  MvmStateReason start_reason;
+  char *start_message;
+  char *accelerator;
+  guint32 vsock_cid;
 };
 
 /* RUNTIME/NAME/FILE */
@@ -49,6 +62,7 @@ int mvd_qemu_unix_socket (const char *path, gboolean listen_on, GError **error);
 gboolean mvd_qemu_connect_channels (MvdQemu *self, GError **error);
 void mvd_qemu_save_state (MvdQemu *self);
 void mvd_qemu_fail_launch (MvdQemu *self, GError *error);
+
 void mvd_qemu_send_signal (MvdQemu *self, int signum);
 void mvd_qemu_on_child_exited (GObject *source, GAsyncResult *result, gpointer user_data);
 gboolean mvd_qemu_on_pidfd_exited (int fd, GIOCondition condition, gpointer user_data);

@@ -20,7 +20,7 @@
 
 enum
 {
-  SIGNAL_STATUS_CHANGED,
+  SIGNAL_RUN_STATE_CHANGED,
   SIGNAL_READY,
   SIGNAL_RESET,
   SIGNAL_EXITED,
@@ -80,20 +80,34 @@ complete_stop_tasks (MvdQemu *self)
     g_task_return_boolean (tasks->pdata[i], TRUE);
 }
 
-/* The last lines QEMU wrote on stdout and stderr, which go to RUNTIME/NAME/qemu.out
- * rather than a pipe, so QEMU can outlive the daemon without writing into a broken pipe. */
+/* QEMU's last words: the last lines it wrote on stdout and stderr, which go to
+ * RUNTIME/NAME/qemu.out rather than a pipe, so QEMU can outlive the daemon without writing
+ * into a broken pipe. From @marker on when the file has it (a KVM internal error is
+ * followed by a register dump that says less than its first lines). */
 static char *
-output_tail (MvdQemu *self)
+last_words (MvdQemu *self, const char *marker)
 {
   g_autofree char *path = mvd_qemu_path (self, "qemu.out");
   g_autofree char *data = NULL;
+  const char *from;
   gsize len = 0;
   char *text;
 
   if (!g_file_get_contents (path, &data, &len, NULL))
     return g_strdup ("");
-  text = g_strstrip (data + (len > OUTPUT_TAIL_BYTES ? len - OUTPUT_TAIL_BYTES : 0));
-  return text[0] ? g_strdup_printf (": %s", text) : g_strdup ("");
+  from = marker ? g_strrstr (data, marker) : NULL;
+  if (from == NULL)
+    from = data + (len > OUTPUT_TAIL_BYTES ? len - OUTPUT_TAIL_BYTES : 0);
+  text = g_strstrip ((char *)from);
+  if (strlen (text) > OUTPUT_TAIL_BYTES / 4 && marker && from != data)
+    text[OUTPUT_TAIL_BYTES / 4] = '\0';
+  return text[0] ? g_strdup_printf (": %s", g_strstrip (text)) : g_strdup ("");
+}
+
+static char *
+output_tail (MvdQemu *self)
+{
+  return last_words (self, NULL);
 }
 
 void
@@ -119,15 +133,59 @@ mvd_qemu_fail_launch (MvdQemu *self, GError *error)
     g_error_free (error);
 }
 
+static void
+set_end_reason (MvdQemu *self, MvmStateReason reason, char *message)
+{
+  self->end_reason = reason;
+  g_free (self->end_message);
+  self->end_message = message;
+}
+
+/* Why the process ended when nothing QEMU said before tells: the wait status (-1 when it
+ * was not our child). A failure also quotes QEMU's last words. */
+static gboolean
+settle_end_reason (MvdQemu *self, int status)
+{
+  g_autofree char *tail = NULL;
+
+  if (self->end_reason != MVM_STATE_REASON_NONE)
+    return mvm_state_reason_is_failure (self->end_reason);
+  if (status >= 0 && WIFSIGNALED (status))
+    {
+      set_end_reason (self, MVM_STATE_REASON_KILLED,
+                      g_strdup_printf ("QEMU was killed by signal %d (SIG%s)", WTERMSIG (status),
+                                       sigabbrev_np (WTERMSIG (status))));
+      return !self->quit_expected;
+    }
+  if (self->quit_expected)
+    {
+      set_end_reason (self, MVM_STATE_REASON_REQUESTED, g_strdup ("QEMU quit as asked"));
+      return FALSE;
+    }
+  tail = output_tail (self);
+  if (status >= 0)
+    set_end_reason (self, MVM_STATE_REASON_QEMU_EXITED,
+                    g_strdup_printf ("QEMU exited with status %d without a shutdown%s",
+                                     WEXITSTATUS (status), tail));
+  else
+    set_end_reason (self, MVM_STATE_REASON_QEMU_EXITED,
+                    g_strdup_printf ("QEMU pid %d ended without a shutdown%s", self->pid, tail));
+  return TRUE;
+}
+
 static GError *
 exit_error (MvdQemu *self, int status)
 {
-  g_autofree char *tail = output_tail (self);
+  g_autofree char *tail = NULL;
   gboolean signaled = status >= 0 && WIFSIGNALED (status);
 
+  if (mvm_state_reason_is_failure (self->end_reason) && self->end_message)
+    return g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED, "guest %s: %s", self->name,
+                        self->end_message);
   if (status < 0)
     return g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
                         "guest %s: QEMU pid %d exited while being adopted", self->name, self->pid);
+  tail = output_tail (self);
   return g_error_new (
     MVM_ERROR, MVM_ERROR_QEMU_FAILED, "guest %s: QEMU exited during start (%s %d)%s", self->name,
     signaled ? "signal" : "status", signaled ? WTERMSIG (status) : WEXITSTATUS (status), tail);
@@ -138,7 +196,7 @@ static void
 process_exited (MvdQemu *self, int status)
 {
   g_autoptr (MvdQemu) keep = g_object_ref (self); /* "exited" handlers may drop theirs */
-  gboolean crashed = !self->quit_expected;
+  gboolean failed;
 
   self->exited = TRUE;
   g_clear_handle_id (&self->pidfd_watch, g_source_remove);
@@ -148,6 +206,7 @@ process_exited (MvdQemu *self, int status)
   if (self->ready_fd >= 0)
     close (self->ready_fd);
   self->ready_fd = -1;
+  failed = settle_end_reason (self, status); /* reads qemu.out, so before the clean-up */
   /* before QMP closes: its pending replies would report the closing, not the exit */
   if (self->launch_task)
     mvd_qemu_fail_launch (self, exit_error (self, status));
@@ -157,7 +216,8 @@ process_exited (MvdQemu *self, int status)
   mvd_serial_close_consoles (self->serial); /* console sessions end with their QEMU */
   mvm_paths_clean_runtime_dir (self->runtime_dir);
   /* the guest's state first, so a Shutdown that returns finds it stopped */
-  g_signal_emit (self, signals[SIGNAL_EXITED], 0, crashed);
+  g_signal_emit (self, signals[SIGNAL_EXITED], 0, (guint)self->end_reason, self->end_message,
+                 failed);
   complete_stop_tasks (self);
 }
 
@@ -229,6 +289,114 @@ on_quit_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, NULL);
 }
 
+gboolean
+mvd_qemu_run_state_is_failure (QmpRunState state)
+{
+  return state == QMP_RUN_STATE_INTERNAL_ERROR || state == QMP_RUN_STATE_IO_ERROR
+         || state == QMP_RUN_STATE_GUEST_PANICKED;
+}
+
+static char *
+failure_message (MvdQemu *self, QmpRunState state)
+{
+  g_autofree char *tail = NULL;
+
+  switch (state)
+    {
+      case QMP_RUN_STATE_INTERNAL_ERROR:
+        tail = last_words (self, "KVM internal error");
+        return g_strdup_printf ("QEMU stopped the guest with an internal error%s", tail);
+      case QMP_RUN_STATE_IO_ERROR:
+        return g_strdup_printf ("QEMU stopped the guest on an I/O error of drive %s: %s",
+                                self->io_error_drive ? self->io_error_drive : "(unknown)",
+                                self->io_error_text ? self->io_error_text : "no details");
+      default:
+        tail = output_tail (self);
+        return g_strdup_printf ("the guest kernel panicked%s", tail);
+    }
+}
+
+void
+mvd_qemu_fail_guest (MvdQemu *self, QmpRunState state)
+{
+  static const MvmStateReason reasons[] = {
+    [QMP_RUN_STATE_INTERNAL_ERROR] = MVM_STATE_REASON_KVM_INTERNAL_ERROR,
+    [QMP_RUN_STATE_IO_ERROR] = MVM_STATE_REASON_IO_ERROR,
+    [QMP_RUN_STATE_GUEST_PANICKED] = MVM_STATE_REASON_GUEST_PANICKED,
+  };
+
+  g_return_if_fail (mvd_qemu_run_state_is_failure (state));
+  if (self->exited || mvm_state_reason_is_failure (self->end_reason))
+    return; /* told once */
+  set_end_reason (self, reasons[state], failure_message (self, state));
+  g_debug ("guest %s: %s; killing QEMU", self->name, self->end_message);
+  g_clear_handle_id (&self->power_button, g_source_remove);
+  mvd_qemu_send_signal (self, SIGKILL);
+}
+
+static void
+on_stop_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (QmpStatus) status = qmp_query_status_finish (QMP_CLIENT (source), result, NULL);
+
+  if (status == NULL || self->exited)
+    return;
+  if (mvd_qemu_run_state_is_failure (status->run_state))
+    mvd_qemu_fail_guest (self, status->run_state);
+  else if (!status->running && self->launch_task == NULL)
+    g_signal_emit (self, signals[SIGNAL_RUN_STATE_CHANGED], 0, (guint)QMP_RUN_STATE_PAUSED);
+}
+
+/* The reason QEMU gives in its SHUTDOWN event, as the reason the guest stops. */
+static void
+on_shutdown_event (MvdQemu *self, const QmpEvent *event)
+{
+  const char *why = event->u.shutdown.reason ? event->u.shutdown.reason : "";
+
+  if (g_str_equal (why, "guest-shutdown"))
+    set_end_reason (self, MVM_STATE_REASON_POWERED_OFF, g_strdup ("the guest powered off"));
+  else if (g_str_equal (why, "host-signal"))
+    set_end_reason (self, MVM_STATE_REASON_KILLED,
+                    g_strdup ("QEMU was ended by a signal from the host"));
+  else if (g_str_equal (why, "guest-panic"))
+    mvd_qemu_fail_guest (self, QMP_RUN_STATE_GUEST_PANICKED);
+  else if (self->end_reason == MVM_STATE_REASON_NONE)
+    set_end_reason (self, MVM_STATE_REASON_REQUESTED,
+                    g_strdup_printf ("QEMU shut down (%s)", why[0] ? why : "no reason given"));
+  /* -no-shutdown keeps QEMU alive after the guest powers off; end it cleanly */
+  g_clear_handle_id (&self->power_button, g_source_remove);
+  if (!mvm_state_reason_is_failure (self->end_reason))
+    mvd_qemu_end (self, self->end_reason, NULL);
+}
+
+static void
+on_reset_event (MvdQemu *self)
+{
+  self->ready_seen = FALSE;
+  self->spawn_usec = g_get_monotonic_time ();
+  if (self->state)
+    {
+      self->state->ready = FALSE;
+      mvd_qemu_save_state (self);
+    }
+  g_signal_emit (self, signals[SIGNAL_RESET], 0);
+}
+
+static void
+on_block_io_error (MvdQemu *self, const QmpEvent *event)
+{
+  const char *drive = event->u.block_io_error.device;
+
+  g_free (self->io_error_drive);
+  g_free (self->io_error_text);
+  self->io_error_drive = g_strdup (drive && drive[0] ? drive : event->u.block_io_error.node_name);
+  self->io_error_text = g_strdup_printf (
+    "%s failed%s%s", event->u.block_io_error.operation ? event->u.block_io_error.operation : "I/O",
+    event->u.block_io_error.reason ? ": " : "",
+    event->u.block_io_error.reason ? event->u.block_io_error.reason : "");
+}
+
 static void
 on_qmp_event (QmpClient *qmp, QmpEvent *event, gpointer user_data)
 {
@@ -237,25 +405,24 @@ on_qmp_event (QmpClient *qmp, QmpEvent *event, gpointer user_data)
   switch (event->type)
     {
       case QMP_EVENT_SHUTDOWN:
-        /* -no-shutdown keeps QEMU alive after the guest powers off; end it cleanly */
-        g_clear_handle_id (&self->power_button, g_source_remove);
-        mvd_qemu_end (self, FALSE);
+        on_shutdown_event (self, event);
         break;
       case QMP_EVENT_RESET:
-        self->ready_seen = FALSE;
-        self->spawn_usec = g_get_monotonic_time ();
-        if (self->state)
-          {
-            self->state->ready = FALSE;
-            mvd_qemu_save_state (self);
-          }
-        g_signal_emit (self, signals[SIGNAL_RESET], 0);
+        on_reset_event (self);
+        break;
+      case QMP_EVENT_GUEST_PANICKED:
+        mvd_qemu_fail_guest (self, QMP_RUN_STATE_GUEST_PANICKED);
+        break;
+      case QMP_EVENT_BLOCK_IO_ERROR:
+        on_block_io_error (self, event);
         break;
       case QMP_EVENT_STOP:
-        g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0, "paused");
+        /* paused, or stopped by a failure: only the run state tells */
+        qmp_query_status_async (self->qmp, NULL, on_stop_status, g_object_ref (self));
         break;
       case QMP_EVENT_RESUME:
-        g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0, "running");
+        if (self->launch_task == NULL)
+          g_signal_emit (self, signals[SIGNAL_RUN_STATE_CHANGED], 0, (guint)QMP_RUN_STATE_RUNNING);
         break;
       default:
         break;
@@ -332,18 +499,34 @@ mvd_qemu_execute_finish (MvdQemu *self, GAsyncResult *result, GError **error)
 }
 
 void
-mvd_qemu_end (MvdQemu *self, gboolean crashed)
+mvd_qemu_end (MvdQemu *self, MvmStateReason reason, const char *message)
 {
-  if (crashed)
-    {
-      mvd_qemu_send_signal (self, SIGKILL);
-      return;
-    }
+  if (self->end_reason == MVM_STATE_REASON_NONE)
+    set_end_reason (self, reason, g_strdup (message));
   self->quit_expected = TRUE;
   if (self->qmp && qmp_client_is_ready (self->qmp))
     qmp_client_execute_async (self->qmp, "quit", NULL, NULL, on_quit_sent, NULL);
   else
     mvd_qemu_send_signal (self, SIGTERM);
+}
+
+void
+mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *message,
+                         const char *accelerator, guint32 vsock_cid)
+{
+  self->start_reason = reason;
+  g_free (self->start_message);
+  self->start_message = g_strdup (message);
+  g_free (self->accelerator);
+  self->accelerator = g_strdup (accelerator);
+  self->vsock_cid = vsock_cid;
+}
+
+MvmStateReason
+mvd_qemu_get_end_reason (MvdQemu *self, const char **message)
+{
+  *message = self->end_message;
+  return self->end_reason;
 }
 
 GPid
@@ -400,6 +583,11 @@ mvd_qemu_finalize (GObject *object)
   g_ptr_array_unref (self->stop_tasks);
   mvd_state_file_free (self->state);
   g_strfreev (self->argv);
+  g_free (self->end_message);
+  g_free (self->io_error_drive);
+  g_free (self->io_error_text);
+  g_free (self->start_message);
+  g_free (self->accelerator);
   g_free (self->name);
   g_free (self->runtime_dir);
   G_OBJECT_CLASS (mvd_qemu_parent_class)->finalize (object);
@@ -412,15 +600,16 @@ mvd_qemu_class_init (MvdQemuClass *klass)
 
   object_class->dispose = mvd_qemu_dispose;
   object_class->finalize = mvd_qemu_finalize;
-  signals[SIGNAL_STATUS_CHANGED]
-    = g_signal_new ("status-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                    NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_RUN_STATE_CHANGED]
+    = g_signal_new ("run-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   signals[SIGNAL_READY] = g_signal_new ("ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT64);
   signals[SIGNAL_RESET] = g_signal_new ("reset", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[SIGNAL_EXITED] = g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_EXITED]
+    = g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_BOOLEAN);
 }
 
 static void

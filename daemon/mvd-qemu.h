@@ -7,15 +7,19 @@
 #include "mvd-serial.h"
 #include "mvd-state-file.h"
 #include "mvm-argv.h"
+#include "mvm-guest-state.h"
+#include "qmp-commands.h"
 
 G_BEGIN_DECLS
 
 /* One QEMU process of one guest: its sockets, its QMP connection, its serial and ready
  * streams, and the escalation that ends it. Signals:
- *   "status-changed" (const char *status)   "running" or "paused", from QMP
+ *   "run-state-changed" (QmpRunState)       QMP_RUN_STATE_RUNNING or _PAUSED, from QMP
  *   "ready" (guint64 boot_usec)             the guest's first ready line since spawn or reset
  *   "reset" ()                              the guest rebooted
- *   "exited" (gboolean crashed)             the process is gone and reaped */
+ *   "exited" (MvmStateReason, const char *) the process is gone and reaped: why, in a word
+ *                                           and a sentence (with QEMU's last words after a
+ *                                           failure) */
 #define MVD_TYPE_QEMU (mvd_qemu_get_type ())
 G_DECLARE_FINAL_TYPE (MvdQemu, mvd_qemu, MVD, QEMU, GObject)
 
@@ -29,13 +33,19 @@ void mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const M
                             GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error);
 
+/* What the state file keeps about this launch besides the process: why it runs and on
+ * what. Call before mvd_qemu_launch_async. */
+void mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *message,
+                              const char *accelerator, guint32 vsock_cid);
+
 /* Takes over a QEMU a previous daemon started, as @state (taken) describes it: pins it
  * with a pidfd, reconnects QMP, the console and the ready port. Finishes with QEMU's
- * status ("running", "paused", "prelaunch", ...), or fails when the process is not the
- * one the state file names. A QEMU whose QMP does not answer is adopted all the same. */
+ * run state, or fails when the process is not the one the state file names. A QEMU whose
+ * QMP does not answer is adopted all the same (as running). */
 void mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback callback,
                            gpointer user_data);
-char *mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+gboolean mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, QmpRunState *run_state,
+                                GError **error);
 const MvdStateFile *mvd_qemu_get_state (MvdQemu *self);
 
 /* Power button, then SIGTERM after @timeout_sec, then SIGKILL; finishes once QEMU exited. */
@@ -49,9 +59,17 @@ void mvd_qemu_execute_async (MvdQemu *self, const char *command, JsonObject *arg
                              GAsyncReadyCallback callback, gpointer user_data);
 JsonNode *mvd_qemu_execute_finish (MvdQemu *self, GAsyncResult *result, GError **error);
 
-/* Ends a QEMU whose guest is already gone: "quit" (a clean stop), or SIGKILL (@crashed). */
-void mvd_qemu_end (MvdQemu *self, gboolean crashed);
+/* Ends a QEMU whose guest is already gone with "quit", a clean stop, for @reason (unless an
+ * earlier one is known). A guest that failed goes through mvd_qemu_fail_guest instead. */
+void mvd_qemu_end (MvdQemu *self, MvmStateReason reason, const char *message);
+/* QEMU stopped the guest for good (@state is a failure run state): recorded as the reason
+ * it ends, and QEMU is killed. */
+void mvd_qemu_fail_guest (MvdQemu *self, QmpRunState state);
+/* Is @state one that no guest comes back from by itself? */
+gboolean mvd_qemu_run_state_is_failure (QmpRunState state);
 
+/* Why it ended, or is ending, once known (NONE before); @message gets the sentence. */
+MvmStateReason mvd_qemu_get_end_reason (MvdQemu *self, const char **message);
 GPid mvd_qemu_get_pid (MvdQemu *self);
 const char *const *mvd_qemu_get_argv (MvdQemu *self);
 gboolean mvd_qemu_has_exited (MvdQemu *self);

@@ -17,6 +17,8 @@ mvd_state_file_free (MvdStateFile *state)
     return;
   g_free (state->binary);
   g_strfreev (state->argv);
+  g_free (state->message);
+  g_free (state->accelerator);
   g_free (state);
 }
 
@@ -34,11 +36,28 @@ mvd_state_file_save (const MvdStateFile *state, const char *path, GError **error
   g_key_file_set_boolean (kf, GROUP, "Running", state->running);
   g_key_file_set_boolean (kf, GROUP, "Ready", state->ready);
   g_key_file_set_uint64 (kf, GROUP, "BootTimeUSec", state->boot_usec);
+  g_key_file_set_string (kf, GROUP, "Reason", mvm_state_reason_to_string (state->reason));
+  g_key_file_set_string (kf, GROUP, "Message", state->message ? state->message : "");
+  g_key_file_set_string (kf, GROUP, "Accelerator", state->accelerator ? state->accelerator : "");
+  g_key_file_set_uint64 (kf, GROUP, "VsockCID", state->vsock_cid);
   if (state->argv)
     g_key_file_set_string_list (kf, GROUP, "CommandLine", (const char *const *)state->argv,
                                 g_strv_length (state->argv));
   data = g_key_file_to_data (kf, &len, NULL);
   return mvm_file_write_atomic (path, data, len, 0600, error);
+}
+
+/* Written since states have reasons; a file from an older daemon reads as "adopted". */
+static void
+load_reason (GKeyFile *kf, MvdStateFile *state)
+{
+  g_autofree char *reason = g_key_file_get_string (kf, GROUP, "Reason", NULL);
+
+  if (!mvm_state_reason_from_string (reason, &state->reason))
+    state->reason = MVM_STATE_REASON_ADOPTED;
+  state->message = g_key_file_get_string (kf, GROUP, "Message", NULL);
+  state->accelerator = g_key_file_get_string (kf, GROUP, "Accelerator", NULL);
+  state->vsock_cid = (guint32)g_key_file_get_uint64 (kf, GROUP, "VsockCID", NULL);
 }
 
 MvdStateFile *
@@ -76,6 +95,7 @@ mvd_state_file_load (const char *path, GError **error)
   state->ready = g_key_file_get_boolean (kf, GROUP, "Ready", NULL);
   state->boot_usec = g_key_file_get_uint64 (kf, GROUP, "BootTimeUSec", NULL);
   state->argv = g_key_file_get_string_list (kf, GROUP, "CommandLine", NULL, NULL);
+  load_reason (kf, state);
   return g_steal_pointer (&state);
 }
 

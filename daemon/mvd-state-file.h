@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "mvm-guest-state.h"
+
 G_BEGIN_DECLS
 
 /* RUNTIME/NAME/state: what a restarted daemon needs to adopt a running QEMU.
@@ -18,6 +20,10 @@ typedef struct
   guint64 boot_usec;
   gboolean running; /* FALSE while still starting: the CPUs may not run yet */
   GStrv argv;
+  MvmStateReason reason; /* why it runs: requested, autostart, restarted, kvm-fallback */
+  char *message;         /* the StateMessage that went with it */
+  char *accelerator;     /* "kvm" or "tcg", as launched */
+  guint32 vsock_cid;     /* 0 without [Vsock] */
 } MvdStateFile;
 
 void mvd_state_file_free (MvdStateFile *state);

@@ -83,7 +83,6 @@ mvm_state_reason_is_failure (MvmStateReason reason)
 {
   switch (reason)
     {
-      case MVM_STATE_REASON_KILLED:
       case MVM_STATE_REASON_QEMU_EXITED:
       case MVM_STATE_REASON_KVM_INTERNAL_ERROR:
       case MVM_STATE_REASON_IO_ERROR:

@@ -43,7 +43,8 @@ gboolean mvm_guest_state_is_down (MvmGuestState state);
 
 const char *mvm_state_reason_to_string (MvmStateReason reason);
 gboolean mvm_state_reason_from_string (const char *name, MvmStateReason *reason);
-/* A reason that counts as a failure for Restart=on-failure. */
+/* A reason that is always a failure for Restart=on-failure. "killed" is one only for
+ * SIGKILL and the like: a SIGTERM from the host ends QEMU cleanly, as systemd sees it. */
 gboolean mvm_state_reason_is_failure (MvmStateReason reason);
 
 G_END_DECLS

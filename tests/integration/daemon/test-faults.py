@@ -19,7 +19,7 @@ def test_invalid_config():
         r = w.ctl("define", path, expect=1)
         check("Memory" in r.stderr and "8M" in r.stderr, f"error lacks the key: {r.stderr}")
         r = w.gdbus("call", "--session", "-d", "org.microvmd1", "-o", "/org/microvmd1", "-m",
-                    "org.microvmd1.Manager.DefineGuest", "[Guest]\nName=bad\nMemory=8M\n")
+                    "org.microvmd1.Manager.DefineGuest", "[Guest]\nName=bad\nMemory=8M\n", "{}")
         check("org.microvmd1.Error.InvalidConfig" in r.stderr, f"bus error: {r.stderr}")
         check(os.listdir(os.path.join(w.dir, "conf", "guests")) == [], "files left behind")
         check("bad" not in w.ctl("list").stdout, "an invalid guest was listed")
