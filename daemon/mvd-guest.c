@@ -301,6 +301,7 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
                            mvm_host_facts_accelerator (facts), cid);
+  mvd_qemu_set_disks (self->qemu, self->config);
   mvd_qemu_launch_async (self->qemu, self->config, facts, kernel, initrd, cid, on_launched,
                          g_object_ref (self));
   mvm_dbus_guest_set_command_line (iface, mvd_qemu_get_argv (self->qemu));

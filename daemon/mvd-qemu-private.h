@@ -47,6 +47,7 @@ struct _MvdQemu
   char *end_message;
   char *io_error_drive; /* the drive id of the last BLOCK_IO_ERROR ("disk0") */
   char *io_error_text;  /* and what the host said */
+  GStrv disks;          /* "[Disk LABEL] PATH" by drive index, for messages */
   /* for the state file: why this QEMU runs, and what it runs on */
   MvmStateReason start_reason;
   char *start_message;

@@ -296,6 +296,31 @@ mvd_qemu_run_state_is_failure (QmpRunState state)
          || state == QMP_RUN_STATE_GUEST_PANICKED;
 }
 
+/* "[Disk root] /path" for QEMU's "disk0", as the guest file names it. */
+static const char *
+disk_name (MvdQemu *self, const char *drive)
+{
+  guint64 index;
+
+  if (drive && g_str_has_prefix (drive, "disk") && self->disks
+      && g_ascii_string_to_unsigned (drive + 4, 10, 0, G_MAXUINT, &index, NULL)
+      && index < g_strv_length (self->disks))
+    return self->disks[index];
+  return drive ? drive : "an unknown drive";
+}
+
+void
+mvd_qemu_set_disks (MvdQemu *self, const MvmGuestConfig *config)
+{
+  g_strfreev (self->disks);
+  self->disks = g_new0 (char *, config->disks->len + 1);
+  for (guint i = 0; i < config->disks->len; i++)
+    {
+      const MvmDisk *disk = config->disks->pdata[i];
+      self->disks[i] = g_strdup_printf ("[Disk %s] %s", disk->label, disk->path);
+    }
+}
+
 static char *
 failure_message (MvdQemu *self, QmpRunState state)
 {
@@ -307,8 +332,8 @@ failure_message (MvdQemu *self, QmpRunState state)
         tail = last_words (self, "KVM internal error");
         return g_strdup_printf ("QEMU stopped the guest with an internal error%s", tail);
       case QMP_RUN_STATE_IO_ERROR:
-        return g_strdup_printf ("QEMU stopped the guest on an I/O error of drive %s: %s",
-                                self->io_error_drive ? self->io_error_drive : "(unknown)",
+        return g_strdup_printf ("QEMU stopped the guest on an I/O error of %s: %s",
+                                disk_name (self, self->io_error_drive),
                                 self->io_error_text ? self->io_error_text : "no details");
       default:
         tail = output_tail (self);
@@ -586,6 +611,7 @@ mvd_qemu_finalize (GObject *object)
   g_free (self->end_message);
   g_free (self->io_error_drive);
   g_free (self->io_error_text);
+  g_strfreev (self->disks);
   g_free (self->start_message);
   g_free (self->accelerator);
   g_free (self->name);

@@ -38,6 +38,9 @@ gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **e
 void mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *message,
                               const char *accelerator, guint32 vsock_cid);
 
+/* The guest's disks, so that an I/O error names the one the guest file calls it by. */
+void mvd_qemu_set_disks (MvdQemu *self, const MvmGuestConfig *config);
+
 /* Takes over a QEMU a previous daemon started, as @state (taken) describes it: pins it
  * with a pidfd, reconnects QMP, the console and the ready port. Finishes with QEMU's
  * run state, or fails when the process is not the one the state file names. A QEMU whose
