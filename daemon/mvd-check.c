@@ -3,29 +3,16 @@
 
 #include <stdio.h>
 
-#include "mvm-argv.h"
+#include "mvm-launch-plan.h"
 
 GStrv
 mvd_check_argv (const MvmDaemonConfig *config, const MvmHostFacts *facts, MvmGuestConfig *guest,
                 const char *socket_dir, GError **error)
 {
-  g_autofree char *kernel = NULL;
-  g_autofree char *initrd = NULL;
-  g_autofree char *qmp = NULL, *serial = NULL, *ready = NULL;
-  MvmLaunch launch;
+  MvmLaunchPlace place = { .socket_dir = socket_dir };
+  g_autoptr (MvmLaunchPlan) plan = mvm_launch_plan_new (config, facts, guest, &place, error);
 
-  if (!mvm_daemon_config_check_guest (config, guest, error)
-      || !mvm_daemon_config_resolve_boot (config, guest, &kernel, &initrd, error))
-    return NULL;
-  mvm_launch_init_default (&launch, guest, kernel, initrd);
-  if (socket_dir)
-    {
-      launch.qmp = (MvmSocket){ -1, qmp = g_build_filename (socket_dir, "qmp.sock", NULL) };
-      launch.serial
-        = (MvmSocket){ -1, serial = g_build_filename (socket_dir, "console.sock", NULL) };
-      launch.ready = (MvmSocket){ -1, ready = g_build_filename (socket_dir, "ready.sock", NULL) };
-    }
-  return mvm_argv_build (guest, facts, &launch, error);
+  return plan ? g_steal_pointer (&plan->argv) : NULL;
 }
 
 static GStrv

@@ -7,8 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* The argv this daemon would run for @guest: its policy checked, kernel and initrd resolved;
- * sockets as fds 3-5, or as paths in @socket_dir. Also what PreviewCommandLine returns. */
+/* The argv this daemon would run for @guest (mvm_launch_plan_new, as a start builds it):
+ * sockets as fds 3-5, or as paths in @socket_dir. Also what PreviewCommandLine returns;
+ * a CID=auto shows its derived CID, which a start moves on when another guest holds it. */
 GStrv mvd_check_argv (const MvmDaemonConfig *config, const MvmHostFacts *facts,
                       MvmGuestConfig *guest, const char *socket_dir, GError **error);
 

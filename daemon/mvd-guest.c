@@ -252,19 +252,6 @@ save_running_definition (MvdGuest *self, const char *runtime, GError **error)
   return mvm_file_write_atomic (path, text, -1, 0600, error);
 }
 
-static gboolean
-prepare_launch (MvdGuest *self, char **kernel, char **initrd, guint32 *cid, GError **error)
-{
-  const MvdContext *ctx = self->context;
-
-  *cid = 0;
-  return mvm_daemon_config_check_guest (ctx->config, self->config, error)
-         && mvm_daemon_config_resolve_boot (ctx->config, self->config, kernel, initrd, error)
-         && (!self->config->vsock
-             || mvm_vsock_pick_cid (self->config, ctx->cid_in_use, ctx->cid_in_use_data, cid,
-                                    error));
-}
-
 static void
 start_failed (MvdGuest *self, const GError *error)
 {
@@ -276,34 +263,32 @@ start_failed (MvdGuest *self, const GError *error)
 void
 mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
+  const MvdContext *ctx = self->context;
+  MvmLaunchPlace place = { NULL, ctx->cid_in_use, ctx->cid_in_use_data };
   g_autoptr (GError) error = NULL;
-  g_autofree char *kernel = NULL;
-  g_autofree char *initrd = NULL;
-  g_autofree char *runtime = mvm_paths_guest_runtime (self->context->paths, self->config->name);
-  const MvmHostFacts *facts = self->context->facts;
+  g_autofree char *runtime = mvm_paths_guest_runtime (ctx->paths, self->config->name);
+  g_autoptr (MvmLaunchPlan) plan
+    = mvm_launch_plan_new (ctx->config, ctx->facts, self->config, &place, &error);
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
-  guint32 cid;
 
-  if (!prepare_launch (self, &kernel, &initrd, &cid, &error)
-      || !save_running_definition (self, runtime, &error))
+  if (plan == NULL || !save_running_definition (self, runtime, &error))
     {
       start_failed (self, error);
       return;
     }
   self->stop_requested = self->kill_requested = FALSE;
   self->start_reason = reason;
-  self->accel_kvm = facts->kvm;
+  self->accel_kvm = ctx->facts->kvm;
   self->running_memory = self->config->memory;
-  self->vsock_cid = cid;
+  self->vsock_cid = plan->launch.vsock_cid;
   mvd_guest_watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
   mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, start_message (reason));
   mvd_guest_publish_config (self);
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
-                           mvm_host_facts_accelerator (facts), cid);
+                           mvm_host_facts_accelerator (ctx->facts), self->vsock_cid);
   mvd_qemu_set_disks (self->qemu, self->config);
-  mvd_qemu_launch_async (self->qemu, self->config, facts, kernel, initrd, cid, on_launched,
-                         g_object_ref (self));
+  mvd_qemu_launch_async (self->qemu, self->config, plan, on_launched, g_object_ref (self));
   mvm_dbus_guest_set_command_line (iface, mvd_qemu_get_argv (self->qemu));
   mvm_dbus_guest_set_main_pid (iface, mvd_qemu_get_pid (self->qemu));
   mvm_dbus_guest_set_start_timestamp (iface, g_get_real_time ());

@@ -244,20 +244,14 @@ open_taps (const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
 }
 
 static gboolean
-start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
-               const char *kernel, const char *initrd, guint32 vsock_cid, GError **error)
+start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan *plan,
+               GError **error)
 {
   ChildFds fds = { .n = 0 };
-  MvmLaunch launch;
   gboolean ok;
 
-  mvm_launch_init_default (&launch, config, kernel, initrd);
-  launch.paused = TRUE;
-  launch.vsock_cid = vsock_cid;
-  self->argv = mvm_argv_build (config, facts, &launch, error); /* names the guest itself */
-  if (self->argv == NULL)
-    return FALSE;
-  ok = bind_sockets (self, &fds, error) && open_taps (config, &launch, &fds, error)
+  self->argv = g_strdupv (plan->argv);
+  ok = bind_sockets (self, &fds, error) && open_taps (config, &plan->launch, &fds, error)
        && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)
@@ -266,15 +260,14 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *
 }
 
 void
-mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
-                       const char *kernel, const char *initrd, guint32 vsock_cid,
+mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan *plan,
                        GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   GError *error = NULL;
 
   g_return_if_fail (self->process == NULL);
-  if (!start_process (self, config, facts, kernel, initrd, vsock_cid, &error))
+  if (!start_process (self, config, plan, &error))
     {
       /* nothing was spawned: a stop asked for meanwhile has nothing to wait for */
       self->exited = TRUE;

@@ -6,7 +6,7 @@
 
 #include "mvd-serial.h"
 #include "mvd-state-file.h"
-#include "mvm-argv.h"
+#include "mvm-launch-plan.h"
 #include "mvm-guest-state.h"
 #include "qmp-commands.h"
 
@@ -28,8 +28,7 @@ MvdQemu *mvd_qemu_new (const char *name, const char *runtime_dir, MvdSerial *ser
 
 /* Spawns QEMU with the CPUs stopped, connects every channel, then runs the guest; finishes
  * once QMP reports it running, or fails with the last lines QEMU wrote. */
-void mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmHostFacts *facts,
-                            const char *kernel, const char *initrd, guint32 vsock_cid,
+void mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan *plan,
                             GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **error);
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvm-launch-plan.h"
+
+void
+mvm_launch_plan_free (MvmLaunchPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_free (plan->kernel);
+  g_free (plan->initrd);
+  for (guint i = 0; i < G_N_ELEMENTS (plan->socket_paths); i++)
+    g_free (plan->socket_paths[i]);
+  g_strfreev (plan->argv);
+  g_free (plan);
+}
+
+static void
+place_sockets (MvmLaunchPlan *plan, const char *dir)
+{
+  static const char *const files[] = { "qmp.sock", "console.sock", "ready.sock" };
+  MvmSocket *sockets[] = { &plan->launch.qmp, &plan->launch.serial, &plan->launch.ready };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      plan->socket_paths[i] = g_build_filename (dir, files[i], NULL);
+      *sockets[i] = (MvmSocket){ -1, plan->socket_paths[i] };
+    }
+}
+
+static gboolean
+never_in_use (guint32 cid, gpointer user_data)
+{
+  return FALSE;
+}
+
+MvmLaunchPlan *
+mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
+                     MvmGuestConfig *guest, const MvmLaunchPlace *place, GError **error)
+{
+  g_autoptr (MvmLaunchPlan) plan = g_new0 (MvmLaunchPlan, 1);
+  guint32 cid = 0;
+
+  if (!mvm_daemon_config_check_guest (config, guest, error)
+      || !mvm_daemon_config_resolve_boot (config, guest, &plan->kernel, &plan->initrd, error)
+      || (guest->vsock
+          && !mvm_vsock_pick_cid (guest, place->cid_in_use ? place->cid_in_use : never_in_use,
+                                  place->cid_in_use_data, &cid, error)))
+    return NULL;
+  mvm_launch_init_default (&plan->launch, guest, plan->kernel, plan->initrd);
+  plan->launch.paused = TRUE;
+  plan->launch.vsock_cid = cid;
+  if (place->socket_dir)
+    place_sockets (plan, place->socket_dir);
+  plan->argv = mvm_argv_build (guest, facts, &plan->launch, error);
+  return plan->argv ? g_steal_pointer (&plan) : NULL;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "mvm-argv.h"
+#include "mvm-daemon-config.h"
+#include "mvm-vsock.h"
+
+G_BEGIN_DECLS
+
+/* One launch of a guest on this host, the same for a start, `microvmd --check` and
+ * PreviewCommandLine: the daemon's policy checked, kernel and initrd resolved, the vsock
+ * CID picked, the argv built with the CPUs stopped until the daemon has connected. */
+typedef struct
+{
+  char *kernel;
+  char *initrd;
+  char *socket_paths[3]; /* QMP, console, ready: NULL when they are inherited fds */
+  MvmLaunch launch;      /* points into the strings above */
+  GStrv argv;
+} MvmLaunchPlan;
+
+/* Where the plan's sockets go, and who else holds a vsock CID. */
+typedef struct
+{
+  const char *socket_dir;     /* NULL: inherited fds 3, 4, 5 as the daemon passes them */
+  MvmCidInUseFunc cid_in_use; /* NULL: no CID is taken */
+  gpointer cid_in_use_data;
+} MvmLaunchPlace;
+
+/* Under ImageDirectories= each of @guest's disks is replaced by its checked path. */
+MvmLaunchPlan *mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
+                                    MvmGuestConfig *guest, const MvmLaunchPlace *place,
+                                    GError **error);
+void mvm_launch_plan_free (MvmLaunchPlan *plan);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmLaunchPlan, mvm_launch_plan_free)
+
+G_END_DECLS
