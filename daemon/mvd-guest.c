@@ -404,8 +404,6 @@ mvd_guest_stop_finish (MvdGuest *self, GAsyncResult *result, GError **error)
 
 /* --- object --------------------------------------------------------------------------- */
 
-/* Autostart= set over the bus is written into the stored guest file first; the property
- * changes only once that worked, so the caller learns of a failure. */
 /* Errors of this setter go out as they are: in our domain, with a name on the bus. */
 static gboolean
 store_failed (MvdGuest *self, const GError *cause, GError **error)
@@ -418,6 +416,8 @@ store_failed (MvdGuest *self, const GError *cause, GError **error)
   return FALSE;
 }
 
+/* Autostart= set over the bus is written into the stored guest file first; the property
+ * changes only once that worked, so the caller learns of a failure. */
 static gboolean
 store_autostart (MvdGuest *self, gboolean autostart, GError **error)
 {
@@ -460,18 +460,13 @@ set_property (GDBusConnection *connection, const char *sender, const char *objec
                               error, user_data);
 }
 
+/* The skeleton's vtable with our own property setter, filled once in class_init. */
+static GDBusInterfaceVTable guest_vtable;
+
 static GDBusInterfaceVTable *
 get_vtable (GDBusInterfaceSkeleton *skeleton)
 {
-  static GDBusInterfaceVTable vtable;
-
-  if (parent_set_property == NULL)
-    {
-      vtable = *G_DBUS_INTERFACE_SKELETON_CLASS (mvd_guest_parent_class)->get_vtable (skeleton);
-      parent_set_property = vtable.set_property;
-      vtable.set_property = set_property;
-    }
-  return &vtable;
+  return &guest_vtable;
 }
 
 static void
@@ -503,8 +498,13 @@ static void
 mvd_guest_class_init (MvdGuestClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS (klass);
 
-  G_DBUS_INTERFACE_SKELETON_CLASS (klass)->get_vtable = get_vtable;
+  /* the generated skeleton's get_vtable ignores its instance */
+  guest_vtable = *G_DBUS_INTERFACE_SKELETON_CLASS (mvd_guest_parent_class)->get_vtable (NULL);
+  parent_set_property = guest_vtable.set_property;
+  guest_vtable.set_property = set_property;
+  skeleton_class->get_vtable = get_vtable;
   object_class->dispose = mvd_guest_dispose;
   object_class->finalize = mvd_guest_finalize;
   /* returns a GError * (or NULL on success), owned by the caller */
