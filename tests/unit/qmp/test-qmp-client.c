@@ -397,6 +397,10 @@ test_events_interleaved (void **state)
   qmp_fake_peer_event (fx->peer, "RESET",
                        "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
   qmp_fake_peer_event (fx->peer, "VSERPORT_CHANGE", "{\"id\": \"ready\", \"open\": true}");
+  qmp_fake_peer_event (fx->peer, "BLOCK_IO_ERROR",
+                       "{\"device\": \"disk1\", \"node-name\": \"#block123\", "
+                       "\"operation\": \"write\", \"action\": \"stop\", \"nospace\": true, "
+                       "\"reason\": \"No space left on device\"}");
   qmp_fake_peer_close (fx->peer);
   start_ok (fx);
   qmp_query_status_async (fx->client, NULL, on_status, &r);
@@ -408,8 +412,9 @@ test_events_interleaved (void **state)
   status = r.value;
   assert_false (status->running);
   assert_string_equal (status->status, "paused");
+  assert_int_equal (status->run_state, QMP_RUN_STATE_PAUSED);
 
-  assert_int_equal (fx->events->len, 9);
+  assert_int_equal (fx->events->len, 10);
   ev = event_at (fx, 0);
   assert_int_equal (ev->type, QMP_EVENT_STOP);
   assert_string_equal (ev->name, "STOP");
@@ -440,10 +445,40 @@ test_events_interleaved (void **state)
   assert_int_equal (ev->type, QMP_EVENT_OTHER);
   assert_string_equal (ev->name, "VSERPORT_CHANGE");
   assert_string_equal (json_object_get_string_member (ev->data, "id"), "ready");
+  ev = event_at (fx, 9);
+  assert_int_equal (ev->type, QMP_EVENT_BLOCK_IO_ERROR);
+  assert_string_equal (ev->u.block_io_error.device, "disk1");
+  assert_string_equal (ev->u.block_io_error.node_name, "#block123");
+  assert_string_equal (ev->u.block_io_error.operation, "write");
+  assert_string_equal (ev->u.block_io_error.action, "stop");
+  assert_true (ev->u.block_io_error.nospace);
+  assert_string_equal (ev->u.block_io_error.reason, "No space left on device");
   assert_int_equal (fx->shutdown_details, 1);
   assert_int_equal (fx->disconnected, 1);
   assert_error (fx->disconnected_error, QMP_ERROR, QMP_ERROR_DISCONNECTED, "closed");
   result_clear (&r);
+}
+
+/* Every run state QEMU 7.2 names reads as its own value and back; others as OTHER. */
+static void
+test_run_state_names (void **state)
+{
+  static const char *const names[]
+    = { "debug",    "finish-migrate", "guest-panicked", "inmigrate",  "internal-error", "io-error",
+        "paused",   "postmigrate",    "prelaunch",      "restore-vm", "running",        "save-vm",
+        "shutdown", "suspended",      "watchdog",       "colo" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      QmpRunState run_state = qmp_run_state_from_string (names[i]);
+      assert_int_not_equal (run_state, QMP_RUN_STATE_OTHER);
+      assert_string_equal (qmp_run_state_to_string (run_state), names[i]);
+    }
+  assert_int_equal (qmp_run_state_from_string ("internal-error"), QMP_RUN_STATE_INTERNAL_ERROR);
+  assert_int_equal (qmp_run_state_from_string ("io-error"), QMP_RUN_STATE_IO_ERROR);
+  assert_int_equal (qmp_run_state_from_string ("guest-panicked"), QMP_RUN_STATE_GUEST_PANICKED);
+  assert_int_equal (qmp_run_state_from_string ("no-such-state"), QMP_RUN_STATE_OTHER);
+  assert_int_equal (qmp_run_state_from_string (NULL), QMP_RUN_STATE_OTHER);
 }
 
 static void
@@ -975,6 +1010,7 @@ main (void)
     T (test_handshake_timeout),
     T (test_commands_held_until_ready),
     T (test_events_interleaved),
+    T (test_run_state_names),
     T (test_replies_out_of_order),
     T (test_error_reply),
     T (test_timeout_then_success),
