@@ -369,7 +369,8 @@ on_stop_status (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (mvd_qemu_run_state_is_failure (status->run_state))
     mvd_qemu_fail_guest (self, status->run_state);
-  else if (!status->running && self->launch_task == NULL)
+  else if (!status->running && status->run_state != QMP_RUN_STATE_SHUTDOWN
+           && self->launch_task == NULL && !self->quit_expected)
     g_signal_emit (self, signals[SIGNAL_RUN_STATE_CHANGED], 0, (guint)QMP_RUN_STATE_PAUSED);
 }
 
