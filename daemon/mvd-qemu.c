@@ -80,10 +80,23 @@ complete_stop_tasks (MvdQemu *self)
     g_task_return_boolean (tasks->pdata[i], TRUE);
 }
 
+#define MARKED_LINES 3
+
+static void
+cut_after_lines (char *text, guint lines)
+{
+  for (char *p = text; (p = strchr (p, '\n')) != NULL; p++)
+    if (--lines == 0)
+      {
+        *p = '\0';
+        return;
+      }
+}
+
 /* QEMU's last words: the last lines it wrote on stdout and stderr, which go to
  * RUNTIME/NAME/qemu.out rather than a pipe, so QEMU can outlive the daemon without writing
- * into a broken pipe. From @marker on when the file has it (a KVM internal error is
- * followed by a register dump that says less than its first lines). */
+ * into a broken pipe. Where the file has @marker, the few lines from it on instead (a KVM
+ * internal error is followed by a register dump that says less than its first lines). */
 static char *
 last_words (MvdQemu *self, const char *marker)
 {
@@ -98,10 +111,10 @@ last_words (MvdQemu *self, const char *marker)
   from = marker ? g_strrstr (data, marker) : NULL;
   if (from == NULL)
     from = data + (len > OUTPUT_TAIL_BYTES ? len - OUTPUT_TAIL_BYTES : 0);
+  else
+    cut_after_lines ((char *)from, MARKED_LINES);
   text = g_strstrip ((char *)from);
-  if (strlen (text) > OUTPUT_TAIL_BYTES / 4 && marker && from != data)
-    text[OUTPUT_TAIL_BYTES / 4] = '\0';
-  return text[0] ? g_strdup_printf (": %s", g_strstrip (text)) : g_strdup ("");
+  return text[0] ? g_strdup_printf (": %s", text) : g_strdup ("");
 }
 
 static char *
