@@ -20,6 +20,9 @@ typedef struct
   /* KVM could not run a guest (@why): new starts use TCG from now on (Accelerator=auto) */
   void (*kvm_failed) (const char *why, gpointer data);
   gpointer kvm_failed_data;
+  /* drop @guest (an MvdGuest, stopped) and its stored file; FALSE when the file stays */
+  gboolean (*undefine) (gpointer guest, gpointer data, GError **error);
+  gpointer undefine_data;
 } MvdContext;
 
 G_END_DECLS

@@ -179,7 +179,9 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
 
-  if (self->state != MVM_GUEST_STATE_STOPPED && self->state != MVM_GUEST_STATE_CRASHED)
+  GError *error = NULL;
+
+  if (!mvm_guest_state_is_down (self->state))
     {
       mvd_dbus_return_error (
         invocation, g_error_new (MVM_ERROR, MVM_ERROR_INVALID_STATE,
@@ -187,15 +189,12 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
                                  self->config->name, mvm_guest_state_to_string (self->state)));
       return TRUE;
     }
-  {
-    GError *error = NULL; /* the manager's answer: NULL when the guest is gone */
-    g_clear_handle_id (&self->restart_source, g_source_remove);
-    g_signal_emit_by_name (self, "undefine-requested", &error);
-    if (error)
-      mvd_dbus_return_error (invocation, error);
-    else
-      g_dbus_method_invocation_return_value (invocation, NULL);
-  }
+  g_clear_handle_id (&self->restart_source, g_source_remove);
+  /* the manager drops the guest and its file; self may be gone after an idle */
+  if (self->context->undefine (self, self->context->undefine_data, &error))
+    mvm_dbus_guest_complete_undefine (iface, invocation);
+  else
+    mvd_dbus_return_error (invocation, error);
   return TRUE;
 }
 

@@ -10,7 +10,6 @@
 
 enum
 {
-  SIGNAL_UNDEFINE_REQUESTED,
   SIGNAL_FINISHED,
   N_SIGNALS,
 };
@@ -507,10 +506,6 @@ mvd_guest_class_init (MvdGuestClass *klass)
   skeleton_class->get_vtable = get_vtable;
   object_class->dispose = mvd_guest_dispose;
   object_class->finalize = mvd_guest_finalize;
-  /* returns a GError * (or NULL on success), owned by the caller */
-  signals[SIGNAL_UNDEFINE_REQUESTED]
-    = g_signal_new ("undefine-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_POINTER, 0);
   signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

@@ -10,8 +10,8 @@
 G_BEGIN_DECLS
 
 /* One guest, exported as org.microvmd1.Guest: the skeleton's properties are its state.
- * Signal "undefine-requested" asks the manager to drop it; "finished" tells that a
- * transient guest is done. */
+ * Signal "finished" tells that a transient guest is done; an Undefine goes to the
+ * manager through MvdContext.undefine. */
 #define MVD_TYPE_GUEST (mvd_guest_get_type ())
 G_DECLARE_FINAL_TYPE (MvdGuest, mvd_guest, MVD, GUEST, MvmDbusGuestSkeleton)
 

@@ -47,16 +47,20 @@ on_finished (MvdGuest *guest, MvdManager *self)
   mvd_manager_remove (self, guest);
 }
 
-static gpointer
-on_undefine_requested (MvdGuest *guest, MvdManager *self)
+static gboolean
+undefine (gpointer guest, gpointer user_data, GError **error)
 {
+  MvdManager *self = user_data;
   g_autofree char *file = mvm_paths_guest_file (self->context.paths, mvd_guest_get_name (guest));
 
   if (!mvd_guest_is_transient (guest) && g_unlink (file) < 0 && errno != ENOENT)
-    return g_error_new (MVM_ERROR, MVM_ERROR_FAILED, "guest %s: cannot remove %s: %s",
-                        mvd_guest_get_name (guest), file, g_strerror (errno));
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED, "guest %s: cannot remove %s: %s",
+                   mvd_guest_get_name (guest), file, g_strerror (errno));
+      return FALSE;
+    }
   mvd_manager_remove (self, guest);
-  return NULL;
+  return TRUE;
 }
 
 MvdGuest *
@@ -69,7 +73,6 @@ mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char *text, con
 
   g_hash_table_insert (self->guests, g_strdup (name), guest);
   g_signal_connect (guest, "finished", G_CALLBACK (on_finished), self);
-  g_signal_connect (guest, "undefine-requested", G_CALLBACK (on_undefine_requested), self);
   mvm_dbus_object_skeleton_set_guest (object, MVM_DBUS_GUEST (guest));
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   mvm_dbus_manager_emit_guest_added (MVM_DBUS_MANAGER (self), name, path);
@@ -429,6 +432,8 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
   self->context.cid_in_use_data = self;
   self->context.kvm_failed = kvm_failed;
   self->context.kvm_failed_data = self;
+  self->context.undefine = undefine;
+  self->context.undefine_data = self;
   self->context.facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, error);
   if (self->context.facts == NULL)
     return NULL;
