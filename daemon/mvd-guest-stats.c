@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qmp-commands.h"
+
 typedef struct
 {
   MvdQemu *qemu;
@@ -44,26 +46,27 @@ add_proc_stats (GVariantDict *dict, GPid pid)
 }
 
 static void
-add_block_stats (GVariantDict *dict, JsonNode *node)
+insert_block_counter (GVariantDict *dict, const char *device, const char *counter, guint64 value)
 {
-  static const char *const keys[] = { "rd_bytes", "wr_bytes", "rd_operations", "wr_operations" };
-  JsonArray *devices = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  g_autofree char *key = g_strdup_printf ("block.%s.%s", device, counter);
 
-  for (guint i = 0; devices && i < json_array_get_length (devices); i++)
+  g_variant_dict_insert (dict, key, "t", value);
+}
+
+static void
+add_block_stats (GVariantDict *dict, GPtrArray *devices)
+{
+  for (guint i = 0; i < devices->len; i++)
     {
-      JsonObject *dev = json_array_get_object_element (devices, i);
-      const char *name = json_object_get_string_member_with_default (dev, "device", "");
-      JsonObject *stats = json_object_get_object_member (dev, "stats");
+      const QmpBlockStats *dev = devices->pdata[i];
+      const char *name = dev->device && dev->device[0] ? dev->device : dev->qdev;
 
-      if (name[0] == '\0')
-        name = json_object_get_string_member_with_default (dev, "qdev", "?");
-      for (gsize k = 0; stats && k < G_N_ELEMENTS (keys); k++)
-        {
-          g_autofree char *key = g_strdup_printf ("block.%s.%s", name, keys[k]);
-          g_strdelimit (key, "_", '-');
-          g_variant_dict_insert (
-            dict, key, "t", (guint64)json_object_get_int_member_with_default (stats, keys[k], 0));
-        }
+      if (name == NULL)
+        name = dev->node_name ? dev->node_name : "?";
+      insert_block_counter (dict, name, "rd-bytes", dev->rd_bytes);
+      insert_block_counter (dict, name, "wr-bytes", dev->wr_bytes);
+      insert_block_counter (dict, name, "rd-operations", dev->rd_operations);
+      insert_block_counter (dict, name, "wr-operations", dev->wr_operations);
     }
 }
 
@@ -72,10 +75,10 @@ on_blockstats (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   Stats *s = g_task_get_task_data (task);
-  g_autoptr (JsonNode) node = mvd_qemu_execute_finish (MVD_QEMU (source), result, NULL);
+  g_autoptr (GPtrArray) devices = qmp_query_blockstats_finish (QMP_CLIENT (source), result, NULL);
 
-  if (node)
-    add_block_stats (&s->dict, node);
+  if (devices) /* a reply of the wrong shape is left out, never trusted */
+    add_block_stats (&s->dict, devices);
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&s->dict)),
                          (GDestroyNotify)g_variant_unref);
 }
@@ -85,14 +88,11 @@ on_balloon (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   Stats *s = g_task_get_task_data (task);
-  g_autoptr (JsonNode) node = mvd_qemu_execute_finish (MVD_QEMU (source), result, NULL);
+  guint64 actual;
 
-  if (node && JSON_NODE_HOLDS_OBJECT (node))
-    g_variant_dict_insert (
-      &s->dict, "balloon-actual-bytes", "t",
-      (guint64)json_object_get_int_member_with_default (json_node_get_object (node), "actual", 0));
-  mvd_qemu_execute_async (s->qemu, "query-blockstats", NULL, on_blockstats,
-                          g_steal_pointer (&task));
+  if (qmp_query_balloon_finish (QMP_CLIENT (source), result, &actual, NULL))
+    g_variant_dict_insert (&s->dict, "balloon-actual-bytes", "t", actual);
+  qmp_query_blockstats_async (QMP_CLIENT (source), NULL, on_blockstats, g_steal_pointer (&task));
 }
 
 void
@@ -105,7 +105,14 @@ mvd_guest_stats_async (MvdQemu *qemu, GAsyncReadyCallback callback, gpointer use
   g_variant_dict_init (&s->dict, NULL);
   g_task_set_task_data (task, s, stats_free);
   add_proc_stats (&s->dict, mvd_qemu_get_pid (qemu));
-  mvd_qemu_execute_async (qemu, "query-balloon", NULL, on_balloon, task);
+  if (mvd_qemu_get_qmp (qemu) == NULL) /* adopted without its channels: what /proc says */
+    {
+      g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&s->dict)),
+                             (GDestroyNotify)g_variant_unref);
+      g_object_unref (task);
+      return;
+    }
+  qmp_query_balloon_async (mvd_qemu_get_qmp (qemu), NULL, on_balloon, task);
 }
 
 GVariant *

@@ -568,6 +568,12 @@ mvd_qemu_get_end_reason (MvdQemu *self, const char **message)
   return self->end_reason;
 }
 
+QmpClient *
+mvd_qemu_get_qmp (MvdQemu *self)
+{
+  return self->qmp;
+}
+
 GPid
 mvd_qemu_get_pid (MvdQemu *self)
 {

@@ -73,6 +73,8 @@ gboolean mvd_qemu_run_state_is_failure (QmpRunState state);
 /* Why it ended, or is ending, once known (NONE before); @message gets the sentence. */
 MvmStateReason mvd_qemu_get_end_reason (MvdQemu *self, const char **message);
 GPid mvd_qemu_get_pid (MvdQemu *self);
+/* Its QMP connection, for libqmp's typed commands; valid while the process lives. */
+QmpClient *mvd_qemu_get_qmp (MvdQemu *self);
 const char *const *mvd_qemu_get_argv (MvdQemu *self);
 gboolean mvd_qemu_has_exited (MvdQemu *self);
 
