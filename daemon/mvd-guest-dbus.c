@@ -125,6 +125,7 @@ handle_set_memory (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint
   MvdGuest *self = MVD_GUEST (iface);
   g_autoptr (JsonObject) args = json_object_new ();
   g_autofree char *want = mvm_format_size (bytes);
+  g_autofree char *least = mvm_format_size (MVM_MIN_MEMORY);
   g_autofree char *have = NULL;
 
   if (!require_state (self, invocation, MVM_GUEST_STATE_RUNNING, "set the memory of"))
@@ -136,8 +137,8 @@ handle_set_memory (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint
       mvd_dbus_return_error (invocation,
                              g_error_new (MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
                                           "guest %s: cannot set the memory to %s: it must be "
-                                          "between 16M and the %s it was started with",
-                                          self->config->name, want, have));
+                                          "between %s and the %s it was started with",
+                                          self->config->name, want, least, have));
       return TRUE;
     }
   json_object_set_int_member (args, "value", (gint64)bytes);
