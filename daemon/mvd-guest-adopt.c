@@ -43,7 +43,6 @@ publish_adopted (MvdGuest *self, const MvdStateFile *state)
   self->accel_kvm
     = state->accelerator ? g_str_equal (state->accelerator, "kvm") : self->context->facts->kvm;
   self->vsock_cid = state->vsock_cid;
-  self->running_memory = mvd_guest_get_active_config (self)->memory;
   mvd_guest_publish_config (self);
 }
 

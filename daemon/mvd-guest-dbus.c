@@ -126,13 +126,14 @@ handle_set_memory (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, guint
   g_autoptr (JsonObject) args = json_object_new ();
   g_autofree char *want = mvm_format_size (bytes);
   g_autofree char *least = mvm_format_size (MVM_MIN_MEMORY);
+  guint64 running = mvd_guest_get_active_config (self)->memory;
   g_autofree char *have = NULL;
 
   if (!require_state (self, invocation, MVM_GUEST_STATE_RUNNING, "set the memory of"))
     return TRUE;
   /* the running QEMU's size: the stored file may have changed since it started */
-  have = mvm_format_size (self->running_memory);
-  if (bytes < MVM_MIN_MEMORY || bytes > self->running_memory)
+  have = mvm_format_size (running);
+  if (bytes < MVM_MIN_MEMORY || bytes > running)
     {
       mvd_dbus_return_error (invocation,
                              g_error_new (MVM_ERROR, MVM_ERROR_INVALID_CONFIG,

@@ -28,7 +28,6 @@ struct _MvdGuest
   gboolean accel_kvm;          /* the running QEMU uses KVM */
   GArray *restart_times;       /* monotonic usec of recent automatic restarts */
   guint restart_source;
-  guint64 running_memory; /* Memory= of the running QEMU, for SetMemory */
   guint32 vsock_cid;      /* the running QEMU's, 0 without vsock */
 };
 

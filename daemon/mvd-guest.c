@@ -278,7 +278,6 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   self->stop_requested = self->kill_requested = FALSE;
   self->start_reason = reason;
   self->accel_kvm = ctx->facts->kvm;
-  self->running_memory = self->config->memory;
   self->vsock_cid = plan->launch.vsock_cid;
   mvd_guest_watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
   mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, start_message (reason));
