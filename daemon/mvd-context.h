@@ -5,8 +5,29 @@
 #include "mvm-daemon-config.h"
 #include "mvm-host-facts.h"
 #include "mvm-vsock.h"
+#include "mvd-spawn.h"
 
 G_BEGIN_DECLS
+
+/* How long the daemon waits for QEMU and between restarts, in milliseconds; tests shorten
+ * them. */
+typedef struct
+{
+  guint launch_timeout_ms;      /* spawn to running, else the start fails */
+  guint term_to_kill_ms;        /* SIGTERM, then SIGKILL after this */
+  guint power_button_repeat_ms; /* a guest that did not react is pressed again */
+  guint restart_delay_ms;       /* Restart=: from the end of a QEMU to the next start */
+  guint restart_burst;          /* at most this many restarts ... */
+  guint restart_interval_ms;    /* ... within this time, then the guest stays down */
+} MvdTimings;
+
+#define MVD_TIMINGS_DEFAULT                                                                        \
+  ((MvdTimings){ .launch_timeout_ms = 60000,                                                       \
+                 .term_to_kill_ms = 5000,                                                          \
+                 .power_button_repeat_ms = 2000,                                                   \
+                 .restart_delay_ms = 200,                                                          \
+                 .restart_burst = 5,                                                               \
+                 .restart_interval_ms = 10000 })
 
 /* What every guest needs from the daemon, owned by the manager, which outlives its guests. */
 typedef struct
@@ -23,6 +44,9 @@ typedef struct
   /* drop @guest (an MvdGuest, stopped) and its stored file; FALSE when the file stays */
   gboolean (*undefine) (gpointer guest, gpointer data, GError **error);
   gpointer undefine_data;
+  MvdSpawnFunc spawn; /* starts QEMU: mvd_spawn_qemu, or a test's stand-in */
+  gpointer spawn_data;
+  MvdTimings timings;
 } MvdContext;
 
 G_END_DECLS

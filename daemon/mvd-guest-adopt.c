@@ -121,7 +121,8 @@ mvd_guest_adopt (MvdGuest *self, MvdStateFile *state)
 
   g_return_if_fail (self->qemu == NULL);
   load_running_definition (self, runtime);
-  mvd_guest_watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
+  mvd_guest_watch_qemu (self,
+                        mvd_qemu_new (self->context, self->config->name, runtime, self->serial));
   mvd_qemu_set_disks (self->qemu, mvd_guest_get_active_config (self));
   self->start_reason = MVM_STATE_REASON_ADOPTED;
   mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, MVM_STATE_REASON_ADOPTED,

@@ -5,26 +5,25 @@
 
 #include "mvm-error.h"
 
-#define RESTART_BURST 5
-#define RESTART_INTERVAL_USEC (10 * G_USEC_PER_SEC)
-#define RESTART_DELAY_MSEC 200
+/* Restart= waits, and gives up after a burst: MvdContext's timings. */
 
 static gboolean
 restart_allowed (MvdGuest *self, gboolean failed)
 {
+  const MvdTimings *t = &self->context->timings;
   gint64 now = g_get_monotonic_time ();
 
   if (self->stop_requested || self->context->stopping || self->config->restart == MVM_RESTART_NO
       || (self->config->restart == MVM_RESTART_ON_FAILURE && !failed))
     return FALSE;
   while (self->restart_times->len > 0
-         && now - g_array_index (self->restart_times, gint64, 0) > RESTART_INTERVAL_USEC)
+         && now - g_array_index (self->restart_times, gint64, 0)
+              > (gint64)t->restart_interval_ms * G_TIME_SPAN_MILLISECOND)
     g_array_remove_index (self->restart_times, 0);
-  if (self->restart_times->len >= RESTART_BURST)
+  if (self->restart_times->len >= t->restart_burst)
     {
-      g_warning ("guest %s: %d restarts within %d s; leaving it %s", self->config->name,
-                 RESTART_BURST, (int)(RESTART_INTERVAL_USEC / G_USEC_PER_SEC),
-                 failed ? "crashed" : "stopped");
+      g_warning ("guest %s: %u restarts within %g s; leaving it %s", self->config->name,
+                 t->restart_burst, t->restart_interval_ms / 1000.0, failed ? "crashed" : "stopped");
       return FALSE;
     }
   g_array_append_val (self->restart_times, now);
@@ -48,7 +47,8 @@ ended (MvdGuest *self, MvmGuestState state, MvmStateReason reason, const char *m
 {
   mvd_guest_set_state (self, state, reason, message);
   if (restart_allowed (self, state == MVM_GUEST_STATE_CRASHED))
-    self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
+    self->restart_source
+      = g_timeout_add (self->context->timings.restart_delay_ms, on_restart, self);
   else if (mvd_guest_is_transient (self))
     mvd_guest_emit_finished (self);
 }
@@ -151,5 +151,5 @@ mvd_guest_lost (MvdGuest *self)
       return;
     }
   mvd_guest_set_state (self, MVM_GUEST_STATE_CRASHED, MVM_STATE_REASON_LOST, message);
-  self->restart_source = g_timeout_add (RESTART_DELAY_MSEC, on_restart, self);
+  self->restart_source = g_timeout_add (self->context->timings.restart_delay_ms, on_restart, self);
 }

@@ -279,7 +279,7 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   self->start_reason = reason;
   self->accel_kvm = ctx->facts->kvm;
   self->vsock_cid = plan->launch.vsock_cid;
-  mvd_guest_watch_qemu (self, mvd_qemu_new (self->config->name, runtime, self->serial));
+  mvd_guest_watch_qemu (self, mvd_qemu_new (ctx, self->config->name, runtime, self->serial));
   mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, start_message (reason));
   mvd_guest_publish_config (self);
   mvm_dbus_guest_set_boot_time_usec (iface, 0);

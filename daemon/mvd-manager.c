@@ -422,9 +422,9 @@ cid_in_use (guint32 cid, gpointer user_data)
 }
 
 MvdManager *
-mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
+mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
 {
-  g_autoptr (MvdManager) self = g_object_new (MVD_TYPE_MANAGER, NULL);
+  MvdManager *self = g_object_new (MVD_TYPE_MANAGER, NULL);
 
   self->context.paths = paths;
   self->context.config = config;
@@ -434,13 +434,20 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error)
   self->context.kvm_failed_data = self;
   self->context.undefine = undefine;
   self->context.undefine_data = self;
-  self->context.facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, error);
-  if (self->context.facts == NULL)
-    return NULL;
-  if (self->context.facts->note)
-    g_warning ("%s", self->context.facts->note);
+  self->context.facts = facts;
+  self->context.spawn = mvd_spawn_qemu;
+  self->context.timings = MVD_TIMINGS_DEFAULT;
   mvm_dbus_manager_set_version (MVM_DBUS_MANAGER (self), MVM_VERSION);
-  mvm_dbus_manager_set_qemu_version (MVM_DBUS_MANAGER (self), self->context.facts->qemu_version);
+  mvm_dbus_manager_set_qemu_version (MVM_DBUS_MANAGER (self), facts->qemu_version);
   publish_accelerator (self);
-  return g_steal_pointer (&self);
+  return self;
+}
+
+void
+mvd_manager_set_spawner (MvdManager *self, MvdSpawnFunc spawn, gpointer spawn_data,
+                         const MvdTimings *timings)
+{
+  self->context.spawn = spawn;
+  self->context.spawn_data = spawn_data;
+  self->context.timings = *timings;
 }

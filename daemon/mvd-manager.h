@@ -14,8 +14,12 @@ G_BEGIN_DECLS
 #define MVD_TYPE_MANAGER (mvd_manager_get_type ())
 G_DECLARE_FINAL_TYPE (MvdManager, mvd_manager, MVD, MANAGER, MvmDbusManagerSkeleton)
 
-/* Takes ownership of @paths and @config; probes the host. */
-MvdManager *mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, GError **error);
+/* Takes ownership of @paths, @config and @facts (the host as probed at start-up). */
+MvdManager *mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts);
+/* How QEMU is started and how long it is waited for (tests: a stand-in process and short
+ * times); before any guest starts. */
+void mvd_manager_set_spawner (MvdManager *self, MvdSpawnFunc spawn, gpointer spawn_data,
+                              const MvdTimings *timings);
 /* Loads the guest folder; bad files are logged and skipped. */
 void mvd_manager_load (MvdManager *self);
 /* Re-reads the folder; fails listing the files it skipped (the rest is applied). */

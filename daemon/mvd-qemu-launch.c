@@ -3,7 +3,6 @@
 #include "mvd-qemu-private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -99,32 +98,10 @@ on_launch_timeout (gpointer user_data)
   MvdQemu *self = user_data;
 
   self->launch_timeout = 0;
-  launch_failed_kill (self, g_error_new (MVM_ERROR, MVM_ERROR_TIMEOUT,
-                                         "QEMU did not start within %d s", LAUNCH_TIMEOUT_SEC));
+  launch_failed_kill (self,
+                      g_error_new (MVM_ERROR, MVM_ERROR_TIMEOUT, "QEMU did not start within %g s",
+                                   self->context->timings.launch_timeout_ms / 1000.0));
   return G_SOURCE_REMOVE;
-}
-
-/* Runs in the child between fork and exec, so only async-signal-safe calls. The pid file
- * covers the moment between the fork and the state file: a daemon killed right then
- * leaves a QEMU that the next one can still find and undo. */
-static void
-child_setup (gpointer data)
-{
-  const char *pid_file = data;
-  char digits[24];
-  int len = 0, fd;
-
-  /* its own session: a terminal's ^C to the daemon does not reach the guests */
-  setsid ();
-  for (pid_t pid = getpid (); pid > 0 && len < (int)sizeof digits; pid /= 10)
-    digits[len++] = '0' + pid % 10;
-  fd = open (pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return;
-  for (int i = len - 1; i >= 0; i--)
-    if (write (fd, &digits[i], 1) != 1)
-      break;
-  close (fd);
 }
 
 /* Written right after the spawn, before the CPUs run, so that a daemon killed in the
@@ -174,21 +151,17 @@ child_fds_clear (ChildFds *fds)
 static gboolean
 spawn (MvdQemu *self, ChildFds *fds, GError **error)
 {
-  g_autoptr (GSubprocessLauncher) launcher
-    = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *output = mvd_qemu_path (self, "qemu.out");
   g_autofree char *pid_file = mvd_qemu_path (self, "qemu.pid");
+  MvdSpawnRequest request = { .argv = (const char *const *)self->argv,
+                              .fds = fds->fd,
+                              .targets = fds->target,
+                              .n_fds = fds->n,
+                              .output_path = output,
+                              .pid_file = pid_file };
 
-  for (guint i = 0; i < fds->n; i++)
-    {
-      g_subprocess_launcher_take_fd (launcher, fds->fd[i], fds->target[i]);
-      fds->fd[i] = -1;
-    }
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, g_steal_pointer (&pid_file),
-                                         g_free);
-  g_unlink (output);
-  g_subprocess_launcher_set_stdout_file_path (launcher, output);
-  self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)self->argv, error);
+  fds->n = 0; /* the spawner's now */
+  self->process = self->context->spawn (&request, self->context->spawn_data, error);
   if (self->process == NULL)
     return FALSE;
   self->spawn_usec = g_get_monotonic_time ();
@@ -276,7 +249,8 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmLau
       return;
     }
   self->launch_task = g_steal_pointer (&task);
-  self->launch_timeout = g_timeout_add_seconds (LAUNCH_TIMEOUT_SEC, on_launch_timeout, self);
+  self->launch_timeout
+    = g_timeout_add (self->context->timings.launch_timeout_ms, on_launch_timeout, self);
   if (!mvd_qemu_connect_channels (self, &error))
     launch_failed_kill (self, error);
   else

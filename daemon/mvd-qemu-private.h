@@ -7,9 +7,7 @@
 
 G_BEGIN_DECLS
 
-#define LAUNCH_TIMEOUT_SEC 60
-#define TERM_TO_KILL_SEC 5
-#define POWER_BUTTON_REPEAT_SEC 2
+/* timings: MvdContext's timings */
 #define OUTPUT_TAIL_BYTES 2048
 
 /* Shared by mvd-qemu.c (channels, exit, commands), mvd-qemu-launch.c, mvd-qemu-adopt.c
@@ -17,6 +15,7 @@ G_BEGIN_DECLS
 struct _MvdQemu
 {
   GObject parent_instance;
+  const MvdContext *context; /* the spawner and the timings */
   char *name;
   char *runtime_dir;
   MvdSerial *serial;

@@ -12,8 +12,8 @@ on_escalate_kill (gpointer user_data)
   MvdQemu *self = user_data;
 
   self->escalation = 0;
-  g_message ("guest %s: still running %d s after SIGTERM; sending SIGKILL", self->name,
-             TERM_TO_KILL_SEC);
+  g_message ("guest %s: still running %g s after SIGTERM; sending SIGKILL", self->name,
+             self->context->timings.term_to_kill_ms / 1000.0);
   mvd_qemu_send_signal (self, SIGKILL);
   return G_SOURCE_REMOVE;
 }
@@ -25,7 +25,7 @@ terminate (MvdQemu *self)
   g_clear_handle_id (&self->power_button, g_source_remove);
   self->quit_expected = TRUE;
   mvd_qemu_send_signal (self, SIGTERM);
-  self->escalation = g_timeout_add_seconds (TERM_TO_KILL_SEC, on_escalate_kill, self);
+  self->escalation = g_timeout_add (self->context->timings.term_to_kill_ms, on_escalate_kill, self);
 }
 
 static gboolean
@@ -91,10 +91,12 @@ mvd_qemu_shutdown_async (MvdQemu *self, guint timeout_sec, GAsyncReadyCallback c
   if (add_stop_task (self, callback, user_data) == NULL || self->escalation != 0)
     return; /* already gone, or already on its way down */
   self->quit_expected = TRUE;
-  self->escalation = g_timeout_add_seconds (timeout_sec, on_escalate_term, self);
+  /* to the millisecond, not rounded to the next whole second like g_timeout_add_seconds */
+  self->escalation = g_timeout_add (timeout_sec * 1000, on_escalate_term, self);
   if (self->qmp && qmp_client_is_ready (self->qmp))
     {
-      self->power_button = g_timeout_add_seconds (POWER_BUTTON_REPEAT_SEC, on_press_again, self);
+      self->power_button
+        = g_timeout_add (self->context->timings.power_button_repeat_ms, on_press_again, self);
       on_press_again (self);
     }
   else

@@ -667,10 +667,12 @@ mvd_qemu_init (MvdQemu *self)
 }
 
 MvdQemu *
-mvd_qemu_new (const char *name, const char *runtime_dir, MvdSerial *serial)
+mvd_qemu_new (const MvdContext *context, const char *name, const char *runtime_dir,
+              MvdSerial *serial)
 {
   MvdQemu *self = g_object_new (MVD_TYPE_QEMU, NULL);
 
+  self->context = context;
   self->name = g_strdup (name);
   self->runtime_dir = g_strdup (runtime_dir);
   self->serial = g_object_ref (serial);

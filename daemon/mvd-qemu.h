@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "mvd-context.h"
 #include "mvd-serial.h"
 #include "mvd-state-file.h"
 #include "mvm-launch-plan.h"
@@ -23,8 +24,10 @@ G_BEGIN_DECLS
 #define MVD_TYPE_QEMU (mvd_qemu_get_type ())
 G_DECLARE_FINAL_TYPE (MvdQemu, mvd_qemu, MVD, QEMU, GObject)
 
-/* @runtime_dir gets qmp.sock, console.sock and ready.sock; @serial receives the console. */
-MvdQemu *mvd_qemu_new (const char *name, const char *runtime_dir, MvdSerial *serial);
+/* @runtime_dir gets qmp.sock, console.sock and ready.sock; @serial receives the console;
+ * @context (which outlives it) spawns QEMU and says how long to wait for it. */
+MvdQemu *mvd_qemu_new (const MvdContext *context, const char *name, const char *runtime_dir,
+                       MvdSerial *serial);
 
 /* Spawns QEMU with the CPUs stopped, connects every channel, then runs the guest; finishes
  * once QMP reports it running, or fails with the last lines QEMU wrote. */

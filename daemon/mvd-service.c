@@ -124,6 +124,7 @@ mvd_service_run (MvmPaths *paths, MvmDaemonConfig *config)
 {
   g_autoptr (GError) error = NULL;
   Service s = { .session = paths->session };
+  MvmHostFacts *facts;
   guint owner;
 
   /* DESIGN.md: orphans among our descendants come to us rather than to init. QEMU is our
@@ -137,12 +138,17 @@ mvd_service_run (MvmPaths *paths, MvmDaemonConfig *config)
       mvm_daemon_config_free (config);
       return 1;
     }
-  s.manager = mvd_manager_new (paths, config, &error); /* frees both when it fails */
-  if (s.manager == NULL)
+  facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, &error);
+  if (facts == NULL)
     {
       g_printerr ("microvmd: %s\n", error->message);
+      mvm_paths_free (paths);
+      mvm_daemon_config_free (config);
       return 1;
     }
+  if (facts->note)
+    g_warning ("%s", facts->note);
+  s.manager = mvd_manager_new (paths, config, facts);
   mvd_manager_load (s.manager);
   mvd_manager_adopt_all (s.manager);
   s.loop = g_main_loop_new (NULL, FALSE);

@@ -19,6 +19,7 @@ typedef enum
   STEP_SLEEP,
   STEP_CLOSE,
   STEP_EXPECT_EOF,
+  STEP_CALL,
 } StepKind;
 
 typedef struct
@@ -29,12 +30,15 @@ typedef struct
   char *text;    /* expect: arguments; reply: return value; reply_error: desc */
   int slot;
   guint ms;
+  GFunc func; /* call: func (data, peer) */
+  gpointer data;
 } Step;
 
 struct _QmpFakePeer
 {
   int fd;
   int client_fd;
+  int listen_fd; /* new_for_listener: accepted on first, then closed */
   guint step_timeout_ms;
   GPtrArray *steps;
   GThread *thread;
@@ -62,6 +66,22 @@ qmp_fake_peer_new (guint step_timeout_ms)
   g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds));
   peer->fd = fds[0];
   peer->client_fd = fds[1];
+  peer->listen_fd = -1;
+  peer->step_timeout_ms = step_timeout_ms;
+  peer->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
+  peer->inbuf = g_byte_array_new ();
+  return peer;
+}
+
+QmpFakePeer *
+qmp_fake_peer_new_for_listener (int listen_fd, guint step_timeout_ms)
+{
+  QmpFakePeer *peer = g_new0 (QmpFakePeer, 1);
+
+  g_assert (listen_fd >= 0);
+  peer->fd = -1;
+  peer->client_fd = -1;
+  peer->listen_fd = listen_fd;
   peer->step_timeout_ms = step_timeout_ms;
   peer->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
   peer->inbuf = g_byte_array_new ();
@@ -186,6 +206,15 @@ qmp_fake_peer_expect_eof (QmpFakePeer *peer)
   add_step (peer, STEP_EXPECT_EOF);
 }
 
+void
+qmp_fake_peer_call (QmpFakePeer *peer, GFunc func, gpointer data)
+{
+  Step *step = add_step (peer, STEP_CALL);
+
+  step->func = func;
+  step->data = data;
+}
+
 /* ---- running the script ---- */
 
 static gboolean fail (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
@@ -202,9 +231,9 @@ fail (GError **error, const char *format, ...)
 }
 
 static gboolean
-wait_for (QmpFakePeer *peer, short events, GError **error)
+wait_fd (QmpFakePeer *peer, int fd, short events, GError **error)
 {
-  struct pollfd pfd = { .fd = peer->fd, .events = events };
+  struct pollfd pfd = { .fd = fd, .events = events };
   int r;
 
   do
@@ -212,6 +241,31 @@ wait_for (QmpFakePeer *peer, short events, GError **error)
   while (r < 0 && errno == EINTR);
   if (r == 0)
     return fail (error, "fake peer: nothing happened within %u ms", peer->step_timeout_ms);
+  return TRUE;
+}
+
+static gboolean
+wait_for (QmpFakePeer *peer, short events, GError **error)
+{
+  return wait_fd (peer, peer->fd, events, error);
+}
+
+/* The client connects to the listening socket, as the daemon connects to QEMU's. */
+static gboolean
+run_accept (QmpFakePeer *peer, GError **error)
+{
+  int fd;
+
+  if (!wait_fd (peer, peer->listen_fd, POLLIN, error))
+    return FALSE;
+  do
+    fd = accept4 (peer->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return fail (error, "fake peer: accept failed: %s", g_strerror (errno));
+  close (peer->listen_fd);
+  peer->listen_fd = -1;
+  peer->fd = fd;
   return TRUE;
 }
 
@@ -443,6 +497,9 @@ run_step (QmpFakePeer *peer, Step *step, GError **error)
         return TRUE;
       case STEP_EXPECT_EOF:
         return run_expect_eof (peer, error);
+      case STEP_CALL:
+        step->func (step->data, peer);
+        return TRUE;
       default:
         g_assert_not_reached ();
     }
@@ -453,6 +510,8 @@ run_script (gpointer data)
 {
   QmpFakePeer *peer = data;
 
+  if (peer->listen_fd >= 0 && !run_accept (peer, &peer->failure))
+    return NULL;
   for (guint i = 0; i < peer->steps->len; i++)
     {
       g_autoptr (GError) error = NULL;
@@ -503,6 +562,8 @@ qmp_fake_peer_free (QmpFakePeer *peer)
     close (peer->fd);
   if (peer->client_fd >= 0)
     close (peer->client_fd);
+  if (peer->listen_fd >= 0)
+    close (peer->listen_fd);
   g_ptr_array_unref (peer->steps);
   g_byte_array_unref (peer->inbuf);
   for (guint i = 0; i < QMP_FAKE_SLOTS; i++)

@@ -26,6 +26,9 @@ typedef struct _QmpFakePeer QmpFakePeer;
 
 /* A peer and its socketpair; each step waits at most @step_timeout_ms. */
 QmpFakePeer *qmp_fake_peer_new (guint step_timeout_ms);
+/* A peer that accept()s its client on @listen_fd (taken) before the first step, as QEMU
+ * does on the QMP socket the daemon binds. */
+QmpFakePeer *qmp_fake_peer_new_for_listener (int listen_fd, guint step_timeout_ms);
 /* The client's end of the socketpair, once; the caller owns it. */
 int qmp_fake_peer_steal_client_fd (QmpFakePeer *peer);
 
@@ -57,6 +60,9 @@ void qmp_fake_peer_sleep (QmpFakePeer *peer, guint ms);
 void qmp_fake_peer_close (QmpFakePeer *peer);
 /* Reads and discards until the client closes its end. */
 void qmp_fake_peer_expect_eof (QmpFakePeer *peer);
+
+/* Runs @func (@data, peer) on the peer's thread: what QEMU does besides QMP (exit, say). */
+void qmp_fake_peer_call (QmpFakePeer *peer, GFunc func, gpointer data);
 
 /* Runs the script on a thread. */
 void qmp_fake_peer_start (QmpFakePeer *peer);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Starting QEMU: the daemon's default spawner (tests bring their own). */
+#include "mvd-spawn.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+/* Runs in the child between fork and exec, so only async-signal-safe calls. The pid file
+ * covers the moment between the fork and the state file: a daemon killed right then
+ * leaves a QEMU that the next one can still find and undo. */
+static void
+child_setup (gpointer data)
+{
+  const char *pid_file = data;
+  char digits[24];
+  int len = 0, fd;
+
+  /* its own session: a terminal's ^C to the daemon does not reach the guests */
+  setsid ();
+  for (pid_t pid = getpid (); pid > 0 && len < (int)sizeof digits; pid /= 10)
+    digits[len++] = '0' + pid % 10;
+  fd = open (pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  for (int i = len - 1; i >= 0; i--)
+    if (write (fd, &digits[i], 1) != 1)
+      break;
+  close (fd);
+}
+
+GSubprocess *
+mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+    = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+
+  for (guint i = 0; i < request->n_fds; i++)
+    g_subprocess_launcher_take_fd (launcher, request->fds[i], request->targets[i]);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, g_strdup (request->pid_file),
+                                         g_free);
+  /* stdout is a file rather than a pipe, so QEMU can outlive the daemon */
+  g_unlink (request->output_path);
+  g_subprocess_launcher_set_stdout_file_path (launcher, request->output_path);
+  return g_subprocess_launcher_spawnv (launcher, request->argv, error);
+}
