@@ -155,70 +155,29 @@ mvc_usage (const char *format, ...)
   return MVC_EXIT_USAGE;
 }
 
-/* The parser calls text without a file name "guest file", and "guest file:LINE" when it knows
- * the line (lib/mvm-key-parser.c). */
-#define UNNAMED_FILE "guest file"
-
 int
-mvc_fail_guest_file (const GError *error, const char *path, guint name_line)
+mvc_fail_guest_file (const GError *error, const char *path)
 {
   g_autoptr (GError) copy = g_error_copy (error);
-  g_autoptr (GString) message = NULL;
-  const char *rest;
-  char *end;
-  guint64 line;
+  g_autofree char *base = g_path_get_basename (path);
 
   g_dbus_error_strip_remote_error (copy);
+  /* the daemon knows the file by its base name: say the path the user typed */
   if (!g_error_matches (copy, MVM_ERROR, MVM_ERROR_INVALID_CONFIG)
-      || !g_str_has_prefix (copy->message, UNNAMED_FILE))
+      || !g_str_has_prefix (copy->message, base) || g_str_equal (base, path))
     return mvc_fail (error);
-  rest = copy->message + strlen (UNNAMED_FILE);
-  message = g_string_new (path);
-  if (rest[0] == ':' && g_ascii_isdigit (rest[1]))
-    {
-      line = g_ascii_strtoull (rest + 1, &end, 10);
-      g_string_append_printf (message, ":%" G_GUINT64_FORMAT,
-                              name_line && line > name_line ? line - 1 : line);
-      rest = end;
-    }
-  g_string_append (message, rest);
-  g_printerr ("microvmctl: %s\n", message->str);
+  g_printerr ("microvmctl: %s%s\n", path, copy->message + strlen (base));
   return MVC_EXIT_FAILURE;
 }
 
-/* Where "Name=" goes: after the "[Guest]" header line, or -1 when there is a Name= already
- * or no such header (then the daemon's error about the file is the better one). */
-static gssize
-name_insertion_point (const char *text, gsize length)
-{
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  const char *p = text;
-
-  if (g_key_file_load_from_data (kf, text, length, G_KEY_FILE_NONE, NULL)
-      && g_key_file_has_key (kf, "Guest", "Name", NULL))
-    return -1;
-  while (p && *p)
-    {
-      const char *end = strchr (p, '\n');
-      g_autofree char *line = g_strndup (p, end ? (gsize)(end - p) : strlen (p));
-
-      if (g_str_equal (g_strstrip (line), "[Guest]"))
-        return end ? end + 1 - text : (gssize)length;
-      p = end ? end + 1 : NULL;
-    }
-  return -1;
-}
-
 char *
-mvc_read_guest_file (const char *path, guint *name_line, GError **error)
+mvc_read_guest_file (const char *path, GVariant **options, GError **error)
 {
   g_autofree char *text = NULL;
   g_autofree char *base = g_path_get_basename (path);
-  g_autoptr (GString) out = NULL;
+  GVariantBuilder builder;
   gsize length;
-  gssize at;
 
-  *name_line = 0;
   if (!g_file_get_contents (path, &text, &length, error))
     return NULL;
   if (memchr (text, '\0', length))
@@ -226,28 +185,26 @@ mvc_read_guest_file (const char *path, guint *name_line, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not a text file", path);
       return NULL;
     }
-  at = name_insertion_point (text, length);
-  if (at < 0)
-    return g_steal_pointer (&text);
-  if (g_str_has_suffix (base, ".guest"))
-    base[strlen (base) - strlen (".guest")] = '\0';
-  if (!mvm_name_is_valid (base))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: no Name= in [Guest] and the file name '%s' is not a valid guest name; "
-                   "add Name= or rename the file",
-                   path, base);
-      return NULL;
-    }
-  out = g_string_new_len (text, at);
-  if (at > 0 && text[at - 1] != '\n')
-    g_string_append_c (out, '\n');
-  for (gsize i = 0; i < out->len; i++)
-    *name_line += out->str[i] == '\n';
-  *name_line += 1;
-  g_string_append_printf (out, "Name=%s\n", base);
-  g_string_append (out, text + at);
-  return g_string_free (g_steal_pointer (&out), FALSE);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "file-name", g_variant_new_string (base));
+  *options = g_variant_ref_sink (g_variant_builder_end (&builder));
+  return g_steal_pointer (&text);
+}
+
+int
+mvc_send_guest_file (MvcContext *ctx, const char *file, MvcSendGuestFunc send)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) options = NULL;
+  g_autofree char *text = mvc_read_guest_file (file, &options, &error);
+  g_autofree char *path = NULL;
+  MvmDbusManager *manager;
+
+  if (text == NULL || (manager = mvc_manager (ctx, &error)) == NULL)
+    return mvc_fail (error);
+  if (!send (manager, text, options, &path, NULL, &error))
+    return mvc_fail_guest_file (error, file);
+  return MVC_EXIT_OK;
 }
 
 char *

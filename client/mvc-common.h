@@ -57,12 +57,15 @@ int mvc_fail (const GError *error);
 /* Prints "microvmctl: MESSAGE" and returns MVC_EXIT_USAGE. */
 int mvc_usage (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
-/* The text of a guest file, with "Name=<file stem>" added after [Guest] when it has no Name=;
- * *name_line is the number of the added line, or 0. */
-char *mvc_read_guest_file (const char *path, guint *name_line, GError **error);
-/* mvc_fail() for an error about a guest file sent as text: names @path instead of "guest file"
- * and gives the line number in @path, before Name= was added at @name_line. */
-int mvc_fail_guest_file (const GError *error, const char *path, guint name_line);
+/* The text of a guest file, and in @options the "file-name" the daemon is told, so that
+ * its errors name the file and the line, and the file's stem names a guest without Name=. */
+char *mvc_read_guest_file (const char *path, GVariant **options, GError **error);
+/* mvc_fail() for an error about a guest file sent as text: names @path as it was typed. */
+int mvc_fail_guest_file (const GError *error, const char *path);
+/* define and create: send FILE (argv[1]) with @send; 0 when it was taken. */
+typedef gboolean (*MvcSendGuestFunc) (MvmDbusManager *manager, const char *text, GVariant *options,
+                                      char **path, GCancellable *cancellable, GError **error);
+int mvc_send_guest_file (MvcContext *ctx, const char *file, MvcSendGuestFunc send);
 
 /* "2.215s", "3min 4s", "2h 5min", "3d 4h". */
 char *mvc_format_duration (guint64 usec);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mvc-verbs.h"
+#include "mvm-guest-state.h"
 
 #define ESCAPE_BYTE 0x1d /* Ctrl-], as in telnet and virsh console */
 #define CHUNK 4096
@@ -109,6 +110,14 @@ drain_socket (Console *c)
       return;
 }
 
+static gboolean
+state_is_down (const char *name)
+{
+  MvmGuestState state;
+
+  return mvm_guest_state_from_string (name, &state) && mvm_guest_state_is_down (state);
+}
+
 /* Why the socket closed: the guest stopped, or the daemon left. */
 static void
 console_closed (Console *c)
@@ -128,7 +137,7 @@ console_closed (Console *c)
     g_variant_get (reply, "(v)", &state);
   if (state && g_variant_is_of_type (state, G_VARIANT_TYPE_STRING))
     state_name = g_variant_get_string (state, NULL);
-  if (g_strcmp0 (state_name, "stopped") == 0 || g_strcmp0 (state_name, "crashed") == 0)
+  if (state_is_down (state_name))
     leave (c, MVC_EXIT_OK, g_strdup_printf ("microvmctl: guest %s %s", c->name, state_name));
   else if (state_name)
     leave (c, MVC_EXIT_FAILURE,
@@ -282,7 +291,7 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, GStrv invalidated, 
 
   if (!g_variant_lookup (changed, "State", "&s", &state))
     return;
-  if (g_str_equal (state, "stopped") || g_str_equal (state, "crashed"))
+  if (state_is_down (state))
     {
       drain_socket (c);
       leave (c, MVC_EXIT_OK, g_strdup_printf ("microvmctl: guest %s %s", c->name, state));

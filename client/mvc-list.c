@@ -2,15 +2,16 @@
 #include <string.h>
 
 #include "mvc-verbs.h"
-#include "mvm-guest-config.h"
+#include "mvm-guest-state.h"
 #include "mvm-value.h"
 
 typedef struct
 {
   char *name;
   char *state;
+  char *reason;
   gboolean ready;
-  guint cpus; /* 0 with memory 0: the stored guest file did not parse */
+  guint cpus;
   guint64 memory;
   guint pid;
   guint64 start_usec;
@@ -23,6 +24,7 @@ row_free (gpointer p)
 
   g_free (row->name);
   g_free (row->state);
+  g_free (row->reason);
   g_free (row);
 }
 
@@ -30,24 +32,34 @@ static Row *
 row_new (GVariant *props)
 {
   Row *row = g_new0 (Row, 1);
-  g_autoptr (MvmGuestConfig) config = NULL;
-  g_autofree char *text = NULL;
 
   if (!g_variant_lookup (props, "Name", "s", &row->name))
     row->name = g_strdup ("?");
   if (!g_variant_lookup (props, "State", "s", &row->state))
     row->state = g_strdup ("?");
+  if (!g_variant_lookup (props, "StateReason", "s", &row->reason))
+    row->reason = g_strdup ("");
   g_variant_lookup (props, "Ready", "b", &row->ready);
   g_variant_lookup (props, "MainPID", "u", &row->pid);
   g_variant_lookup (props, "StartTimestamp", "t", &row->start_usec);
-  if (g_variant_lookup (props, "GuestFile", "s", &text))
-    config = mvm_guest_config_new_from_data (text, strlen (text), NULL, NULL);
-  if (config)
-    {
-      row->cpus = config->cpus;
-      row->memory = config->memory;
-    }
+  g_variant_lookup (props, "CPUs", "u", &row->cpus);
+  g_variant_lookup (props, "Memory", "t", &row->memory);
   return row;
+}
+
+/* "crashed (io-error)": a guest that is down says why, unless nothing happened yet or a
+ * caller stopped it. */
+static char *
+state_with_reason (const Row *row)
+{
+  MvmGuestState state;
+  MvmStateReason reason;
+
+  if (mvm_guest_state_from_string (row->state, &state) && mvm_guest_state_is_down (state)
+      && mvm_state_reason_from_string (row->reason, &reason) && reason != MVM_STATE_REASON_NONE
+      && reason != MVM_STATE_REASON_REQUESTED)
+    return g_strdup_printf ("%s (%s)", row->state, row->reason);
+  return g_strdup (row->state);
 }
 
 static int
@@ -100,6 +112,8 @@ print_json (GPtrArray *rows)
       json_builder_add_string_value (b, row->name);
       json_builder_set_member_name (b, "State");
       json_builder_add_string_value (b, row->state);
+      json_builder_set_member_name (b, "StateReason");
+      json_builder_add_string_value (b, row->reason);
       json_builder_set_member_name (b, "Ready");
       json_builder_add_boolean_value (b, row->ready);
       json_builder_set_member_name (b, "CPUs");
@@ -116,26 +130,32 @@ print_json (GPtrArray *rows)
   mvc_print_json (json_builder_get_root (b));
 }
 
-#define ROW_FORMAT "%-*s %-8s %-5s %4s %6s %7s %s\n"
+#define ROW_FORMAT "%-*s %-*s %-5s %4u %6s %7s %s\n"
+#define HEAD_FORMAT "%-*s %-*s %-5s %4s %6s %7s %s\n"
 
 static void
 print_table (GPtrArray *rows)
 {
-  int width = 4;
+  g_autoptr (GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
+  int width = 4, state_width = 8;
 
   for (guint i = 0; i < rows->len; i++)
-    width = MAX (width, (int)strlen (((Row *)rows->pdata[i])->name));
-  g_print (ROW_FORMAT, width, "NAME", "STATE", "READY", "CPUS", "MEMORY", "PID", "UPTIME");
+    {
+      g_ptr_array_add (states, state_with_reason (rows->pdata[i]));
+      width = MAX (width, (int)strlen (((Row *)rows->pdata[i])->name));
+      state_width = MAX (state_width, (int)strlen (states->pdata[i]));
+    }
+  g_print (HEAD_FORMAT, width, "NAME", state_width, "STATE", "READY", "CPUS", "MEMORY", "PID",
+           "UPTIME");
   for (guint i = 0; i < rows->len; i++)
     {
       Row *row = rows->pdata[i];
-      g_autofree char *cpus = row->cpus ? g_strdup_printf ("%u", row->cpus) : g_strdup ("?");
-      g_autofree char *memory = row->memory ? mvm_format_size (row->memory) : g_strdup ("?");
+      g_autofree char *memory = mvm_format_size (row->memory);
       g_autofree char *pid = row->pid ? g_strdup_printf ("%u", row->pid) : g_strdup ("-");
       g_autofree char *uptime = mvc_format_uptime (row->start_usec);
 
-      g_print (ROW_FORMAT, width, row->name, row->state, row->ready ? "yes" : "no", cpus, memory,
-               pid, uptime ? uptime : "-");
+      g_print (ROW_FORMAT, width, row->name, state_width, (char *)states->pdata[i],
+               row->ready ? "yes" : "no", row->cpus, memory, pid, uptime ? uptime : "-");
     }
 }
 
@@ -148,7 +168,8 @@ mvc_list (MvcContext *ctx, int argc, char **argv)
 
   if (!mvc_parse_verb_json (ctx, NULL, "",
                             "Lists the guests, persistent and transient, sorted by name. CPUS and "
-                            "MEMORY are from the stored guest file.",
+                            "MEMORY are the running QEMU's, or the stored guest file's; a guest "
+                            "that is down shows why, as in 'crashed (io-error)'.",
                             0, &argc, &argv, &status))
     return status;
   rows = fetch_rows (ctx, &error);

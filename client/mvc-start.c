@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvc-verbs.h"
+#include "mvm-guest-state.h"
 
 #define DEFAULT_READY_TIMEOUT_SEC 120
 
@@ -16,15 +17,20 @@ typedef struct
 static void
 check_ready (ReadyWait *w)
 {
-  const char *state = mvm_dbus_guest_get_state (w->guest);
   const char *name = mvm_dbus_guest_get_name (w->guest);
+  const char *message = mvm_dbus_guest_get_state_message (w->guest);
+  MvmGuestState state;
 
   if (mvm_dbus_guest_get_ready (w->guest))
     g_main_loop_quit (w->loop);
-  else if (g_strcmp0 (state, "stopped") == 0 || g_strcmp0 (state, "crashed") == 0)
+  /* "starting" again is a restart under TCG (kvm-fallback): the wait goes on */
+  else if (mvm_guest_state_from_string (mvm_dbus_guest_get_state (w->guest), &state)
+           && mvm_guest_state_is_down (state))
     {
       g_set_error (&w->error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "guest %s %s before it was ready; see its serial log", name, state);
+                   "guest %s %s before it was ready (%s)%s%s", name,
+                   mvm_guest_state_to_string (state), mvm_dbus_guest_get_state_reason (w->guest),
+                   message && message[0] ? ": " : "; see its serial log", message ? message : "");
       g_main_loop_quit (w->loop);
     }
 }

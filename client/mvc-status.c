@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "mvc-verbs.h"
-#include "mvm-guest-config.h"
 #include "mvm-value.h"
 
 /* Every cached property, as D-Bus names them. */
@@ -70,18 +69,21 @@ static void
 print_human (MvmDbusGuest *guest)
 {
   const char *text = mvm_dbus_guest_get_guest_file (guest);
-  const char *state = mvm_dbus_guest_get_state (guest);
-  g_autoptr (MvmGuestConfig) config
-    = text ? mvm_guest_config_new_from_data (text, strlen (text), NULL, NULL) : NULL;
-  g_autofree char *cpus = config ? g_strdup_printf ("%u", config->cpus) : g_strdup ("?");
-  g_autofree char *memory = config ? mvm_format_size (config->memory) : g_strdup ("?");
+  const char *message = mvm_dbus_guest_get_state_message (guest);
+  g_autofree char *cpus = g_strdup_printf ("%u", mvm_dbus_guest_get_cpus (guest));
+  g_autofree char *memory = mvm_format_size (mvm_dbus_guest_get_memory (guest));
   g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
 
   g_print ("%s\n", mvm_dbus_guest_get_name (guest));
-  print_field ("State", state);
+  print_field ("State", mvm_dbus_guest_get_state (guest));
+  print_field ("Reason", mvm_dbus_guest_get_state_reason (guest));
+  if (message && message[0])
+    print_field ("Message", message);
   print_field ("UUID", mvm_dbus_guest_get_uuid (guest));
   print_field ("CPUs", cpus);
   print_field ("Memory", memory);
+  print_field ("Transport", mvm_dbus_guest_get_transport (guest));
+  print_field ("Accelerator", mvm_dbus_guest_get_accelerator (guest));
   print_field ("Autostart", mvm_dbus_guest_get_autostart (guest) ? "yes" : "no");
   if (mvm_dbus_guest_get_main_pid (guest))
     print_running (guest);

@@ -216,11 +216,16 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
       const char *message;
       MvmStateReason reason = mvd_qemu_get_end_reason (qemu, &message);
 
+      if (self->qemu != qemu) /* its exit came first and told the waiters already */
+        {
+          g_error_free (error);
+          return;
+        }
       g_clear_error (&self->launch_error);
       self->launch_error = error; /* what the start waiters are told */
       /* QEMU still runs (killed, the exit reports it); or it is gone, or never spawned,
        * and this is the end of it: the exit's signal comes after this, unheard */
-      if (self->qemu == qemu && (mvd_qemu_has_exited (qemu) || mvd_qemu_get_pid (qemu) == 0))
+      if (mvd_qemu_has_exited (qemu) || mvd_qemu_get_pid (qemu) == 0)
         mvd_guest_on_qemu_exited (qemu, reason, message, FALSE, self);
       return;
     }

@@ -20,6 +20,7 @@ guest_for (MvdManager *self, const char *name, const char *dir, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "guest", NULL);
   g_autofree char *text = NULL;
+  g_autofree char *file_name = NULL;
   MvmGuestConfig *config;
   MvdGuest *guest = mvd_manager_lookup (self, name);
 
@@ -27,7 +28,8 @@ guest_for (MvdManager *self, const char *name, const char *dir, GError **error)
     return guest;
   if (!g_file_get_contents (path, &text, NULL, error))
     return NULL;
-  config = mvd_manager_parse (self, text, error);
+  file_name = g_strconcat (name, ".guest", NULL); /* the text may rely on it for its name */
+  config = mvd_manager_parse (self, text, file_name, error);
   if (config == NULL)
     return NULL;
   if (!g_str_equal (config->name, name))

@@ -5,15 +5,50 @@
 #include "mvd-manager-private.h"
 #include "mvm-error.h"
 
+gboolean
+mvd_manager_parse_options (GVariant *options, char **file_name, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  *file_name = NULL;
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr (GVariant) owned = value;
+
+      if (!g_str_equal (key, "file-name"))
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                       "unknown option '%s'; the options are: file-name", key);
+          return FALSE;
+        }
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+          || !g_variant_get_string (value, NULL)[0])
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                       "option 'file-name' must be a non-empty string");
+          return FALSE;
+        }
+      g_free (*file_name);
+      *file_name = g_path_get_basename (g_variant_get_string (value, NULL));
+    }
+  return TRUE;
+}
+
 static gboolean
 handle_define_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, const char *text,
                      GVariant *options)
 {
   MvdManager *self = MVD_MANAGER (iface);
   GError *error = NULL;
-  MvdGuest *guest = mvd_manager_define (self, text, &error);
+  g_autofree char *file_name = NULL;
+  MvdGuest *guest = NULL;
   g_autofree char *path = NULL;
 
+  if (mvd_manager_parse_options (options, &file_name, &error))
+    guest = mvd_manager_define (self, text, file_name, &error);
   if (guest == NULL)
     {
       mvd_dbus_return_error (invocation, error);
@@ -60,10 +95,13 @@ handle_create_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, c
 {
   MvdManager *self = MVD_MANAGER (iface);
   GError *error = NULL;
-  MvmGuestConfig *config = mvd_manager_parse (self, text, &error);
+  g_autofree char *file_name = NULL;
+  MvmGuestConfig *config = NULL;
   CreateCall *call;
   MvdGuest *guest;
 
+  if (mvd_manager_parse_options (options, &file_name, &error))
+    config = mvd_manager_parse (self, text, file_name, &error);
   if (config && mvd_manager_lookup (self, config->name))
     {
       error = g_error_new (MVM_ERROR, MVM_ERROR_ALREADY_EXISTS, "guest %s already exists",
@@ -127,12 +165,15 @@ handle_list_guests (MvmDbusManager *iface, GDBusMethodInvocation *invocation)
 }
 
 static GStrv
-preview (MvdManager *self, const char *text, GError **error)
+preview (MvdManager *self, const char *text, GVariant *options, GError **error)
 {
-  g_autoptr (MvmGuestConfig) config = mvd_manager_parse (self, text, error);
+  g_autofree char *file_name = NULL;
+  g_autoptr (MvmGuestConfig) config = NULL;
 
-  return config ? mvd_check_argv (self->context.config, self->context.facts, config, NULL, error)
-                : NULL;
+  if (!mvd_manager_parse_options (options, &file_name, error)
+      || (config = mvd_manager_parse (self, text, file_name, error)) == NULL)
+    return NULL;
+  return mvd_check_argv (self->context.config, self->context.facts, config, NULL, error);
 }
 
 static gboolean
@@ -140,7 +181,7 @@ handle_preview_command_line (MvmDbusManager *iface, GDBusMethodInvocation *invoc
                              const char *text, GVariant *options)
 {
   GError *error = NULL;
-  g_auto (GStrv) argv = preview (MVD_MANAGER (iface), text, &error);
+  g_auto (GStrv) argv = preview (MVD_MANAGER (iface), text, options, &error);
 
   if (argv == NULL)
     mvd_dbus_return_error (invocation, error);

@@ -16,14 +16,20 @@ struct _MvdManager
   guint autostart_running;
 };
 
-/* Parses guest-file text from the bus. */
-MvmGuestConfig *mvd_manager_parse (MvdManager *self, const char *text, GError **error);
+/* Parses guest-file text from the bus; @file_name (a base name, or NULL) names it in errors
+ * and gives the guest's name when the text has no Name=. */
+MvmGuestConfig *mvd_manager_parse (MvdManager *self, const char *text, const char *file_name,
+                                   GError **error);
+/* The options of DefineGuest, CreateGuest and PreviewCommandLine: "file-name" (s), whose
+ * base name is kept in @file_name. Anything else is refused, naming it. */
+gboolean mvd_manager_parse_options (GVariant *options, char **file_name, GError **error);
 /* Adds and exports a guest; @file_path NULL for transient. */
 MvdGuest *mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char *text,
                            const char *file_path);
 void mvd_manager_remove (MvdManager *self, MvdGuest *guest);
 /* Writes the guest file atomically and defines or redefines the guest. */
-MvdGuest *mvd_manager_define (MvdManager *self, const char *text, GError **error);
+MvdGuest *mvd_manager_define (MvdManager *self, const char *text, const char *file_name,
+                              GError **error);
 char *mvd_manager_guest_path (const char *name);
 
 void mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface);

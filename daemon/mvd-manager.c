@@ -36,9 +36,9 @@ mvd_manager_lookup (MvdManager *self, const char *name)
 }
 
 MvmGuestConfig *
-mvd_manager_parse (MvdManager *self, const char *text, GError **error)
+mvd_manager_parse (MvdManager *self, const char *text, const char *file_name, GError **error)
 {
-  return mvm_guest_config_new_from_data (text, strlen (text), NULL, error);
+  return mvm_guest_config_new_from_data (text, strlen (text), file_name, error);
 }
 
 static void
@@ -95,9 +95,9 @@ mvd_manager_remove (MvdManager *self, MvdGuest *guest)
 }
 
 MvdGuest *
-mvd_manager_define (MvdManager *self, const char *text, GError **error)
+mvd_manager_define (MvdManager *self, const char *text, const char *file_name, GError **error)
 {
-  g_autoptr (MvmGuestConfig) config = mvd_manager_parse (self, text, error);
+  g_autoptr (MvmGuestConfig) config = mvd_manager_parse (self, text, file_name, error);
   g_autofree char *file = NULL;
   MvdGuest *guest;
 

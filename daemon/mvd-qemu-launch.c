@@ -37,8 +37,14 @@ launch_failed_kill (MvdQemu *self, GError *error)
       g_error_free (error);
       return;
     }
-  g_prefix_error (&error, "guest %s: ", self->name);
-  mvd_qemu_fail_launch (self, error);
+  g_autofree char *tail = mvd_qemu_output_tail (self);
+  char *message = g_strdup_printf ("%s%s", error->message, tail);
+  GError *failed = g_error_new (error->domain, error->code, "guest %s: %s", self->name, message);
+
+  g_error_free (error);
+  /* the exit that follows reports this start's failure, not a stop that was asked for */
+  mvd_qemu_set_end_reason (self, MVM_STATE_REASON_START_FAILED, message);
+  mvd_qemu_fail_launch (self, failed);
   self->quit_expected = TRUE;
   mvd_qemu_send_signal (self, SIGKILL);
 }

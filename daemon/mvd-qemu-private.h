@@ -61,6 +61,10 @@ int mvd_qemu_unix_socket (const char *path, gboolean listen_on, GError **error);
 /* Connects QMP, the console and the ready port to QEMU's listening sockets. */
 gboolean mvd_qemu_connect_channels (MvdQemu *self, GError **error);
 void mvd_qemu_save_state (MvdQemu *self);
+/* ": LAST LINES" of what QEMU wrote on stdout and stderr, or "". */
+char *mvd_qemu_output_tail (MvdQemu *self);
+/* Records why the process ends (@message taken), for the "exited" signal. */
+void mvd_qemu_set_end_reason (MvdQemu *self, MvmStateReason reason, char *message);
 void mvd_qemu_fail_launch (MvdQemu *self, GError *error);
 
 void mvd_qemu_send_signal (MvdQemu *self, int signum);

@@ -117,8 +117,8 @@ last_words (MvdQemu *self, const char *marker)
   return text[0] ? g_strdup_printf (": %s", text) : g_strdup ("");
 }
 
-static char *
-output_tail (MvdQemu *self)
+char *
+mvd_qemu_output_tail (MvdQemu *self)
 {
   return last_words (self, NULL);
 }
@@ -146,8 +146,8 @@ mvd_qemu_fail_launch (MvdQemu *self, GError *error)
     g_error_free (error);
 }
 
-static void
-set_end_reason (MvdQemu *self, MvmStateReason reason, char *message)
+void
+mvd_qemu_set_end_reason (MvdQemu *self, MvmStateReason reason, char *message)
 {
   self->end_reason = reason;
   g_free (self->end_message);
@@ -165,24 +165,26 @@ settle_end_reason (MvdQemu *self, int status)
     return mvm_state_reason_is_failure (self->end_reason);
   if (status >= 0 && WIFSIGNALED (status))
     {
-      set_end_reason (self, MVM_STATE_REASON_KILLED,
-                      g_strdup_printf ("QEMU was killed by signal %d (SIG%s)", WTERMSIG (status),
-                                       sigabbrev_np (WTERMSIG (status))));
+      mvd_qemu_set_end_reason (self, MVM_STATE_REASON_KILLED,
+                               g_strdup_printf ("QEMU was killed by signal %d (SIG%s)",
+                                                WTERMSIG (status),
+                                                sigabbrev_np (WTERMSIG (status))));
       return !self->quit_expected;
     }
   if (self->quit_expected)
     {
-      set_end_reason (self, MVM_STATE_REASON_REQUESTED, g_strdup ("QEMU quit as asked"));
+      mvd_qemu_set_end_reason (self, MVM_STATE_REASON_REQUESTED, g_strdup ("QEMU quit as asked"));
       return FALSE;
     }
-  tail = output_tail (self);
+  tail = mvd_qemu_output_tail (self);
   if (status >= 0)
-    set_end_reason (self, MVM_STATE_REASON_QEMU_EXITED,
-                    g_strdup_printf ("QEMU exited with status %d without a shutdown%s",
-                                     WEXITSTATUS (status), tail));
+    mvd_qemu_set_end_reason (self, MVM_STATE_REASON_QEMU_EXITED,
+                             g_strdup_printf ("QEMU exited with status %d without a shutdown%s",
+                                              WEXITSTATUS (status), tail));
   else
-    set_end_reason (self, MVM_STATE_REASON_QEMU_EXITED,
-                    g_strdup_printf ("QEMU pid %d ended without a shutdown%s", self->pid, tail));
+    mvd_qemu_set_end_reason (
+      self, MVM_STATE_REASON_QEMU_EXITED,
+      g_strdup_printf ("QEMU pid %d ended without a shutdown%s", self->pid, tail));
   return TRUE;
 }
 
@@ -198,7 +200,7 @@ exit_error (MvdQemu *self, int status)
   if (status < 0)
     return g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
                         "guest %s: QEMU pid %d exited while being adopted", self->name, self->pid);
-  tail = output_tail (self);
+  tail = mvd_qemu_output_tail (self);
   return g_error_new (
     MVM_ERROR, MVM_ERROR_QEMU_FAILED, "guest %s: QEMU exited during start (%s %d)%s", self->name,
     signaled ? "signal" : "status", signaled ? WTERMSIG (status) : WEXITSTATUS (status), tail);
@@ -349,7 +351,7 @@ failure_message (MvdQemu *self, QmpRunState state)
                                 disk_name (self, self->io_error_drive),
                                 self->io_error_text ? self->io_error_text : "no details");
       default:
-        tail = output_tail (self);
+        tail = mvd_qemu_output_tail (self);
         return g_strdup_printf ("the guest kernel panicked%s", tail);
     }
 }
@@ -366,7 +368,7 @@ mvd_qemu_fail_guest (MvdQemu *self, QmpRunState state)
   g_return_if_fail (mvd_qemu_run_state_is_failure (state));
   if (self->exited || mvm_state_reason_is_failure (self->end_reason))
     return; /* told once */
-  set_end_reason (self, reasons[state], failure_message (self, state));
+  mvd_qemu_set_end_reason (self, reasons[state], failure_message (self, state));
   g_debug ("guest %s: %s; killing QEMU", self->name, self->end_message);
   g_clear_handle_id (&self->power_button, g_source_remove);
   mvd_qemu_send_signal (self, SIGKILL);
@@ -394,15 +396,17 @@ on_shutdown_event (MvdQemu *self, const QmpEvent *event)
   const char *why = event->u.shutdown.reason ? event->u.shutdown.reason : "";
 
   if (g_str_equal (why, "guest-shutdown"))
-    set_end_reason (self, MVM_STATE_REASON_POWERED_OFF, g_strdup ("the guest powered off"));
+    mvd_qemu_set_end_reason (self, MVM_STATE_REASON_POWERED_OFF,
+                             g_strdup ("the guest powered off"));
   else if (g_str_equal (why, "host-signal"))
-    set_end_reason (self, MVM_STATE_REASON_KILLED,
-                    g_strdup ("QEMU was ended by a signal from the host"));
+    mvd_qemu_set_end_reason (self, MVM_STATE_REASON_KILLED,
+                             g_strdup ("QEMU was ended by a signal from the host"));
   else if (g_str_equal (why, "guest-panic"))
     mvd_qemu_fail_guest (self, QMP_RUN_STATE_GUEST_PANICKED);
   else if (self->end_reason == MVM_STATE_REASON_NONE)
-    set_end_reason (self, MVM_STATE_REASON_REQUESTED,
-                    g_strdup_printf ("QEMU shut down (%s)", why[0] ? why : "no reason given"));
+    mvd_qemu_set_end_reason (
+      self, MVM_STATE_REASON_REQUESTED,
+      g_strdup_printf ("QEMU shut down (%s)", why[0] ? why : "no reason given"));
   /* -no-shutdown keeps QEMU alive after the guest powers off; end it cleanly */
   g_clear_handle_id (&self->power_button, g_source_remove);
   if (!mvm_state_reason_is_failure (self->end_reason))
@@ -541,7 +545,7 @@ void
 mvd_qemu_end (MvdQemu *self, MvmStateReason reason, const char *message)
 {
   if (self->end_reason == MVM_STATE_REASON_NONE)
-    set_end_reason (self, reason, g_strdup (message));
+    mvd_qemu_set_end_reason (self, reason, g_strdup (message));
   self->quit_expected = TRUE;
   if (self->qmp && qmp_client_is_ready (self->qmp))
     qmp_client_execute_async (self->qmp, "quit", NULL, NULL, on_quit_sent, NULL);
