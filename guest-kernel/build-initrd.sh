@@ -61,9 +61,10 @@ fi
 [ -r "$init" ] || die "cannot read $init"
 
 # What the guest may need, in load order. The first group is what the
-# readiness line and the power button need; /init loads it before anything
-# else, so that once the guest says it is ready it also takes a graceful stop.
-early_modules="virtio_pci virtio_mmio virtio_console button evdev"
+# readiness line, the power button and the panic device need; /init loads it
+# before anything else, so that once the guest says it is ready it also takes a
+# graceful stop, and a kernel panic reaches the daemon as guest-panicked.
+early_modules="virtio_pci virtio_mmio virtio_console button evdev pvpanic_pci"
 late_modules="virtio_blk virtio_net virtio_rng virtio_balloon
     crc32c_generic ext4
     9pnet_virtio 9p

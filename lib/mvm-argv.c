@@ -190,6 +190,10 @@ add_rng_and_balloon (Builder *b)
   add_option (b, "-device", "%s,id=balloon0,deflate-on-oom=%s,free-page-reporting=%s",
               device_model (b, DEV_BALLOON), b->config->balloon_deflate_on_oom ? "on" : "off",
               b->config->balloon_free_page_reporting ? "on" : "off");
+  /* a Linux panic stops the guest in run state guest-panicked (the daemon's reason) rather
+   * than rebooting it through panic=-1; QEMU 7.2 has no pvpanic for virtio-mmio guests */
+  if (b->config->os == MVM_OS_LINUX && b->config->transport == MVM_TRANSPORT_PCIE)
+    add_option (b, "-device", "pvpanic-pci");
 }
 
 static void
