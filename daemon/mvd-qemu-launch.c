@@ -125,7 +125,7 @@ record_state (MvdQemu *self)
   state->accelerator = g_strdup (self->accelerator);
   state->vsock_cid = self->vsock_cid;
   if (!mvd_state_file_read_process (self->pid, &state->start_time, &state->binary))
-    g_warning ("guest %s: cannot read /proc/%d", self->name, self->pid);
+    g_debug ("guest %s: QEMU (pid %d) ended before /proc could name it", self->name, self->pid);
   self->state = state;
   mvd_qemu_save_state (self);
 }

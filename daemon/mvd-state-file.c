@@ -31,7 +31,8 @@ mvd_state_file_save (const MvdStateFile *state, const char *path, GError **error
 
   g_key_file_set_integer (kf, GROUP, "PID", state->pid);
   g_key_file_set_uint64 (kf, GROUP, "StartTime", state->start_time);
-  g_key_file_set_string (kf, GROUP, "Binary", state->binary);
+  /* empty when QEMU was gone before /proc could name it: such a file never matches */
+  g_key_file_set_string (kf, GROUP, "Binary", state->binary ? state->binary : "");
   g_key_file_set_int64 (kf, GROUP, "StartTimestamp", state->start_timestamp);
   g_key_file_set_boolean (kf, GROUP, "Running", state->running);
   g_key_file_set_boolean (kf, GROUP, "Ready", state->ready);
