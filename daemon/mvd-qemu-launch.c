@@ -165,13 +165,17 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
                               .n_fds = fds->n,
                               .output_path = output,
                               .pid_file = pid_file };
+  const char *identifier;
 
   fds->n = 0; /* the spawner's now */
   self->process = self->context->spawn (&request, self->context->spawn_data, error);
   if (self->process == NULL)
     return FALSE;
   self->spawn_usec = g_get_monotonic_time ();
-  self->pid = atoi (g_subprocess_get_identifier (self->process));
+  /* NULL once GLib's worker thread has reaped a QEMU that failed at once: no pid is left
+   * to record, and the exit watch below still reports how it ended */
+  identifier = g_subprocess_get_identifier (self->process);
+  self->pid = identifier ? atoi (identifier) : 0;
   g_subprocess_wait_async (self->process, NULL, mvd_qemu_on_child_exited, g_object_ref (self));
   record_state (self);
   return TRUE;

@@ -56,11 +56,13 @@ struct _Fixture
   GPtrArray *launches; /* Launch */
   GPtrArray *history;  /* "state/reason" as the properties changed */
   const char *const *stand_in;
+  gboolean reap_in_spawn; /* the stand-in is gone and reaped before the spawner returns */
   gboolean started;
   GError *start_error;
 };
 
 static const char *const sleeper[] = { "sleep", "3600", NULL };
+static const char *const failer[] = { "false", NULL };
 /* a QEMU that ignores SIGTERM and writes down that it got one */
 static const char *const term_ignorer[]
   = { "sh", "-c", "trap 'echo TERM >> \"$0\"' TERM; while :; do sleep 0.02; done", NULL, NULL };
@@ -99,6 +101,8 @@ test_spawn (const MvdSpawnRequest *request, gpointer data, GError **error)
     }
   launch = g_new0 (Launch, 1);
   launch->pid = atoi (g_subprocess_get_identifier (process));
+  if (f->reap_in_spawn)
+    g_subprocess_wait (process, NULL, NULL);
   launch->argv = g_strdupv ((char **)request->argv);
   launch->peer = qmp_fake_peer_new_for_listener (qmp, STEP_TIMEOUT_MS);
   g_ptr_array_add (f->launches, launch);
@@ -110,7 +114,8 @@ test_spawn (const MvdSpawnRequest *request, gpointer data, GError **error)
 static void
 launch_free (Launch *launch)
 {
-  kill (launch->pid, SIGKILL); /* gone already, unless a test failed */
+  if (launch->pid > 0)
+    kill (launch->pid, SIGKILL); /* gone already, unless a test failed */
   qmp_fake_peer_free (launch->peer);
   g_strfreev (launch->argv);
   g_free (launch);
@@ -163,6 +168,12 @@ script_stop_status (QmpFakePeer *peer, const char *status)
   qmp_fake_peer_expect (peer, "query-status", NULL, QMP_FAKE_LAST);
   qmp_fake_peer_reply (peer, QMP_FAKE_LAST, reply);
   qmp_fake_peer_expect_eof (peer);
+}
+
+/* QEMU never gets as far as its monitor. */
+static void
+script_nothing (Fixture *f, Launch *launch)
+{
 }
 
 /* QEMU dies right after its greeting. */
@@ -670,6 +681,22 @@ test_dies_in_handshake (void **state)
   assert_script_done (f, 0);
 }
 
+/* A QEMU that fails before the spawner returns (GLib has reaped it and forgotten its pid)
+ * is a failed start, not a daemon crash. */
+static void
+test_exits_before_spawn_returns (void **state)
+{
+  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, FALSE, NULL, NULL);
+
+  f->stand_in = failer;
+  f->reap_in_spawn = TRUE;
+  push_script (f, script_nothing);
+  start (f);
+  assert_non_null (f->start_error);
+  wait_state (f, "stopped", "start-failed");
+  assert_int_equal (mvm_dbus_guest_get_main_pid (MVM_DBUS_GUEST (f->guest)), 0);
+}
+
 /* The start the user waits on completes, on TCG. */
 static void
 test_kvm_fails_at_start_falls_back (void **state)
@@ -735,6 +762,7 @@ main (void)
     cmocka_unit_test_teardown (test_powered_off, teardown),
     cmocka_unit_test_teardown (test_stop_escalates, teardown),
     cmocka_unit_test_teardown (test_dies_in_handshake, teardown),
+    cmocka_unit_test_teardown (test_exits_before_spawn_returns, teardown),
     cmocka_unit_test_teardown (test_kvm_fails_at_start_falls_back, teardown),
     cmocka_unit_test_teardown (test_restart_burst, teardown),
   };
