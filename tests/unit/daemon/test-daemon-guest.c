@@ -76,6 +76,7 @@ test_spawn (const MvdSpawnRequest *request, gpointer data, GError **error)
   ScriptFunc script = (ScriptFunc)g_queue_pop_head (&f->scripts);
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   GSubprocess *process;
+  const char *identifier;
   Launch *launch;
   int qmp = -1;
 
@@ -100,7 +101,8 @@ test_spawn (const MvdSpawnRequest *request, gpointer data, GError **error)
       return NULL;
     }
   launch = g_new0 (Launch, 1);
-  launch->pid = atoi (g_subprocess_get_identifier (process));
+  identifier = g_subprocess_get_identifier (process); /* NULL if "false" is reaped already */
+  launch->pid = identifier ? atoi (identifier) : 0;
   if (f->reap_in_spawn)
     g_subprocess_wait (process, NULL, NULL);
   launch->argv = g_strdupv ((char **)request->argv);
