@@ -30,14 +30,26 @@ remove_temp (char *path)
   g_free (path);
 }
 
+static MvdStateFile *
+save_and_load (const MvdStateFile *saved)
+{
+  char *path = temp_path ();
+  g_autoptr (GError) error = NULL;
+  MvdStateFile *loaded;
+
+  assert_true (mvd_state_file_save (saved, path, &error));
+  loaded = mvd_state_file_load (path, &error);
+  assert_non_null (loaded);
+  remove_temp (path);
+  return loaded;
+}
+
 /* What a start writes comes back, and names this very process. */
 static void
 test_round_trip_names_the_process (void **unused)
 {
-  char *path = temp_path ();
   g_autoptr (MvdStateFile) saved = g_new0 (MvdStateFile, 1);
   g_autoptr (MvdStateFile) loaded = NULL;
-  g_autoptr (GError) error = NULL;
 
   (void)unused;
   saved->pid = getpid ();
@@ -46,15 +58,12 @@ test_round_trip_names_the_process (void **unused)
   saved->message = g_strdup ("KVM internal error");
   saved->accelerator = g_strdup ("tcg");
   saved->vsock_cid = 42;
-  assert_true (mvd_state_file_save (saved, path, &error));
-  loaded = mvd_state_file_load (path, &error);
-  assert_non_null (loaded);
+  loaded = save_and_load (saved);
   assert_int_equal (loaded->reason, MVM_STATE_REASON_KVM_FALLBACK);
   assert_string_equal (loaded->message, "KVM internal error");
   assert_string_equal (loaded->accelerator, "tcg");
   assert_int_equal (loaded->vsock_cid, 42);
   assert_true (mvd_state_file_matches_process (loaded));
-  remove_temp (path);
 }
 
 /* A QEMU that ended before /proc could name it still leaves a file (G_DEBUG=fatal-criticals
@@ -62,18 +71,13 @@ test_round_trip_names_the_process (void **unused)
 static void
 test_process_gone_before_read_never_matches (void **unused)
 {
-  char *path = temp_path ();
   g_autoptr (MvdStateFile) saved = g_new0 (MvdStateFile, 1);
   g_autoptr (MvdStateFile) loaded = NULL;
-  g_autoptr (GError) error = NULL;
 
   (void)unused;
   saved->pid = getpid ();
-  assert_true (mvd_state_file_save (saved, path, &error));
-  loaded = mvd_state_file_load (path, &error);
-  assert_non_null (loaded);
+  loaded = save_and_load (saved);
   assert_false (mvd_state_file_matches_process (loaded));
-  remove_temp (path);
 }
 
 /* A file from a daemon before reasons existed reads as adopted; PID=1 is refused. */
