@@ -62,8 +62,12 @@ static MvmDaemonConfig *
 load_config (const Options *o, const MvmPaths *paths, GError **error)
 {
   /* An explicit --config must exist; the default file is optional. */
-  return mvm_daemon_config_load (o->config_path ? o->config_path : paths->config_file,
-                                 o->config_path == NULL, error);
+  MvmDaemonConfig *config = mvm_daemon_config_load (
+    o->config_path ? o->config_path : paths->config_file, o->config_path == NULL, error);
+
+  if (config)
+    mvm_daemon_config_set_default_image_dir (config, paths->images_dir);
+  return config;
 }
 
 int

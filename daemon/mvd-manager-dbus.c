@@ -108,6 +108,8 @@ handle_create_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, c
                            config->name);
       g_clear_pointer (&config, mvm_guest_config_free);
     }
+  if (config && !mvd_manager_check_room (self, config->name, &error))
+    g_clear_pointer (&config, mvm_guest_config_free);
   if (config == NULL)
     {
       mvd_dbus_return_error (invocation, error);

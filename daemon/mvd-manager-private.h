@@ -28,6 +28,8 @@ MvdGuest *mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char 
                            const char *file_path);
 void mvd_manager_remove (MvdManager *self, MvdGuest *guest);
 /* Writes the guest file atomically and defines or redefines the guest. */
+/* FALSE when a new guest called @name would pass MaxGuests=. */
+gboolean mvd_manager_check_room (MvdManager *self, const char *name, GError **error);
 MvdGuest *mvd_manager_define (MvdManager *self, const char *text, const char *file_name,
                               GError **error);
 char *mvd_manager_guest_path (const char *name);

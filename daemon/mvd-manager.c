@@ -94,6 +94,21 @@ mvd_manager_remove (MvdManager *self, MvdGuest *guest)
   mvm_dbus_manager_emit_guest_removed (MVM_DBUS_MANAGER (self), name, path);
 }
 
+gboolean
+mvd_manager_check_room (MvdManager *self, const char *name, GError **error)
+{
+  guint max = self->context.config->max_guests;
+
+  if (mvd_manager_lookup (self, name) || g_hash_table_size (self->guests) < max)
+    return TRUE;
+  g_set_error (error, MVM_ERROR, MVM_ERROR_LIMIT_EXCEEDED,
+               "guest %s: the daemon already has %u guests, the most MaxGuests= in %s allows",
+               name, max,
+               self->context.config->source_path ? self->context.config->source_path
+                                                 : "microvmd.conf");
+  return FALSE;
+}
+
 MvdGuest *
 mvd_manager_define (MvdManager *self, const char *text, const char *file_name, GError **error)
 {
@@ -112,6 +127,8 @@ mvd_manager_define (MvdManager *self, const char *text, const char *file_name, G
                    config->name);
       return NULL;
     }
+  if (!mvd_manager_check_room (self, config->name, error))
+    return NULL;
   file = mvm_paths_guest_file (self->context.paths, config->name);
   if (!mvm_file_write_atomic (file, text, -1, 0644, error))
     return NULL;
@@ -160,6 +177,11 @@ reload_file (MvdManager *self, const char *path, GHashTable *seen, GError **erro
     return FALSE;
   g_hash_table_add (seen, g_strdup (config->name));
   guest = mvd_manager_lookup (self, config->name);
+  if (guest == NULL && !mvd_manager_check_room (self, config->name, error))
+    {
+      mvm_guest_config_free (config);
+      return FALSE;
+    }
   if (guest == NULL)
     mvd_manager_add (self, config, text, path);
   else if (g_strcmp0 (mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (guest)), text) != 0)

@@ -3,6 +3,7 @@
 #include "mvd-qemu-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -133,8 +134,8 @@ record_state (MvdQemu *self)
 /* The fds QEMU inherits, each with the number its argv names. */
 typedef struct
 {
-  int fd[3 + MVM_MAX_NETWORKS];
-  int target[3 + MVM_MAX_NETWORKS];
+  int fd[3 + MVM_MAX_NETWORKS + G_N_ELEMENTS (((MvmGuestFiles *)0)->fds)];
+  int target[3 + MVM_MAX_NETWORKS + G_N_ELEMENTS (((MvmGuestFiles *)0)->fds)];
   guint n;
 } ChildFds;
 
@@ -164,6 +165,7 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
                               .targets = fds->target,
                               .n_fds = fds->n,
                               .output_path = output,
+                              .tmp_dir = self->runtime_dir,
                               .pid_file = pid_file };
   const char *identifier;
 
@@ -226,6 +228,24 @@ open_taps (const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
   return TRUE;
 }
 
+/* The plan keeps its own fds (a failed start closes them with the plan): QEMU gets copies. */
+static gboolean
+pass_files (const MvmGuestFiles *files, ChildFds *fds, GError **error)
+{
+  for (guint i = 0; i < files->n; i++)
+    {
+      int fd = fcntl (files->fds[i].fd, F_DUPFD_CLOEXEC, 3);
+      if (fd < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot pass a file: %s",
+                       g_strerror (errno));
+          return FALSE;
+        }
+      child_fds_add (fds, fd, files->fds[i].target);
+    }
+  return TRUE;
+}
+
 static gboolean
 start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan *plan,
                GError **error)
@@ -235,7 +255,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
 
   self->argv = g_strdupv (plan->argv);
   ok = bind_sockets (self, &fds, error) && open_taps (config, &plan->launch, &fds, error)
-       && spawn (self, &fds, error);
+       && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)
     g_prefix_error (error, "guest %s: ", config->name);

@@ -37,6 +37,8 @@ mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
 
   for (guint i = 0; i < request->n_fds; i++)
     g_subprocess_launcher_take_fd (launcher, request->fds[i], request->targets[i]);
+  /* snapshot=on overlays: in the guest's runtime folder, gone with it, never in /var/tmp */
+  g_subprocess_launcher_setenv (launcher, "TMPDIR", request->tmp_dir, TRUE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, g_strdup (request->pid_file),
                                          g_free);
   /* stdout is a file rather than a pipe, so QEMU can outlive the daemon */

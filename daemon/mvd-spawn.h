@@ -15,6 +15,7 @@ typedef struct
   guint n_fds;
   const char *output_path; /* stdout and stderr, truncated first (RUNTIME/NAME/qemu.out) */
   const char *pid_file;    /* gets the child's pid before it execs (RUNTIME/NAME/qemu.pid) */
+  const char *tmp_dir;     /* TMPDIR: where an ephemeral disk's overlay goes (RUNTIME/NAME) */
 } MvdSpawnRequest;
 
 /* Starts the process @request describes; closes every fd of @request, success or not. */

@@ -122,6 +122,9 @@ add_machine (Builder *b)
   add (b, "-no-user-config");
   add (b, "-nographic");
   add (b, "-no-shutdown");
+  /* seccomp: a QEMU taken over by its guest still cannot exec, setuid, or renice */
+  add_option (b, "-sandbox",
+              "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
   if (b->launch->paused)
     add (b, "-S");
 }
@@ -152,8 +155,14 @@ add_boot (Builder *b)
 {
   g_autofree char *append = mvm_argv_kernel_command_line (b->config, b->facts);
 
-  add_option (b, "-kernel", "%s", b->launch->kernel);
-  if (b->launch->initrd)
+  /* QEMU's loader fopen()s these names, so the inherited fds go by their /proc name */
+  if (b->launch->kernel_fd >= 0)
+    add_option (b, "-kernel", "/proc/self/fd/%d", b->launch->kernel_fd);
+  else
+    add_option (b, "-kernel", "%s", b->launch->kernel);
+  if (b->launch->initrd && b->launch->initrd_fd >= 0)
+    add_option (b, "-initrd", "/proc/self/fd/%d", b->launch->initrd_fd);
+  else if (b->launch->initrd)
     add_option (b, "-initrd", "%s", b->launch->initrd);
   if (append[0] != '\0')
     add_option (b, "-append", "%s", append);
@@ -196,6 +205,20 @@ add_rng_and_balloon (Builder *b)
     add_option (b, "-device", "pvpanic-pci");
 }
 
+/* The disk's fds as fd set i + 1: QEMU picks the one whose access mode it needs (a writable
+ * disk also gets a read-only fd, for an ephemeral overlay's backing file). */
+static void
+add_disk_fdset (Builder *b, guint i)
+{
+  static const char *const modes[] = { "ro", "rw" };
+  const MvmDisk *d = b->config->disks->pdata[i];
+
+  for (guint m = 0; m < 2; m++)
+    if (b->launch->disk_fds[i][m] >= 0)
+      add_option (b, "-add-fd", "fd=%d,set=%u,opaque=%s-%s", b->launch->disk_fds[i][m], i + 1,
+                  d->label, modes[m]);
+}
+
 static void
 add_disks (Builder *b)
 {
@@ -203,11 +226,15 @@ add_disks (Builder *b)
     {
       const MvmDisk *d = b->config->disks->pdata[i];
       g_autofree char *prefix = g_strdup_printf ("if=none,id=disk%u,file=", i);
+      g_autofree char *fdset = g_strdup_printf ("/dev/fdset/%u", i + 1);
       g_autofree char *suffix = g_strdup_printf (
         ",format=%s%s%s", d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
         d->read_only ? ",readonly=on" : "", d->ephemeral && !d->read_only ? ",snapshot=on" : "");
+      gboolean by_fd = b->launch->disk_fds[i][0] >= 0;
 
-      add_option_with_value (b, "-drive", prefix, d->path, suffix);
+      if (by_fd)
+        add_disk_fdset (b, i);
+      add_option_with_value (b, "-drive", prefix, by_fd ? fdset : d->path, suffix);
       add_option (b, "-device", "%s,drive=disk%u", device_model (b, DEV_BLK), i);
     }
 }
@@ -320,4 +347,12 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
     }
   launch->vsock_cid
     = config->vsock ? (config->vsock_cid ? config->vsock_cid : mvm_vsock_derived_cid (config)) : 0;
+  launch->kernel_fd = MVM_FD_KERNEL;
+  launch->initrd_fd = initrd ? MVM_FD_INITRD : -1;
+  for (guint i = 0; i < MVM_MAX_DISKS; i++)
+    {
+      const MvmDisk *d = i < config->disks->len ? config->disks->pdata[i] : NULL;
+      launch->disk_fds[i][0] = d ? MVM_FD_DISK_FIRST + 2 * (int)i : -1;
+      launch->disk_fds[i][1] = d && !d->read_only ? MVM_FD_DISK_FIRST + 2 * (int)i + 1 : -1;
+    }
 }

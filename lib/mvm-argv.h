@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 #define MVM_FD_SERIAL 4
 #define MVM_FD_READY 5
 #define MVM_FD_TAP_FIRST 6
+/* after the taps: the kernel, the initrd, then each disk's read-only and read-write fd */
+#define MVM_FD_KERNEL (MVM_FD_TAP_FIRST + MVM_MAX_NETWORKS)
+#define MVM_FD_INITRD (MVM_FD_KERNEL + 1)
+#define MVM_FD_DISK_FIRST (MVM_FD_INITRD + 1)
 
 /* A listening socket for QEMU: an inherited fd, or a path QEMU binds itself. */
 typedef struct
@@ -29,10 +33,15 @@ typedef struct
   MvmSocket ready;
   int tap_fds[6];    /* per network, in file order; tap networks only */
   guint32 vsock_cid; /* resolved CID when the guest has [Vsock] */
+  /* QEMU opens no host file by name: these fd numbers in QEMU hold the files the daemon
+   * opened (-1: none, then the path above is used) */
+  int kernel_fd;
+  int initrd_fd;
+  int disk_fds[MVM_MAX_DISKS][2]; /* read-only, read-write (-1 for a read-only disk) */
   gboolean paused;   /* -S: start with the CPUs stopped */
 } MvmLaunch;
 
-/* The launch the daemon uses: fds 3, 4, 5 and taps from 6; kernel and initrd resolved. */
+/* The launch the daemon uses: fds 3, 4, 5, taps from 6, then kernel, initrd and disks. */
 void mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const char *kernel,
                               const char *initrd);
 

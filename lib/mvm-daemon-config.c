@@ -13,11 +13,13 @@
 
 #define DEFAULT_LOG_MAX_BYTES (1024 * 1024)
 #define DEFAULT_LOG_KEEP_FILES 3
+#define DEFAULT_MAX_GUESTS 1024
 
 static const char *const daemon_keys[] = {
   "QemuBinary",    "Accelerator",      "DefaultKernel",
   "DefaultInitrd", "ImageDirectories", "LogMaxBytes",
-  "LogKeepFiles",  "ShutdownGuests",   NULL,
+  "LogKeepFiles",  "ShutdownGuests",   "MaxGuests",
+  "AllowedDevices", "ShareDirectories", "AllowedBridges", NULL,
 };
 static const MvmEnumEntry accel_entries[] = {
   { "auto", MVM_ACCEL_AUTO },
@@ -39,9 +41,13 @@ mvm_daemon_config_new_default (void)
   c->qemu_binary = g_strdup (MVM_QEMU_BINARY);
   c->accelerator = MVM_ACCEL_AUTO;
   c->image_dirs = g_new0 (char *, 1);
+  c->allowed_devices = g_new0 (char *, 1);
+  c->share_dirs = g_new0 (char *, 1);
+  c->allowed_bridges = g_new0 (char *, 1);
   c->log_max_bytes = DEFAULT_LOG_MAX_BYTES;
   c->log_keep_files = DEFAULT_LOG_KEEP_FILES;
   c->shutdown_guests = MVM_SHUTDOWN_GUESTS_KEEP;
+  c->max_guests = DEFAULT_MAX_GUESTS;
   return c;
 }
 
@@ -55,17 +61,21 @@ mvm_daemon_config_free (MvmDaemonConfig *config)
   g_free (config->default_kernel);
   g_free (config->default_initrd);
   g_strfreev (config->image_dirs);
+  g_strfreev (config->allowed_devices);
+  g_strfreev (config->share_dirs);
+  g_strfreev (config->allowed_bridges);
   g_free (config);
 }
 
+/* A space-separated list: absolute paths (@paths), else interface names. */
 static gboolean
-parse_image_dirs (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
+parse_list (const MvmKeyParser *p, const char *key, gboolean paths, GStrv *list, GError **error)
 {
   g_autofree char *value = NULL;
   g_auto (GStrv) words = NULL;
-  g_autoptr (GStrvBuilder) dirs = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) items = g_strv_builder_new ();
 
-  if (!mvm_key_parser_get_string (p, "Daemon", "ImageDirectories", &value, error))
+  if (!mvm_key_parser_get_string (p, "Daemon", key, &value, error))
     return FALSE;
   if (value == NULL)
     return TRUE;
@@ -74,16 +84,40 @@ parse_image_dirs (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
     {
       if (words[i][0] == '\0')
         continue;
-      if (!g_path_is_absolute (words[i]))
-        return mvm_key_parser_fail (p, "Daemon", "ImageDirectories", error,
+      if (paths && !g_path_is_absolute (words[i]))
+        return mvm_key_parser_fail (p, "Daemon", key, error,
                                     "'%s' is a relative path; give absolute paths, separated by "
                                     "spaces",
                                     words[i]);
-      g_strv_builder_add (dirs, words[i]);
+      if (!paths && (strlen (words[i]) > 15 || strpbrk (words[i], "/:") != NULL))
+        return mvm_key_parser_fail (p, "Daemon", key, error,
+                                    "'%s' is not an interface name (1 to 15 characters, no '/' "
+                                    "or ':')",
+                                    words[i]);
+      g_strv_builder_add (items, words[i]);
     }
-  g_strfreev (c->image_dirs);
-  c->image_dirs = g_strv_builder_end (dirs);
+  g_strfreev (*list);
+  *list = g_strv_builder_end (items);
   return TRUE;
+}
+
+static gboolean
+parse_lists (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
+{
+  return parse_list (p, "ImageDirectories", TRUE, &c->image_dirs, error)
+         && parse_list (p, "AllowedDevices", TRUE, &c->allowed_devices, error)
+         && parse_list (p, "ShareDirectories", TRUE, &c->share_dirs, error)
+         && parse_list (p, "AllowedBridges", FALSE, &c->allowed_bridges, error);
+}
+
+void
+mvm_daemon_config_set_default_image_dir (MvmDaemonConfig *config, const char *dir)
+{
+  if (config->image_dirs[0] != NULL)
+    return;
+  g_strfreev (config->image_dirs);
+  config->image_dirs = g_new0 (char *, 2);
+  config->image_dirs[0] = g_strdup (dir);
 }
 
 static gboolean
@@ -106,17 +140,19 @@ parse_daemon_group (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
 {
   const char *g = "Daemon";
   int accel = c->accelerator, shutdown = c->shutdown_guests;
-  guint64 keep = c->log_keep_files;
+  guint64 keep = c->log_keep_files, max_guests = c->max_guests;
 
   if (!mvm_key_parser_check_keys (p, g, daemon_keys, error) || !parse_qemu_binary (p, c, error)
       || !mvm_key_parser_get_enum (p, g, "Accelerator", accel_entries, &accel, error)
       || !mvm_key_parser_get_path (p, g, "DefaultKernel", &c->default_kernel, error)
       || !mvm_key_parser_get_path (p, g, "DefaultInitrd", &c->default_initrd, error)
-      || !parse_image_dirs (p, c, error)
+      || !parse_lists (p, c, error)
       || !mvm_key_parser_get_size (p, g, "LogMaxBytes", 4096, G_MAXUINT32, &c->log_max_bytes, error)
       || !mvm_key_parser_get_uint (p, g, "LogKeepFiles", 0, 100, &keep, error)
-      || !mvm_key_parser_get_enum (p, g, "ShutdownGuests", shutdown_entries, &shutdown, error))
+      || !mvm_key_parser_get_enum (p, g, "ShutdownGuests", shutdown_entries, &shutdown, error)
+      || !mvm_key_parser_get_uint (p, g, "MaxGuests", 1, 65536, &max_guests, error))
     return FALSE;
+  c->max_guests = max_guests;
   c->accelerator = accel;
   c->shutdown_guests = shutdown;
   c->log_keep_files = keep;
@@ -162,7 +198,7 @@ mvm_daemon_config_load (const char *path, gboolean optional, GError **error)
   return g_steal_pointer (&c);
 }
 
-/* realpath() of an existing file, so "/images/../etc/shadow" and symlinks cannot escape. */
+/* @resolved (a realpath()) is @dir or inside it: "/srv/../etc" and symlinks cannot escape. */
 static gboolean
 path_is_under (const char *resolved, const char *dir)
 {
@@ -172,69 +208,61 @@ path_is_under (const char *resolved, const char *dir)
   if (real_dir == NULL)
     return FALSE;
   len = strlen (real_dir);
-  return strncmp (resolved, real_dir, len) == 0 && (resolved[len] == '/' || len == 1);
+  return strncmp (resolved, real_dir, len) == 0
+         && (resolved[len] == '/' || resolved[len] == '\0' || len == 1);
 }
 
+/* QEMU opens a share's folder itself (9p has no fd to hand over): it gets the real path that
+ * was checked, which only someone who may write inside ShareDirectories= could swap. */
 static gboolean
-check_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest, MvmDisk *disk,
-            GError **error)
+check_share (const MvmDaemonConfig *config, const MvmGuestConfig *guest, MvmShare *share,
+             GError **error)
 {
-  g_autofree char *resolved = realpath (disk->path, NULL);
-  struct stat st;
+  g_autofree char *resolved = realpath (share->path, NULL);
 
-  if (resolved == NULL || stat (resolved, &st) < 0)
+  if (resolved == NULL || !g_file_test (resolved, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                   "guest %s: [Disk %s] Path: cannot use '%s': %s", guest->name, disk->label,
-                   disk->path, g_strerror (errno));
+                   "guest %s: [Share %s] Path: '%s' is not a folder", guest->name, share->label,
+                   share->path);
       return FALSE;
     }
-  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
-    {
-      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                   "guest %s: [Disk %s] Path: '%s' is neither a file nor a block device",
-                   guest->name, disk->label, disk->path);
-      return FALSE;
-    }
-  if (config->image_dirs[0] == NULL)
-    return TRUE;
-  for (guint i = 0; config->image_dirs[i]; i++)
-    if (path_is_under (resolved, config->image_dirs[i]))
+  for (guint i = 0; config->share_dirs[i]; i++)
+    if (path_is_under (resolved, config->share_dirs[i]))
       {
-        /* QEMU opens the path that was checked: no symlink can be swapped in between */
-        g_free (disk->path);
-        disk->path = g_steal_pointer (&resolved);
+        g_free (share->path);
+        share->path = g_steal_pointer (&resolved);
         return TRUE;
       }
-  {
-    g_autofree char *dirs = g_strjoinv (" ", config->image_dirs);
-    g_set_error (error, MVM_ERROR, MVM_ERROR_ACCESS_DENIED,
-                 "guest %s: [Disk %s] Path: '%s' is outside the image directories (%s) allowed "
-                 "by ImageDirectories= in microvmd.conf",
-                 guest->name, disk->label, disk->path, dirs);
-  }
+  g_set_error (error, MVM_ERROR, MVM_ERROR_ACCESS_DENIED,
+               "guest %s: [Share %s] Path: '%s' is not a folder that ShareDirectories= in "
+               "microvmd.conf allows, nor inside one%s",
+               guest->name, share->label, share->path,
+               config->share_dirs[0] ? "" : " (it allows none)");
   return FALSE;
 }
 
 static gboolean
-check_share (const MvmGuestConfig *guest, const MvmShare *share, GError **error)
+check_bridge (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+              const MvmNetwork *network, GError **error)
 {
-  if (g_file_test (share->path, G_FILE_TEST_IS_DIR))
+  if (network->bridge == NULL
+      || g_strv_contains ((const char *const *)config->allowed_bridges, network->bridge))
     return TRUE;
-  g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-               "guest %s: [Share %s] Path: '%s' is not a folder", guest->name, share->label,
-               share->path);
+  g_set_error (error, MVM_ERROR, MVM_ERROR_ACCESS_DENIED,
+               "guest %s: [Network %s] Bridge: '%s' is not in AllowedBridges= in microvmd.conf",
+               guest->name, network->label, network->bridge);
   return FALSE;
 }
 
 gboolean
 mvm_daemon_config_check_guest (const MvmDaemonConfig *config, MvmGuestConfig *guest, GError **error)
 {
-  for (guint i = 0; i < guest->disks->len; i++)
-    if (!check_disk (config, guest, guest->disks->pdata[i], error))
-      return FALSE;
   for (guint i = 0; i < guest->shares->len; i++)
-    if (!check_share (guest, guest->shares->pdata[i], error))
+    if (!check_share (config, guest, guest->shares->pdata[i], error))
+      return FALSE;
+  for (guint i = 0; i < guest->networks->len; i++)
+    if (!check_bridge (config, guest, guest->networks->pdata[i], error))
       return FALSE;
   return TRUE;
 }
@@ -277,8 +305,8 @@ installed (const char *file)
   return NULL;
 }
 
-static void
-default_boot (const MvmDaemonConfig *config, char **kernel, char **initrd)
+void
+mvm_daemon_config_default_boot (const MvmDaemonConfig *config, char **kernel, char **initrd)
 {
   *kernel = g_strdup (config->default_kernel);
   *initrd = g_strdup (config->default_initrd);
@@ -299,7 +327,7 @@ mvm_daemon_config_resolve_boot (const MvmDaemonConfig *config, const MvmGuestCon
   g_autofree char *dk = NULL;
   g_autofree char *di = NULL;
 
-  default_boot (config, &dk, &di);
+  mvm_daemon_config_default_boot (config, &dk, &di);
   if (k == NULL)
     {
       k = g_steal_pointer (&dk);

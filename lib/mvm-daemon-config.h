@@ -20,10 +20,14 @@ typedef struct
   MvmAccel accelerator;
   char *default_kernel; /* NULL: <datadir>/microvmd/vmlinux, then /boot */
   char *default_initrd;
-  GStrv image_dirs; /* disks must live under one of these; empty: anywhere */
+  GStrv image_dirs;      /* disks, kernels, initrds beneath these (default STATE/images) */
+  GStrv allowed_devices; /* block devices a disk may be, by name; default none */
+  GStrv share_dirs;      /* shares beneath these; default none */
+  GStrv allowed_bridges; /* bridges a tap may join; default none */
   guint64 log_max_bytes;
   guint log_keep_files;
   MvmShutdownGuests shutdown_guests;
+  guint max_guests; /* defined and transient guests together */
 } MvmDaemonConfig;
 
 MvmDaemonConfig *mvm_daemon_config_new_default (void);
@@ -31,10 +35,16 @@ MvmDaemonConfig *mvm_daemon_config_new_default (void);
 MvmDaemonConfig *mvm_daemon_config_load (const char *path, gboolean optional, GError **error);
 void mvm_daemon_config_free (MvmDaemonConfig *config);
 
-/* Checks the daemon's policy for @guest (disk folders, files that must exist). Under
- * ImageDirectories= each disk's path is replaced by the resolved one that was checked. */
+/* ImageDirectories= when microvmd.conf does not set it: @dir (STATE/images). */
+void mvm_daemon_config_set_default_image_dir (MvmDaemonConfig *config, const char *dir);
+
+/* Checks the daemon's policy for @guest's shares and bridges; disks, kernel and initrd are
+ * checked as they are opened (mvm-guest-files). Each share's path becomes its real path. */
 gboolean mvm_daemon_config_check_guest (const MvmDaemonConfig *config, MvmGuestConfig *guest,
                                         GError **error);
+
+/* The daemon's own kernel and initrd: DefaultKernel=, DefaultInitrd=, else the installed ones. */
+void mvm_daemon_config_default_boot (const MvmDaemonConfig *config, char **kernel, char **initrd);
 
 /* The kernel and initrd @guest boots: its own, else the configured or installed default. */
 gboolean mvm_daemon_config_resolve_boot (const MvmDaemonConfig *config, const MvmGuestConfig *guest,

@@ -13,6 +13,7 @@ static const GDBusErrorEntry mvm_error_entries[] = {
   { MVM_ERROR_TIMEOUT, "org.microvmd1.Error.Timeout" },
   { MVM_ERROR_ACCESS_DENIED, "org.microvmd1.Error.AccessDenied" },
   { MVM_ERROR_BUSY, "org.microvmd1.Error.Busy" },
+  { MVM_ERROR_LIMIT_EXCEEDED, "org.microvmd1.Error.LimitExceeded" },
 };
 
 GQuark

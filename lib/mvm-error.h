@@ -17,6 +17,7 @@ typedef enum
   MVM_ERROR_TIMEOUT,
   MVM_ERROR_ACCESS_DENIED,
   MVM_ERROR_BUSY,
+  MVM_ERROR_LIMIT_EXCEEDED,
 } MvmError;
 
 #define MVM_ERROR (mvm_error_quark ())

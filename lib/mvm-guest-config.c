@@ -281,6 +281,9 @@ parse_disk (const MvmKeyParser *p, const char *group, const char *label, MvmGues
 
   g_ptr_array_add (owner, d);
   d->label = g_strdup (label);
+  if (c->disks->len >= MVM_MAX_DISKS)
+    return mvm_key_parser_fail (p, group, NULL, error, "too many disks; at most %d",
+                                MVM_MAX_DISKS);
   if (!mvm_key_parser_check_keys (p, group, disk_keys, error)
       || !mvm_key_parser_get_path (p, group, "Path", &d->path, error)
       || !mvm_key_parser_get_enum (p, group, "Format", format_entries, &format, error)
@@ -343,6 +346,9 @@ parse_share (const MvmKeyParser *p, const char *group, const char *label, MvmGue
   g_ptr_array_add (owner, s);
   s->label = g_strdup (label);
   s->read_only = TRUE;
+  if (c->shares->len >= MVM_MAX_SHARES)
+    return mvm_key_parser_fail (p, group, NULL, error, "too many shares; at most %d",
+                                MVM_MAX_SHARES);
   if (!mvm_key_parser_check_keys (p, group, share_keys, error)
       || !mvm_key_parser_get_path (p, group, "Path", &s->path, error)
       || !mvm_key_parser_get_string (p, group, "Tag", &s->tag, error)
@@ -360,6 +366,7 @@ parse_share (const MvmKeyParser *p, const char *group, const char *label, MvmGue
                                 "'%s' is not a valid mount tag (letters, digits, '_', '.', '-', at "
                                 "most 31)",
                                 s->tag);
+  /* at most MVM_MAX_SHARES earlier shares: the scan is bounded */
   for (guint i = 0; i < c->shares->len; i++)
     if (g_str_equal (((MvmShare *)c->shares->pdata[i])->tag, s->tag))
       return mvm_key_parser_fail (p, group, "Tag", error, "tag '%s' is used by another share",
@@ -461,6 +468,14 @@ mvm_guest_config_new_from_data (const char *data, gsize length, const char *file
   g_auto (GStrv) groups = NULL;
   gboolean ok;
 
+  /* before any parsing: a large file must cost nothing */
+  if (length > MVM_MAX_GUEST_FILE)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "%s: the guest file is %" G_GSIZE_FORMAT " bytes; at most %d are allowed",
+                   file_name ? file_name : "guest file", length, MVM_MAX_GUEST_FILE);
+      return NULL;
+    }
   if (!mvm_key_parser_init (&p, data, length, file_name, error))
     return NULL;
   groups = g_key_file_get_groups (p.keyfile, NULL);

@@ -5,6 +5,10 @@
 
 G_BEGIN_DECLS
 
+/* Limits that keep one caller's file from costing the daemon more than a guest is worth. */
+#define MVM_MAX_GUEST_FILE (64 * 1024)
+#define MVM_MAX_DISKS 16
+#define MVM_MAX_SHARES 16
 #define MVM_MAX_NETWORKS 6
 #define MVM_MAX_CPUS 255
 #define MVM_MIN_MEMORY (16 * 1024 * 1024ULL)

@@ -11,6 +11,7 @@ mvm_launch_plan_free (MvmLaunchPlan *plan)
   for (guint i = 0; i < G_N_ELEMENTS (plan->socket_paths); i++)
     g_free (plan->socket_paths[i]);
   g_strfreev (plan->argv);
+  mvm_guest_files_clear (&plan->files);
   g_free (plan);
 }
 
@@ -25,6 +26,17 @@ place_sockets (MvmLaunchPlan *plan, const char *dir)
       plan->socket_paths[i] = g_build_filename (dir, files[i], NULL);
       *sockets[i] = (MvmSocket){ -1, plan->socket_paths[i] };
     }
+}
+
+/* An argv to run by hand (microvmd --check --socket-dir): sockets in @dir, and the files by
+ * their names, checked and opened all the same. */
+static void
+by_name (MvmLaunchPlan *plan, const char *dir)
+{
+  place_sockets (plan, dir);
+  plan->launch.kernel_fd = plan->launch.initrd_fd = -1;
+  for (guint i = 0; i < G_N_ELEMENTS (plan->launch.disk_fds); i++)
+    plan->launch.disk_fds[i][0] = plan->launch.disk_fds[i][1] = -1;
 }
 
 static gboolean
@@ -49,8 +61,10 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   mvm_launch_init_default (&plan->launch, guest, plan->kernel, plan->initrd);
   plan->launch.paused = TRUE;
   plan->launch.vsock_cid = cid;
+  if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, error))
+    return NULL;
   if (place->socket_dir)
-    place_sockets (plan, place->socket_dir);
+    by_name (plan, place->socket_dir);
   plan->argv = mvm_argv_build (guest, facts, &plan->launch, error);
   return plan->argv ? g_steal_pointer (&plan) : NULL;
 }

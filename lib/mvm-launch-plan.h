@@ -3,6 +3,7 @@
 
 #include "mvm-argv.h"
 #include "mvm-daemon-config.h"
+#include "mvm-guest-files.h"
 #include "mvm-vsock.h"
 
 G_BEGIN_DECLS
@@ -16,18 +17,21 @@ typedef struct
   char *initrd;
   char *socket_paths[3]; /* QMP, console, ready: NULL when they are inherited fds */
   MvmLaunch launch;      /* points into the strings above */
+  MvmGuestFiles files;   /* kernel, initrd and disks, opened; closed with the plan */
   GStrv argv;
 } MvmLaunchPlan;
 
 /* Where the plan's sockets go, and who else holds a vsock CID. */
 typedef struct
 {
-  const char *socket_dir;     /* NULL: inherited fds 3, 4, 5 as the daemon passes them */
+  const char *socket_dir;     /* NULL: inherited fds as the daemon passes them; else sockets
+                              * in this folder and files by name, to run by hand */
   MvmCidInUseFunc cid_in_use; /* NULL: no CID is taken */
   gpointer cid_in_use_data;
 } MvmLaunchPlace;
 
-/* Under ImageDirectories= each of @guest's disks is replaced by its checked path. */
+/* Opens the guest's host files (plan->files) and checks every policy of microvmd.conf; each
+ * share's path becomes the real path that was checked. */
 MvmLaunchPlan *mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
                                     MvmGuestConfig *guest, const MvmLaunchPlace *place,
                                     GError **error);

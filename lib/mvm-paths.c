@@ -50,6 +50,7 @@ mvm_paths_new (gboolean session)
   p->guests_dir = g_build_filename (config_dir, "guests", NULL);
   p->state_dir
     = pick ("STATE_DIRECTORY", "/var/lib/microvmd", session ? g_get_user_data_dir () : NULL);
+  p->images_dir = g_build_filename (p->state_dir, "images", NULL);
   p->runtime_dir
     = pick ("RUNTIME_DIRECTORY", "/run/microvmd", session ? g_get_user_runtime_dir () : NULL);
   p->log_dir = pick ("LOGS_DIRECTORY", "/var/log/microvmd", user_state);
@@ -64,6 +65,7 @@ mvm_paths_free (MvmPaths *paths)
   g_free (paths->config_file);
   g_free (paths->guests_dir);
   g_free (paths->state_dir);
+  g_free (paths->images_dir);
   g_free (paths->runtime_dir);
   g_free (paths->log_dir);
   g_free (paths);
@@ -82,7 +84,8 @@ make_dir (const char *path, int mode, GError **error)
 gboolean
 mvm_paths_ensure (const MvmPaths *paths, GError **error)
 {
-  return make_dir (paths->guests_dir, 0755, error) && make_dir (paths->runtime_dir, 0755, error)
+  return make_dir (paths->guests_dir, 0755, error) && make_dir (paths->images_dir, 0755, error)
+         && make_dir (paths->runtime_dir, 0755, error)
          && make_dir (paths->log_dir, 0750, error);
 }
 

@@ -13,6 +13,7 @@ typedef struct
   char *config_file;
   char *guests_dir;
   char *state_dir;
+  char *images_dir; /* STATE/images: ImageDirectories= unless microvmd.conf says otherwise */
   char *runtime_dir;
   char *log_dir;
 } MvmPaths;

@@ -114,6 +114,11 @@ class World:
         with open(os.path.join(self.dir, "conf", "microvmd.conf"), "w") as f:
             f.write("[Daemon]\nAccelerator=tcg\n")
             f.write(f"DefaultKernel={VMLINUX}\nDefaultInitrd={INITRD}\n")
+            # the folders guests may use: DIR/images (make_disk) and DIR/shared
+            if "ImageDirectories=" not in self.conf_extra:
+                f.write(f"ImageDirectories={self.dir}/images\n")
+            if "ShareDirectories=" not in self.conf_extra:
+                f.write(f"ShareDirectories={self.dir}/shared\n")
             f.write(self.conf_extra)
 
     def env(self):

@@ -55,7 +55,7 @@ def test_vsock_needs_the_host():
 def test_qemu_failure_reports_stderr():
     with World() as w:
         # a kernel that exists but is no kernel: QEMU itself fails and says why
-        junk = w.write_guest("junk.bin", "not a kernel\n")
+        junk = w.write_guest("images/junk.bin", "not a kernel\n")
         path = w.write_guest("junk.guest", f"[Guest]\nKernel={junk}\n")
         w.ctl("define", path)
         r = w.ctl("start", "junk", expect=1)

@@ -56,7 +56,8 @@ def type_into(w, name, text, linger="5"):
 
 
 def test_tap_on_a_bridge():
-    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name]) as w:
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
+                                   conf_extra="AllowedBridges=br0 nobr0\n") as w:
         w.ctl("define", w.write_guest("n.guest", GUEST.format(name="n", bridge="br0")))
         w.ctl("start", "n", "--wait-ready")
         tap = "mvm" + w.prop("n", "UUID")[:8] + "n0"
@@ -75,7 +76,8 @@ def test_tap_on_a_bridge():
 
 
 def test_missing_bridge():
-    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name]) as w:
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
+                                   conf_extra="AllowedBridges=br0 nobr0\n") as w:
         w.ctl("define", w.write_guest("m.guest", GUEST.format(name="m", bridge="nobr0")))
         r = w.ctl("start", "m", expect=1)
         check("[Network lan]" in r.stderr and "nobr0" in r.stderr,

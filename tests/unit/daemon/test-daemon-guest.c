@@ -306,12 +306,14 @@ fixture_new (void **state, MvmAccel accel, gboolean kvm, const char *guest_keys,
   paths->config_file = g_build_filename (f->dir, "microvmd.conf", NULL);
   paths->guests_dir = g_build_filename (f->dir, "guests", NULL);
   paths->state_dir = g_build_filename (f->dir, "state", NULL);
+  paths->images_dir = g_strdup (f->dir);
   paths->runtime_dir = g_build_filename (f->dir, "run", NULL);
   paths->log_dir = g_build_filename (f->dir, "log", NULL);
   assert_true (mvm_paths_ensure (paths, &error));
   config->accelerator = accel;
   g_free (config->default_kernel);
   config->default_kernel = g_strdup (f->kernel);
+  mvm_daemon_config_set_default_image_dir (config, f->dir);
   facts->qemu_binary = g_strdup ("/bin/true");
   facts->qemu_version = g_strdup ("7.2.0");
   facts->kvm = kvm;

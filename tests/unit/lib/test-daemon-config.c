@@ -122,6 +122,27 @@ assert_defaults (const MvmDaemonConfig *c)
   assert_int_equal (c->log_max_bytes, 1024 * 1024);
   assert_int_equal (c->log_keep_files, 3);
   assert_int_equal (c->shutdown_guests, MVM_SHUTDOWN_GUESTS_KEEP);
+  /* nothing of the host is open to guests until root's microvmd.conf says so */
+  assert_int_equal (c->max_guests, 1024);
+  assert_null (c->allowed_devices[0]);
+  assert_null (c->share_dirs[0]);
+  assert_null (c->allowed_bridges[0]);
+}
+
+/* The daemon's default images folder applies only when microvmd.conf names none. */
+static void
+test_default_image_dir (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (MvmDaemonConfig) def = mvm_daemon_config_new_default ();
+  g_autoptr (MvmDaemonConfig) set = load_ok (f, "[Daemon]\nImageDirectories=/srv/images\n");
+
+  mvm_daemon_config_set_default_image_dir (def, "/var/lib/microvmd/images");
+  mvm_daemon_config_set_default_image_dir (set, "/var/lib/microvmd/images");
+  assert_string_equal (def->image_dirs[0], "/var/lib/microvmd/images");
+  assert_null (def->image_dirs[1]);
+  assert_string_equal (set->image_dirs[0], "/srv/images");
+  assert_null (set->image_dirs[1]);
 }
 
 static void
@@ -175,7 +196,11 @@ test_every_key (void **state)
                   "ImageDirectories=/srv/images  /var/lib/microvmd/images\t/mnt\n"
                   "LogMaxBytes=2M\n"
                   "LogKeepFiles=0\n"
-                  "ShutdownGuests=shutdown\n");
+                  "ShutdownGuests=shutdown\n"
+                  "MaxGuests=12\n"
+                  "AllowedDevices=/dev/vg0/swap /dev/disk/by-id/x\n"
+                  "ShareDirectories=/srv/shares\n"
+                  "AllowedBridges=br0 br-guests\n");
 
   assert_string_equal (c->qemu_binary, "/opt/qemu/bin/qemu-system-x86_64");
   assert_int_equal (c->accelerator, MVM_ACCEL_TCG);
@@ -188,6 +213,11 @@ test_every_key (void **state)
   assert_int_equal (c->log_max_bytes, 2 * 1024 * 1024);
   assert_int_equal (c->log_keep_files, 0);
   assert_int_equal (c->shutdown_guests, MVM_SHUTDOWN_GUESTS_SHUTDOWN);
+  assert_int_equal (c->max_guests, 12);
+  assert_int_equal (g_strv_length (c->allowed_devices), 2);
+  assert_string_equal (c->allowed_devices[1], "/dev/disk/by-id/x");
+  assert_string_equal (c->share_dirs[0], "/srv/shares");
+  assert_string_equal (c->allowed_bridges[1], "br-guests");
 }
 
 static void
@@ -211,7 +241,8 @@ test_errors (void **state)
   assert_load_error (f, "[Daemon]\nAccelerator=kvm\nQemuPath=/usr/bin/qemu\n",
                      ":3: [Daemon] QemuPath: unknown key; this group takes QemuBinary, "
                      "Accelerator, DefaultKernel, DefaultInitrd, ImageDirectories, LogMaxBytes, "
-                     "LogKeepFiles, ShutdownGuests");
+                     "LogKeepFiles, ShutdownGuests, MaxGuests, AllowedDevices, ShareDirectories, "
+                     "AllowedBridges");
   assert_load_error (f, "[Daemon]\n[Guests]\n",
                      ":2: [Guests] unknown group; microvmd.conf has only [Daemon]");
   assert_load_error (f, "[Daemon]\nAccelerator=hvf\n",
@@ -230,135 +261,59 @@ test_errors (void **state)
                      ":2: [Daemon] ShutdownGuests: 'kill' is not one of keep, shutdown");
 }
 
-static MvmGuestConfig *
-guest_with_disk (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *data = g_strdup_printf ("[Guest]\nName=g\n[Disk root]\nPath=%s\n", path);
-  MvmGuestConfig *g = mvm_guest_config_new_from_data (data, strlen (data), "g.guest", &error);
-
-  if (g == NULL)
-    fail_msg ("guest refused: %s", error->message);
-  return g;
-}
-
+/* A share outside ShareDirectories= (none by default), and a share that is no folder. */
 static void
-assert_disk_allowed (const MvmDaemonConfig *c, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MvmGuestConfig) g = guest_with_disk (path);
-
-  if (!mvm_daemon_config_check_guest (c, g, &error))
-    fail_msg ("%s refused: %s", path, error->message);
-}
-
-static void
-assert_disk_denied (const MvmDaemonConfig *c, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MvmGuestConfig) g = guest_with_disk (path);
-  g_autofree char *expected = g_strdup_printf (
-    "guest g: [Disk root] Path: '%s' is outside the image directories (%s) allowed by "
-    "ImageDirectories= in microvmd.conf",
-    path, c->image_dirs[0]);
-
-  assert_false (mvm_daemon_config_check_guest (c, g, &error));
-  assert_true (g_error_matches (error, MVM_ERROR, MVM_ERROR_ACCESS_DENIED));
-  assert_string_equal (error->message, expected);
-}
-
-static void
-test_image_directories (void **state)
+test_check_guest_shares (void **state)
 {
   Fixture *f = *state;
-  g_autofree char *conf = g_strdup_printf ("[Daemon]\nImageDirectories=%s\n", f->images);
+  g_autofree char *conf = g_strdup_printf ("[Daemon]\nShareDirectories=%s\n", f->dir);
+  g_autoptr (MvmDaemonConfig) none = mvm_daemon_config_new_default ();
   g_autoptr (MvmDaemonConfig) c = load_ok (f, conf);
-  g_autofree char *root = g_build_filename (f->images, "root.img", NULL);
-  g_autofree char *dotdot = g_build_filename (f->images, "..", "outside", "secret.img", NULL);
-  g_autofree char *link = g_build_filename (f->images, "link.img", NULL);
-  g_autofree char *direct = g_build_filename (f->dir, "outside", "secret.img", NULL);
-
-  assert_disk_allowed (c, root);
-  assert_disk_denied (c, dotdot);
-  assert_disk_denied (c, link);
-  assert_disk_denied (c, direct);
-}
-
-/* A disk reached through a symlink that stays inside is allowed, and QEMU gets the path
- * that was checked, not the link, which could be pointed elsewhere in between. */
-static void
-test_image_directories_pin_the_checked_path (void **state)
-{
-  Fixture *f = *state;
-  g_autofree char *conf = g_strdup_printf ("[Daemon]\nImageDirectories=%s\n", f->images);
-  g_autoptr (MvmDaemonConfig) c = load_ok (f, conf);
-  g_autofree char *inner = g_build_filename (f->images, "inner.img", NULL);
-  g_autofree char *root = g_build_filename (f->images, "root.img", NULL);
-  g_autofree char *real_root = realpath (root, NULL);
-  g_autoptr (MvmGuestConfig) g = NULL;
-  g_autoptr (GError) error = NULL;
-
-  assert_int_equal (symlink ("root.img", inner), 0);
-  g = guest_with_disk (inner);
-  assert_true (mvm_daemon_config_check_guest (c, g, &error));
-  assert_string_equal (((MvmDisk *)g->disks->pdata[0])->path, real_root);
-}
-
-static void
-test_image_directories_prefix_is_not_a_folder (void **state)
-{
-  Fixture *f = *state;
-  /* "<dir>/ima" is a string prefix of "<dir>/images/root.img", not a parent */
-  g_autofree char *ima = g_build_filename (f->dir, "ima", NULL);
-  g_autofree char *conf = g_strdup_printf ("[Daemon]\nImageDirectories=%s\n", ima);
-  g_autoptr (MvmDaemonConfig) c = NULL;
-  g_autofree char *root = g_build_filename (f->images, "root.img", NULL);
-
-  assert_int_equal (g_mkdir (ima, 0700), 0);
-  c = load_ok (f, conf);
-  assert_disk_denied (c, root);
-}
-
-static void
-test_no_image_directories_allows_anywhere (void **state)
-{
-  Fixture *f = *state;
-  g_autoptr (MvmDaemonConfig) c = load_ok (f, "[Daemon]\nImageDirectories=\n");
-  g_autofree char *link = g_build_filename (f->images, "link.img", NULL);
-
-  assert_null (c->image_dirs[0]);
-  assert_disk_allowed (c, link);
-}
-
-static void
-test_check_guest_files_exist (void **state)
-{
-  Fixture *f = *state;
-  g_autoptr (MvmDaemonConfig) c = mvm_daemon_config_new_default ();
-  g_autofree char *missing = g_build_filename (f->images, "missing.img", NULL);
-  g_autofree char *expected = g_strdup_printf (
-    "guest g: [Disk root] Path: cannot use '%s': No such file or directory", missing);
-  g_autofree char *dir_expected = g_strdup_printf (
-    "guest g: [Disk root] Path: '%s' is neither a file nor a block device", f->images);
-  g_autofree char *share_data
+  g_autofree char *file_data
     = g_strdup_printf ("[Guest]\nName=g\n[Share data]\nPath=%s/images/root.img\n", f->dir);
-  g_autofree char *share_expected
+  g_autofree char *file_expected
     = g_strdup_printf ("guest g: [Share data] Path: '%s/images/root.img' is not a folder", f->dir);
-  g_autoptr (MvmGuestConfig) no_file = guest_with_disk (missing);
-  g_autoptr (MvmGuestConfig) a_dir = guest_with_disk (f->images);
-  g_autoptr (MvmGuestConfig) share
-    = mvm_guest_config_new_from_data (share_data, strlen (share_data), "g.guest", NULL);
+  g_autofree char *dir_data = g_strdup_printf ("[Guest]\nName=g\n[Share data]\nPath=%s\n",
+                                               f->images);
+  const char *root_data = "[Guest]\nName=g\n[Share data]\nPath=/\nReadOnly=no\n";
+  g_autoptr (MvmGuestConfig) file = mvm_guest_config_new_from_data (file_data, strlen (file_data),
+                                                                    "g.guest", NULL);
+  g_autoptr (MvmGuestConfig) dir
+    = mvm_guest_config_new_from_data (dir_data, strlen (dir_data), "g.guest", NULL);
+  g_autoptr (MvmGuestConfig) root
+    = mvm_guest_config_new_from_data (root_data, strlen (root_data), "g.guest", NULL);
   g_autoptr (GError) error = NULL;
 
-  assert_false (mvm_daemon_config_check_guest (c, no_file, &error));
-  assert_string_equal (error->message, expected);
+  assert_false (mvm_daemon_config_check_guest (c, file, &error));
+  assert_string_equal (error->message, file_expected);
   g_clear_error (&error);
-  assert_false (mvm_daemon_config_check_guest (c, a_dir, &error));
-  assert_string_equal (error->message, dir_expected);
+  assert_false (mvm_daemon_config_check_guest (none, dir, &error));
+  assert_non_null (strstr (error->message, "allows, nor inside one (it allows none)"));
   g_clear_error (&error);
-  assert_non_null (share);
-  assert_false (mvm_daemon_config_check_guest (c, share, &error));
-  assert_string_equal (error->message, share_expected);
+  assert_false (mvm_daemon_config_check_guest (c, root, &error));
+  assert_string_equal (error->message, "guest g: [Share data] Path: '/' is not a folder that "
+                                       "ShareDirectories= in microvmd.conf allows, nor inside one");
+  g_clear_error (&error);
+  assert_true (mvm_daemon_config_check_guest (c, dir, &error));
+}
+
+static void
+test_check_guest_bridges (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (MvmDaemonConfig) c = load_ok (f, "[Daemon]\nAllowedBridges=br-guests\n");
+  const char *ok_data = "[Guest]\nName=g\n[Network lan]\nMode=tap\nBridge=br-guests\n";
+  const char *bad_data = "[Guest]\nName=g\n[Network lan]\nMode=tap\nBridge=docker0\n";
+  g_autoptr (MvmGuestConfig) ok = mvm_guest_config_new_from_data (ok_data, strlen (ok_data),
+                                                                  "g.guest", NULL);
+  g_autoptr (MvmGuestConfig) bad = mvm_guest_config_new_from_data (bad_data, strlen (bad_data),
+                                                                   "g.guest", NULL);
+  g_autoptr (GError) error = NULL;
+
+  assert_true (mvm_daemon_config_check_guest (c, ok, &error));
+  assert_false (mvm_daemon_config_check_guest (c, bad, &error));
+  assert_string_equal (error->message, "guest g: [Network lan] Bridge: 'docker0' is not in "
+                                       "AllowedBridges= in microvmd.conf");
 }
 
 static void
@@ -419,11 +374,9 @@ main (void)
     FIXTURE (test_every_key),
     FIXTURE (test_accelerator_values),
     FIXTURE (test_errors),
-    FIXTURE (test_image_directories),
-    FIXTURE (test_image_directories_pin_the_checked_path),
-    FIXTURE (test_image_directories_prefix_is_not_a_folder),
-    FIXTURE (test_no_image_directories_allows_anywhere),
-    FIXTURE (test_check_guest_files_exist),
+    FIXTURE (test_default_image_dir),
+    FIXTURE (test_check_guest_shares),
+    FIXTURE (test_check_guest_bridges),
     FIXTURE (test_resolve_boot),
     FIXTURE (test_resolve_boot_missing_kernel),
   };

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* No host file reaches QEMU by a name a caller chose: the daemon opens each one, checks it
+ * against microvmd.conf, and QEMU inherits the fd. */
+#include "mvm-guest-files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "mvm-error.h"
+#include "mvm-host-file.h"
+#include "mvm-qcow2.h"
+
+static void
+add_fd (MvmGuestFiles *files, int fd, int target)
+{
+  g_assert (files->n < G_N_ELEMENTS (files->fds));
+  files->fds[files->n++] = (MvmPassedFd){ fd, target };
+}
+
+/* The daemon's own kernel or initrd, or one beneath ImageDirectories=. */
+static int
+open_boot_file (const MvmDaemonConfig *config, const char *path, const char *trusted,
+                GError **error)
+{
+  if (trusted && g_str_equal (path, trusted))
+    return mvm_host_file_open_trusted (path, error);
+  return mvm_host_file_open_beneath ((const char *const *)config->image_dirs, path, O_RDONLY,
+                                     error);
+}
+
+static gboolean
+open_boot (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+           const MvmLaunch *launch, GError **error)
+{
+  g_autofree char *default_kernel = NULL;
+  g_autofree char *default_initrd = NULL;
+  int fd;
+
+  mvm_daemon_config_default_boot (config, &default_kernel, &default_initrd);
+  if ((fd = open_boot_file (config, launch->kernel, default_kernel, error)) < 0)
+    {
+      g_prefix_error (error, "guest %s: [Guest] Kernel: ", guest->name);
+      return FALSE;
+    }
+  add_fd (files, fd, launch->kernel_fd);
+  if (launch->initrd == NULL)
+    return TRUE;
+  if ((fd = open_boot_file (config, launch->initrd, default_initrd, error)) < 0)
+    {
+      g_prefix_error (error, "guest %s: [Guest] Initrd: ", guest->name);
+      return FALSE;
+    }
+  add_fd (files, fd, launch->initrd_fd);
+  return TRUE;
+}
+
+static int
+open_disk_fd (const MvmDaemonConfig *config, const MvmDisk *disk, int flags, GError **error)
+{
+  int fd;
+
+  if (mvm_host_file_listed ((const char *const *)config->allowed_devices, disk->path))
+    return mvm_host_file_open_device (disk->path, flags, error);
+  fd = mvm_host_file_open_beneath ((const char *const *)config->image_dirs, disk->path, flags,
+                                   error);
+  if (fd >= 0 && disk->format == MVM_DISK_FORMAT_QCOW2 && !mvm_qcow2_check_standalone (fd, error))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+open_disk (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+           guint i, const MvmLaunch *launch, GError **error)
+{
+  static const int flags[] = { O_RDONLY, O_RDWR };
+  const MvmDisk *disk = guest->disks->pdata[i];
+
+  for (guint m = 0; m < 2; m++)
+    {
+      int fd;
+      if (launch->disk_fds[i][m] < 0)
+        continue;
+      if ((fd = open_disk_fd (config, disk, flags[m], error)) < 0)
+        {
+          g_prefix_error (error, "guest %s: [Disk %s] Path: ", guest->name, disk->label);
+          return FALSE;
+        }
+      add_fd (files, fd, launch->disk_fds[i][m]);
+    }
+  return TRUE;
+}
+
+gboolean
+mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
+                      const MvmGuestConfig *guest, const MvmLaunch *launch, GError **error)
+{
+  files->n = 0;
+  if (!open_boot (files, config, guest, launch, error))
+    goto fail;
+  for (guint i = 0; i < guest->disks->len; i++)
+    if (!open_disk (files, config, guest, i, launch, error))
+      goto fail;
+  return TRUE;
+
+fail:
+  mvm_guest_files_clear (files);
+  return FALSE;
+}
+
+void
+mvm_guest_files_clear (MvmGuestFiles *files)
+{
+  for (guint i = 0; i < files->n; i++)
+    close (files->fds[i].fd);
+  files->n = 0;
+}
