@@ -4,9 +4,9 @@
 #include "mvc-verbs.h"
 #include "mvm-value.h"
 
-/* Every cached property, as D-Bus names them. */
+/* Every cached property, as D-Bus names them, and GuestFile. */
 static void
-print_json (MvmDbusGuest *guest)
+print_json (MvmDbusGuest *guest, const char *text)
 {
   g_auto (GStrv) names = g_dbus_proxy_get_cached_property_names (G_DBUS_PROXY (guest));
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -19,6 +19,8 @@ print_json (MvmDbusGuest *guest)
       json_builder_set_member_name (b, names[i]);
       json_builder_add_value (b, json_gvariant_serialize (value));
     }
+  json_builder_set_member_name (b, "GuestFile");
+  json_builder_add_string_value (b, text);
   json_builder_end_object (b);
   mvc_print_json (json_builder_get_root (b));
 }
@@ -66,13 +68,12 @@ print_running (MvmDbusGuest *guest)
 }
 
 static void
-print_human (MvmDbusGuest *guest)
+print_human (MvmDbusGuest *guest, const char *text)
 {
-  const char *text = mvm_dbus_guest_get_guest_file (guest);
   const char *message = mvm_dbus_guest_get_state_message (guest);
   g_autofree char *cpus = g_strdup_printf ("%u", mvm_dbus_guest_get_cpus (guest));
   g_autofree char *memory = mvm_format_size (mvm_dbus_guest_get_memory (guest));
-  g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
 
   g_print ("%s\n", mvm_dbus_guest_get_name (guest));
   print_field ("State", mvm_dbus_guest_get_state (guest));
@@ -98,6 +99,7 @@ mvc_status (MvcContext *ctx, int argc, char **argv)
 {
   g_autoptr (MvmDbusGuest) guest = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
   int status;
 
   if (!mvc_parse_verb_json (ctx, NULL, "NAME",
@@ -106,11 +108,13 @@ mvc_status (MvcContext *ctx, int argc, char **argv)
                             1, &argc, &argv, &status))
     return status;
   guest = mvc_guest (ctx, argv[1], &error);
-  if (guest == NULL)
+  /* a method, not a property: GetManagedObjects stays small with many guests */
+  if (guest == NULL
+      || !mvm_dbus_guest_call_get_guest_file_sync (guest, &text, NULL, &error))
     return mvc_fail (error);
   if (ctx->json)
-    print_json (guest);
+    print_json (guest, text);
   else
-    print_human (guest);
+    print_human (guest, text);
   return MVC_EXIT_OK;
 }

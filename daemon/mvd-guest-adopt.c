@@ -23,7 +23,7 @@ load_running_definition (MvdGuest *self, const char *runtime)
                  error->message);
       return;
     }
-  if (g_strcmp0 (text, mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self))) == 0)
+  if (g_strcmp0 (text, self->guest_file) == 0)
     return;
   self->running = mvm_guest_config_new_from_data (text, len, file_name, &error);
   if (self->running == NULL)

@@ -161,6 +161,14 @@ on_stats (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
+handle_get_guest_file (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
+{
+  mvm_dbus_guest_complete_get_guest_file (iface, invocation,
+                                          mvd_guest_get_guest_file (MVD_GUEST (iface)));
+  return TRUE;
+}
+
+static gboolean
 handle_get_stats (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
 {
   MvdGuest *self = MVD_GUEST (iface);
@@ -239,6 +247,7 @@ mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface)
   iface->handle_reboot = handle_reboot;
   iface->handle_set_memory = handle_set_memory;
   iface->handle_get_stats = handle_get_stats;
+  iface->handle_get_guest_file = handle_get_guest_file;
   iface->handle_undefine = handle_undefine;
   iface->handle_open_console = handle_open_console;
 }

@@ -16,6 +16,7 @@ struct _MvdGuest
   MvmGuestConfig *config;  /* the stored definition */
   MvmGuestConfig *running; /* what the running QEMU was started from, when it differs */
   char *file_path;         /* NULL: transient */
+  char *guest_file;        /* the stored definition's text (GetGuestFile) */
   MvmGuestState state;
   MvmStateReason reason;
   MvdSerial *serial;

@@ -101,6 +101,12 @@ mvd_guest_is_transient (MvdGuest *self)
   return self->file_path == NULL;
 }
 
+const char *
+mvd_guest_get_guest_file (MvdGuest *self)
+{
+  return self->guest_file;
+}
+
 void
 mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file)
 {
@@ -109,7 +115,8 @@ mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_fi
     self->running = g_steal_pointer (&self->config);
   g_clear_pointer (&self->config, mvm_guest_config_free);
   self->config = config;
-  mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), guest_file);
+  g_free (self->guest_file);
+  self->guest_file = g_strdup (guest_file);
   mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), config->autostart);
   mvd_guest_publish_config (self);
 }
@@ -244,7 +251,7 @@ static gboolean
 save_running_definition (MvdGuest *self, const char *runtime, GError **error)
 {
   g_autofree char *path = g_build_filename (runtime, "guest", NULL);
-  const char *text = mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self));
+  const char *text = self->guest_file;
 
   if (g_mkdir_with_parents (runtime, 0700) < 0)
     {
@@ -427,7 +434,7 @@ store_autostart (MvdGuest *self, gboolean autostart, GError **error)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   g_autofree char *data = NULL;
-  const char *text = mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (self));
+  const char *text = self->guest_file;
 
   if (self->file_path == NULL)
     {
@@ -443,7 +450,8 @@ store_autostart (MvdGuest *self, gboolean autostart, GError **error)
   if (!mvm_file_write_atomic (self->file_path, data, -1, 0644, &local))
     return store_failed (self, local, error);
   self->config->autostart = autostart;
-  mvm_dbus_guest_set_guest_file (MVM_DBUS_GUEST (self), data);
+  g_free (self->guest_file);
+  self->guest_file = g_steal_pointer (&data);
   mvm_dbus_guest_set_autostart (MVM_DBUS_GUEST (self), autostart);
   return TRUE;
 }
@@ -491,6 +499,7 @@ mvd_guest_finalize (GObject *object)
   mvm_guest_config_free (self->config);
   g_clear_pointer (&self->running, mvm_guest_config_free);
   g_free (self->file_path);
+  g_free (self->guest_file);
   g_ptr_array_unref (self->start_waiters);
   g_array_unref (self->restart_times);
   g_clear_error (&self->launch_error);

@@ -20,6 +20,8 @@ MvdGuest *mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, cons
                          const char *file_path);
 
 const char *mvd_guest_get_name (MvdGuest *self);
+/* The stored guest file's text. */
+const char *mvd_guest_get_guest_file (MvdGuest *self);
 MvmGuestState mvd_guest_get_state (MvdGuest *self);
 /* The vsock CID of its running QEMU; 0 when stopped or without [Vsock]. */
 guint32 mvd_guest_get_vsock_cid (MvdGuest *self);

@@ -184,7 +184,7 @@ reload_file (MvdManager *self, const char *path, GHashTable *seen, GError **erro
     }
   if (guest == NULL)
     mvd_manager_add (self, config, text, path);
-  else if (g_strcmp0 (mvm_dbus_guest_get_guest_file (MVM_DBUS_GUEST (guest)), text) != 0)
+  else if (g_strcmp0 (mvd_guest_get_guest_file (guest), text) != 0)
     mvd_guest_redefine (guest, config, text);
   else
     mvm_guest_config_free (config);

@@ -165,7 +165,7 @@ def test_redefine_running_applies_at_next_start():
         w.ctl("start", "rd")
         w.write_guest("rd.guest", "[Guest]\nMemory=160M\n")
         w.ctl("define", path)
-        check("160M" in w.prop("rd", "GuestFile"), "GuestFile does not show the new file")
+        check("160M" in w.ctl("status", "rd").stdout, "status does not show the new file")
         check("128M" in w.prop("rd", "CommandLine"), "the running argv changed")
         w.ctl("stop", "rd")
         w.ctl("start", "rd")

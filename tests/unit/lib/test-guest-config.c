@@ -371,6 +371,47 @@ test_network_limit (void **state)
   g_string_free (data, TRUE);
 }
 
+/* 16 disks and 16 shares, the 17th refused at its own line. */
+static void
+test_disk_and_share_limits (void **state)
+{
+  static const char *const kinds[] = { "Disk", "Share" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autoptr (GString) data = g_string_new ("[Guest]\n");
+      g_autoptr (MvmGuestConfig) full = NULL;
+      g_autofree char *msg = NULL;
+      g_autofree char *expected = NULL;
+
+      for (int i = 0; i < 16; i++)
+        g_string_append_printf (data, "[%s x%d]\nPath=/srv/x%d\n", kinds[k], i, i);
+      full = parse_ok ("l.guest", data->str);
+      g_string_append_printf (data, "[%s x16]\nPath=/srv/x16\n", kinds[k]);
+      msg = parse_error ("l.guest", data->str);
+      expected = g_strdup_printf ("l.guest:34: [%s x16] too many %ss; at most 16", kinds[k],
+                                  k == 0 ? "disk" : "share");
+      assert_string_equal (msg, expected);
+    }
+}
+
+/* A file over 64 KiB is refused before parsing, and fast even when it is all groups. */
+static void
+test_file_size_limit (void **state)
+{
+  g_autoptr (GString) data = g_string_new ("[Guest]\n");
+  g_autofree char *msg = NULL;
+  gint64 start;
+
+  while (data->len <= MVM_MAX_GUEST_FILE)
+    g_string_append_printf (data, "[Share s%" G_GSIZE_FORMAT "]\nPath=/\n", data->len);
+  start = g_get_monotonic_time ();
+  msg = parse_error ("big.guest", data->str);
+  assert_true (g_get_monotonic_time () - start < 100 * 1000);
+  assert_non_null (strstr (msg, "big.guest: the guest file is "));
+  assert_non_null (strstr (msg, " bytes; at most 65536 are allowed"));
+}
+
 int
 main (void)
 {
@@ -391,6 +432,8 @@ main (void)
     cmocka_unit_test (test_error_values),
     cmocka_unit_test (test_command_line_limit),
     cmocka_unit_test (test_network_limit),
+    cmocka_unit_test (test_disk_and_share_limits),
+    cmocka_unit_test (test_file_size_limit),
   };
 
   return cmocka_run_group_tests_name ("guest-config", tests, NULL, NULL);
