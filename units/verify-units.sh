@@ -1,5 +1,6 @@
 #!/bin/sh
-# Checks unit templates with systemd-analyze verify, after filling in @sbindir@ and @bindir@
+# Checks unit templates with systemd-analyze verify (and microvmd.service's exposure score
+# with systemd-analyze security), after filling in @sbindir@ and @bindir@
 # with folders where the binaries exist. Fails on any diagnostic about our units, not only on
 # errors: verify exits 0 after warnings such as unknown keys.
 # Usage: verify-units.sh SBINDIR BINDIR UNIT.in...
@@ -40,3 +41,20 @@ if printf '%s\n' "$out" | grep -e "$dir" -e 'microvm' >/dev/null; then
     exit 1
 fi
 echo "verified:$units"
+
+# The daemon's unit confines every QEMU it starts: its exposure score must stay low.
+# systemd-analyze security --offline=true prints "Overall exposure level for X: 2.2 OK".
+for unit in $units; do
+    case $unit in */microvmd.service) ;; *) continue ;; esac
+    score=$(systemd-analyze security --offline=true "$unit" 2>&1 |
+        sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    if [ -z "$score" ]; then
+        echo "systemd-analyze security gave no score for $unit"
+        exit 1
+    fi
+    echo "$(basename "$unit"): exposure $score (at most 3.5)"
+    if ! awk -v s="$score" 'BEGIN { exit !(s <= 3.5) }'; then
+        echo "$(basename "$unit"): exposure $score is above 3.5"
+        exit 1
+    fi
+done
