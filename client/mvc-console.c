@@ -24,6 +24,8 @@ typedef struct
   MvmDbusGuest *guest;
   int sock;
   gboolean tty; /* stdin is a terminal, now in raw mode */
+  gboolean force;     /* take typing over from another client */
+  gboolean read_only; /* only show the output; stdin is read for Ctrl-] alone */
   struct termios saved;
   gboolean escape;
   guint linger_msec;
@@ -261,7 +263,8 @@ on_stdin (int fd, GIOCondition condition, gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   escape = c->tty && c->escape ? memchr (buf, ESCAPE_BYTE, n) : NULL;
-  g_byte_array_append (c->pending, (const guint8 *)buf, escape ? escape - buf : n);
+  if (!c->read_only)
+    g_byte_array_append (c->pending, (const guint8 *)buf, escape ? escape - buf : n);
   if (escape)
     {
       c->stdin_watch = 0;
@@ -318,7 +321,15 @@ open_console (Console *c, GError **error)
   g_autoptr (GUnixFDList) fds = NULL;
   g_autoptr (GVariant) handle = NULL;
 
-  if (!mvm_dbus_guest_call_open_console_sync (c->guest, NULL, &handle, &fds, NULL, error))
+  GVariantDict options;
+
+  g_variant_dict_init (&options, NULL);
+  if (c->force)
+    g_variant_dict_insert (&options, "force", "b", TRUE);
+  if (c->read_only)
+    g_variant_dict_insert (&options, "read-only", "b", TRUE);
+  if (!mvm_dbus_guest_call_open_console_sync (c->guest, g_variant_dict_end (&options), NULL,
+                                              &handle, &fds, NULL, error))
     return FALSE;
   if (fds == NULL)
     {
@@ -401,6 +412,10 @@ mvc_console (MvcContext *ctx, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "no-escape", 0, 0, G_OPTION_ARG_NONE, &no_escape,
       "Send Ctrl-] to the guest too; leave only by a signal or when the guest stops", NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &c.force,
+      "Type even while another client types; that client then only watches", NULL },
+    { "read-only", 0, 0, G_OPTION_ARG_NONE, &c.read_only,
+      "Only watch: what is typed (but Ctrl-]) is dropped", NULL },
     { "linger", 0, 0, G_OPTION_ARG_DOUBLE, &linger,
       "When stdin is not a terminal: after its end, wait until the guest was quiet for S "
       "seconds (default 1)",

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mvc-escape.h"
 #include "mvc-tail.h"
 #include "mvc-verbs.h"
 #include "mvm-paths.h"
@@ -25,7 +26,21 @@ typedef struct
   GMainLoop *loop;
   guint timer;
   GError *error;
+  gboolean escape; /* stdout is a terminal and --raw was not given */
 } Follow;
+
+/* Guest bytes to standard output, made harmless for a terminal unless --raw. */
+static gboolean
+emit (const Follow *f, const char *data, gsize length, GError **error)
+{
+  g_autoptr (GString) safe = NULL;
+
+  if (!f->escape)
+    return mvc_write_all (STDOUT_FILENO, "standard output", data, length, error);
+  safe = g_string_sized_new (length);
+  mvc_escape_control (safe, data, length);
+  return mvc_write_all (STDOUT_FILENO, "standard output", safe->str, safe->len, error);
+}
 
 static void
 follow_clear (Follow *f)
@@ -95,8 +110,7 @@ print_new (Follow *f, GError **error)
   if (!read_rest (f->fd, f->path, data, error))
     return FALSE;
   f->offset += data->len;
-  return mvc_write_all (STDOUT_FILENO, "standard output", (const char *)data->data, data->len,
-                        error);
+  return emit (f, (const char *)data->data, data->len, error);
 }
 
 /* @pieces are newest first, spans oldest first. */
@@ -173,8 +187,7 @@ print_start (Follow *f, gint64 n_lines, GError **error)
   for (guint i = span; i < pieces->len; i++)
     {
       gsize from = i == span ? offset : 0;
-      if (!mvc_write_all (STDOUT_FILENO, "standard output", spans[i].data + from,
-                          spans[i].length - from, error))
+      if (!emit (f, spans[i].data + from, spans[i].length - from, error))
         return FALSE;
     }
   return TRUE;
@@ -211,7 +224,7 @@ print_skipped (const Follow *f, GError **error)
 
       /* gone already: rotated away while we looked */
       if (g_file_get_contents (path, &data, &length, NULL)
-          && !mvc_write_all (STDOUT_FILENO, "standard output", data, length, error))
+          && !emit (f, data, length, error))
         return FALSE;
     }
   return TRUE;
@@ -308,12 +321,15 @@ mvc_log (MvcContext *ctx, int argc, char **argv)
   g_autoptr (MvmDbusGuest) guest = NULL;
   g_autoptr (GError) error = NULL;
   gboolean follow_on = FALSE;
+  gboolean raw = FALSE;
   gint64 n_lines = -1;
   int status;
   const GOptionEntry entries[] = {
     { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow_on,
       "Then print what the guest writes, across rotation, until interrupted", NULL },
     { "lines", 'n', 0, G_OPTION_ARG_INT64, &n_lines, "Print only the last N lines", "N" },
+    { "raw", 0, 0, G_OPTION_ARG_NONE, &raw,
+      "Print control characters as they are, even to a terminal", NULL },
     { NULL },
   };
 
@@ -329,6 +345,7 @@ mvc_log (MvcContext *ctx, int argc, char **argv)
       return MVC_EXIT_NO_SUCH_GUEST;
     }
   f.path = mvm_paths_guest_log (paths, argv[1]);
+  f.escape = !raw && isatty (STDOUT_FILENO);
   if (!open_log (&f, &error))
     return mvc_fail (error);
   /* an undefined guest leaves its log behind: print it without asking who it was */

@@ -208,14 +208,51 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
   return TRUE;
 }
 
+/* OpenConsole's options: "force" and "read-only", booleans. */
 static gboolean
-handle_open_console (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, GUnixFDList *in)
+console_mode (GVariant *options, MvdConsoleMode *mode, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+  gboolean force = FALSE, read_only = FALSE;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      gboolean *flag = g_str_equal (key, "force") ? &force
+                       : g_str_equal (key, "read-only") ? &read_only
+                                                         : NULL;
+      if (flag == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                       "OpenConsole: option '%s' is unknown or not a boolean; the options are "
+                       "force and read-only",
+                       key);
+          g_variant_unref (value);
+          return FALSE;
+        }
+      *flag = g_variant_get_boolean (value);
+    }
+  *mode = read_only ? MVD_CONSOLE_READ_ONLY : force ? MVD_CONSOLE_FORCE : MVD_CONSOLE_WRITE;
+  return TRUE;
+}
+
+static gboolean
+handle_open_console (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, GUnixFDList *in,
+                     GVariant *options)
 {
   MvdGuest *self = MVD_GUEST (iface);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  MvdConsoleMode mode;
   GError *error = NULL;
   int fd;
 
+  if (!console_mode (options, &mode, &error))
+    {
+      mvd_dbus_return_error (invocation, error);
+      return TRUE;
+    }
   if (self->qemu == NULL)
     {
       mvd_dbus_return_error (invocation,
@@ -223,7 +260,7 @@ handle_open_console (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, GUn
                                           "guest %s is not running", self->config->name));
       return TRUE;
     }
-  fd = mvd_serial_open_console (self->serial, &error);
+  fd = mvd_serial_open_console (self->serial, mode, &error);
   if (fd < 0 || g_unix_fd_list_append (fds, fd, &error) < 0)
     {
       if (fd >= 0)

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mvm-error.h"
+
 #define READ_CHUNK 4096
 /* typed input waiting for the guest; past this, clients are not read until it drains */
 #define INPUT_QUEUE_MAX (64 * 1024)
@@ -18,8 +20,9 @@ typedef struct
 {
   MvdSerial *serial;
   int fd;
-  guint watch;  /* reading what the client types; 0 while paused or after its EOF */
-  gboolean eof; /* the client shut its sending side: it still gets output */
+  guint watch;        /* reading what the client types; 0 while paused or after its EOF */
+  gboolean eof;       /* the client shut its sending side: it still gets output */
+  gboolean read_only; /* output only: the daemon shut the socket's reading side */
 } Client;
 
 struct _MvdSerial
@@ -37,6 +40,7 @@ struct _MvdSerial
   guint qemu_out_watch;
   GByteArray *to_qemu;
   GPtrArray *clients;
+  Client *writer; /* the one client whose typing reaches the guest, if any */
 };
 
 G_DEFINE_TYPE (MvdSerial, mvd_serial, G_TYPE_OBJECT)
@@ -48,16 +52,36 @@ client_free (gpointer p)
 {
   Client *c = p;
 
+  if (c->serial->writer == c)
+    c->serial->writer = NULL;
   g_clear_handle_id (&c->watch, g_source_remove);
   close (c->fd);
   g_free (c);
 }
 
+static gboolean on_client_hangup (int fd, GIOCondition condition, gpointer user_data);
+
 static void
 client_watch (Client *c)
 {
-  if (c->watch == 0 && !c->eof)
+  if (c->watch != 0)
+    return;
+  if (c->eof || c->read_only)
+    c->watch = g_unix_fd_add (c->fd, G_IO_HUP | G_IO_ERR, on_client_hangup, c);
+  else
     c->watch = g_unix_fd_add (c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_readable, c);
+}
+
+/* Output only from now on: what the client types fails (EPIPE) instead of piling up. */
+static void
+client_make_read_only (Client *c)
+{
+  c->read_only = TRUE;
+  shutdown (c->fd, SHUT_RD);
+  if (c->serial->writer == c)
+    c->serial->writer = NULL;
+  g_clear_handle_id (&c->watch, g_source_remove);
+  client_watch (c);
 }
 
 /* --- the log ------------------------------------------------------------------------- */
@@ -267,8 +291,10 @@ on_client_readable (int fd, GIOCondition condition, gpointer user_data)
     }
   if (n == 0)
     {
-      /* nothing more to type, output still goes to it until it closes */
+      /* nothing more to type, output still goes to it until it closes; another may type */
       c->eof = TRUE;
+      if (self->writer == c)
+        self->writer = NULL;
       c->watch = g_unix_fd_add (c->fd, G_IO_HUP | G_IO_ERR, on_client_hangup, c);
       return G_SOURCE_REMOVE;
     }
@@ -300,12 +326,37 @@ mvd_serial_detach (MvdSerial *self)
   self->qemu_fd = -1;
 }
 
+static const char taken_over[]
+  = "\r\n[microvmd: another console client took over typing; this one only shows output]\r\n";
+
+/* Who may open one more console, as @mode asks; a forced take-over demotes the writer. */
+static gboolean
+admit (MvdSerial *self, MvdConsoleMode mode, GError **error)
+{
+  if (self->clients->len >= MVD_SERIAL_MAX_CLIENTS)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_LIMIT_EXCEEDED,
+                   "guest %s: %u console clients are connected, the most allowed", self->name,
+                   self->clients->len);
+      return FALSE;
+    }
+  if (mode != MVD_CONSOLE_WRITE || self->writer == NULL)
+    return TRUE;
+  g_set_error (error, MVM_ERROR, MVM_ERROR_BUSY,
+               "guest %s: another client is typing on the console; take it over with force "
+               "(microvmctl console --force), or watch with read-only",
+               self->name);
+  return FALSE;
+}
+
 int
-mvd_serial_open_console (MvdSerial *self, GError **error)
+mvd_serial_open_console (MvdSerial *self, MvdConsoleMode mode, GError **error)
 {
   int pair[2];
   Client *c;
 
+  if (!admit (self, mode, error))
+    return -1;
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
@@ -316,6 +367,20 @@ mvd_serial_open_console (MvdSerial *self, GError **error)
   c = g_new0 (Client, 1);
   c->serial = self;
   c->fd = pair[0];
+  if (mode == MVD_CONSOLE_READ_ONLY)
+    {
+      c->read_only = TRUE;
+      shutdown (c->fd, SHUT_RD);
+    }
+  else
+    {
+      if (self->writer)
+        {
+          (void)!write (self->writer->fd, taken_over, sizeof taken_over - 1);
+          client_make_read_only (self->writer);
+        }
+      self->writer = c;
+    }
   client_watch (c);
   g_ptr_array_add (self->clients, c);
   return pair[1];

@@ -221,9 +221,10 @@ class World:
             return f.read()
 
     # --- talking to the daemon ------------------------------------------------------
-    def ctl(self, *args, expect=0, timeout=180):
-        """Runs microvmctl --session ARGS; checks its exit status; returns the result."""
-        r = subprocess.run([MICROVMCTL, "--session", *args], env=self.env(),
+    def ctl(self, *args, expect=0, timeout=180, input=""):
+        """Runs microvmctl --session ARGS with INPUT as its stdin; checks its exit status;
+        returns the result."""
+        r = subprocess.run([MICROVMCTL, "--session", *args], env=self.env(), input=input,
                            capture_output=True, text=True, timeout=timeout)
         if expect is not None and r.returncode != expect:
             raise TestFailure(f"microvmctl {' '.join(args)}: exit {r.returncode}, "

@@ -5,9 +5,11 @@ file over 64 KiB is refused before it is parsed, groups are counted, MaxGuests= 
 guest files travel by a method, so GetManagedObjects stays small with 1024 guests of 64 KiB."""
 
 import os
+import subprocess
 import sys
+import time
 
-from harness import World, check, run
+from harness import MICROVMCTL, World, check, run, wait_for
 
 
 def test_big_file_refused_fast():
@@ -61,6 +63,41 @@ def test_many_large_guests_stay_listable():
         check(w.ctl("status", "g7").stdout.count("x" * 250) >= 200, "status lacks the file")
         r = w.ctl("define", w.write_guest("one-more.guest", "[Guest]\n"), expect=1)
         check("MaxGuests=" in r.stderr, r.stderr)
+
+
+def open_console(w, name, *flags):
+    """A console client that stays connected until killed (its stdin stays open)."""
+    return subprocess.Popen([MICROVMCTL, "--session", "console", *flags, name], env=w.env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_console_clients():
+    """16 clients a guest, one typing; a second typist needs --force (the review's M6, L6)."""
+    with World() as w:
+        w.ctl("define", w.write_guest("c.guest", "[Guest]\nMemory=128M\n"))
+        w.ctl("start", "c", "--wait-ready")
+        clients = [open_console(w, "c")]
+        try:
+            wait_for("the first client typing", lambda: "another client is typing" in
+                     w.ctl("console", "c", expect=None, timeout=30).stderr, timeout=30)
+            clients += [open_console(w, "c", "--read-only") for _ in range(15)]
+            time.sleep(1)  # no probe meanwhile: it would take a place a watcher needs
+            check(all(c.poll() is None for c in clients), "a watcher was refused")
+            r = w.ctl("console", "--read-only", "c", expect=1)
+            check("guest c: 16 console clients are connected" in r.stderr, r.stderr)
+            # a free place, then a forced take-over: the first client only watches from now on
+            clients.pop().kill()
+            wait_for("the shell", lambda: "starting a shell on the console" in w.log("c"))
+            time.sleep(0.5)
+            wait_for("a forced typist", lambda: w.ctl(
+                "console", "--force", "c", input="echo forced-$((6*7))\n", expect=None,
+                timeout=30).returncode == 0, timeout=30)
+            wait_for("the forced command's output", lambda: "forced-42" in w.log("c"), timeout=30)
+        finally:
+            for c in clients:
+                c.kill()
+        out = clients[0].communicate()[0].decode(errors="replace")
+        check("took over typing" in out, f"the first client was not told: {out[-500:]}")
 
 
 if __name__ == "__main__":
