@@ -61,6 +61,7 @@ open_pidfd (MvdQemu *self, GError **error)
       return FALSE;
     }
   self->pidfd_watch = g_unix_fd_add (self->pidfd, G_IO_IN, mvd_qemu_on_pidfd_exited, self);
+  mvd_qemu_cap_output (self);
   return TRUE;
 }
 

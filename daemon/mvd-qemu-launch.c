@@ -179,6 +179,7 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
   identifier = g_subprocess_get_identifier (self->process);
   self->pid = identifier ? atoi (identifier) : 0;
   g_subprocess_wait_async (self->process, NULL, mvd_qemu_on_child_exited, g_object_ref (self));
+  mvd_qemu_cap_output (self);
   record_state (self);
   return TRUE;
 }

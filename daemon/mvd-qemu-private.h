@@ -23,6 +23,8 @@ struct _MvdQemu
   GSubprocess *process; /* our child; NULL when adopted */
   int pidfd;            /* adopted: pins the process and reports its exit */
   guint pidfd_watch;
+  guint output_cap; /* keeps qemu.out under LogMaxBytes= */
+  guint save_soon;  /* a state-file write waiting to coalesce resets */
   GPid pid;
   GStrv argv;
   MvdStateFile *state; /* mirrored to RUNTIME/NAME/state while the process lives */
@@ -53,6 +55,9 @@ struct _MvdQemu
   char *accelerator;
   guint32 vsock_cid;
 };
+
+/* Keeps RUNTIME/NAME/qemu.out under LogMaxBytes= while the process lives. */
+void mvd_qemu_cap_output (MvdQemu *self);
 
 /* RUNTIME/NAME/FILE */
 char *mvd_qemu_path (MvdQemu *self, const char *file);

@@ -2,6 +2,7 @@
 /* Starting QEMU: the daemon's default spawner (tests bring their own). */
 #include "mvd-spawn.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher
     = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  int output;
 
   for (guint i = 0; i < request->n_fds; i++)
     g_subprocess_launcher_take_fd (launcher, request->fds[i], request->targets[i]);
@@ -41,8 +43,17 @@ mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
   g_subprocess_launcher_setenv (launcher, "TMPDIR", request->tmp_dir, TRUE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, g_strdup (request->pid_file),
                                          g_free);
-  /* stdout is a file rather than a pipe, so QEMU can outlive the daemon */
+  /* stdout is a file rather than a pipe, so QEMU can outlive the daemon; O_APPEND, so the
+   * daemon can cut it back (mvd-output-cap) and QEMU goes on at its new end */
   g_unlink (request->output_path);
-  g_subprocess_launcher_set_stdout_file_path (launcher, request->output_path);
+  output = open (request->output_path,
+                 O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (output < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                   request->output_path, g_strerror (errno));
+      return NULL;
+    }
+  g_subprocess_launcher_take_stdout_fd (launcher, output);
   return g_subprocess_launcher_spawnv (launcher, request->argv, error);
 }
