@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "mvd-authority.h"
 #include "mvm-error.h"
 #include "mvm-file.h"
 
@@ -465,6 +466,10 @@ set_property (GDBusConnection *connection, const char *sender, const char *objec
 {
   MvdGuest *self = MVD_GUEST (user_data);
 
+  /* property writes do not pass g-authorize-method: ask polkit here, without a prompt */
+  if (!mvd_authority_check_sync (self->context, connection, sender, MVD_ACTION_MANAGE, FALSE,
+                                 error))
+    return FALSE;
   if (g_str_equal (property_name, "Autostart"))
     return store_autostart (self, g_variant_get_boolean (value), error);
   return parent_set_property (connection, sender, object_path, interface_name, property_name, value,

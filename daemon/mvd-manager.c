@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "mvd-authority.h"
 #include "mvm-error.h"
 #include "mvm-file.h"
 
@@ -74,6 +75,7 @@ mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char *text, con
   g_hash_table_insert (self->guests, g_strdup (name), guest);
   g_signal_connect (guest, "finished", G_CALLBACK (on_finished), self);
   mvm_dbus_object_skeleton_set_guest (object, MVM_DBUS_GUEST (guest));
+  mvd_authority_guard (G_DBUS_INTERFACE_SKELETON (guest), &self->context);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   mvm_dbus_manager_emit_guest_added (MVM_DBUS_MANAGER (self), name, path);
   return guest;
@@ -341,6 +343,7 @@ mvd_manager_shutdown_all_finish (MvdManager *self, GAsyncResult *result, GError 
 gboolean
 mvd_manager_export (MvdManager *self, GDBusConnection *connection, GError **error)
 {
+  mvd_authority_guard (G_DBUS_INTERFACE_SKELETON (self), &self->context);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                          MVD_MANAGER_PATH, error))
     return FALSE;

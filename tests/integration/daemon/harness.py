@@ -13,6 +13,7 @@ import tempfile
 import time
 
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
+SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))
 MICROVMD = os.path.join(BUILD, "daemon", "microvmd")
 MICROVMCTL = os.path.join(BUILD, "client", "microvmctl")
 VMLINUX = os.path.join(BUILD, "guest-kernel", "vmlinux")
@@ -272,9 +273,9 @@ class World:
         return subprocess.run([MICROVMCTL, "--session", "console", name], input=text,
                               env=self.env(), capture_output=True, text=True, timeout=timeout)
 
-    def console_popen(self, name):
+    def console_popen(self, name, *flags):
         """A console client whose stdin and stdout are pipes the caller keeps."""
-        return subprocess.Popen([MICROVMCTL, "--session", "console", name], env=self.env(),
+        return subprocess.Popen([MICROVMCTL, "--session", "console", *flags, name], env=self.env(),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
 
