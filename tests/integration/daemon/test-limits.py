@@ -76,10 +76,16 @@ def test_console_clients():
     with World() as w:
         w.ctl("define", w.write_guest("c.guest", "[Guest]\nMemory=128M\n"))
         w.ctl("start", "c", "--wait-ready")
+        wait_for("the shell", lambda: "starting a shell on the console" in w.log("c"))
+        time.sleep(0.5)
         clients = [open_console(w, "c")]
         try:
-            wait_for("the first client typing", lambda: "another client is typing" in
-                     w.ctl("console", "c", expect=None, timeout=30).stderr, timeout=30)
+            # the first client types: proof that it holds the keyboard before anyone else asks
+            clients[0].stdin.write(b"echo first-$((6*7))\n")
+            clients[0].stdin.flush()
+            wait_for("the first client's command", lambda: "first-42" in w.log("c"), timeout=30)
+            r = w.ctl("console", "c", expect=1)
+            check("guest c: another client is typing" in r.stderr, r.stderr)
             clients += [open_console(w, "c", "--read-only") for _ in range(15)]
             time.sleep(1)  # no probe meanwhile: it would take a place a watcher needs
             check(all(c.poll() is None for c in clients), "a watcher was refused")
@@ -87,8 +93,6 @@ def test_console_clients():
             check("guest c: 16 console clients are connected" in r.stderr, r.stderr)
             # a free place, then a forced take-over: the first client only watches from now on
             clients.pop().kill()
-            wait_for("the shell", lambda: "starting a shell on the console" in w.log("c"))
-            time.sleep(0.5)
             wait_for("a forced typist", lambda: w.ctl(
                 "console", "--force", "c", input="echo forced-$((6*7))\n", expect=None,
                 timeout=30).returncode == 0, timeout=30)
