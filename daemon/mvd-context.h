@@ -38,6 +38,9 @@ typedef struct
   gboolean stopping;          /* the daemon is on its way out: no automatic restarts */
   MvmCidInUseFunc cid_in_use; /* is this vsock CID taken by a running guest? */
   gpointer cid_in_use_data;
+  /* does a running guest's QEMU run under this uid (GuestUIDs=)? */
+  gboolean (*uid_in_use) (guint32 uid, gpointer data);
+  gpointer uid_in_use_data;
   /* KVM could not run a guest (@why): new starts use TCG from now on (Accelerator=auto) */
   void (*kvm_failed) (const char *why, gpointer data);
   gpointer kvm_failed_data;

@@ -272,6 +272,24 @@ start_failed (MvdGuest *self, const GError *error)
   mvd_guest_complete_start_waiters (self, error);
 }
 
+/* The lowest uid of GuestUIDs= that no running guest's QEMU has; 0 (root) when the daemon
+ * does not run as root, or when microvmd.conf says GuestUIDs=no. */
+static guint32
+pick_uid (const MvdContext *ctx, const char *name, GError **error)
+{
+  const MvmDaemonConfig *config = ctx->config;
+
+  if (geteuid () != 0 || config->guest_uid_first == 0)
+    return 0;
+  for (guint32 uid = config->guest_uid_first; uid <= config->guest_uid_last; uid++)
+    if (!ctx->uid_in_use || !ctx->uid_in_use (uid, ctx->uid_in_use_data))
+      return uid;
+  g_set_error (error, MVM_ERROR, MVM_ERROR_LIMIT_EXCEEDED,
+               "guest %s: every uid of GuestUIDs= (%u-%u) in microvmd.conf runs a guest", name,
+               config->guest_uid_first, config->guest_uid_last);
+  return 0;
+}
+
 void
 mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
@@ -282,8 +300,10 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   g_autoptr (MvmLaunchPlan) plan
     = mvm_launch_plan_new (ctx->config, ctx->facts, self->config, &place, &error);
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
+  guint32 uid = 0;
 
-  if (plan == NULL || !save_running_definition (self, runtime, &error))
+  if (plan == NULL || !save_running_definition (self, runtime, &error)
+      || ((uid = pick_uid (ctx, self->config->name, &error)) == 0 && error))
     {
       start_failed (self, error);
       return;
@@ -299,6 +319,7 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
                            mvm_host_facts_accelerator (ctx->facts), self->vsock_cid);
   mvd_qemu_set_disks (self->qemu, self->config);
+  mvd_qemu_set_uid (self->qemu, uid);
   mvd_qemu_launch_async (self->qemu, self->config, plan, on_launched, g_object_ref (self));
   mvm_dbus_guest_set_command_line (iface, mvd_qemu_get_argv (self->qemu));
   mvm_dbus_guest_set_main_pid (iface, mvd_qemu_get_pid (self->qemu));
@@ -554,6 +575,12 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
   return self;
+}
+
+guint32
+mvd_guest_get_uid (MvdGuest *self)
+{
+  return self->qemu ? mvd_qemu_get_uid (self->qemu) : 0;
 }
 
 guint32

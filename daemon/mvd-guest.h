@@ -25,6 +25,8 @@ const char *mvd_guest_get_guest_file (MvdGuest *self);
 MvmGuestState mvd_guest_get_state (MvdGuest *self);
 /* The vsock CID of its running QEMU; 0 when stopped or without [Vsock]. */
 guint32 mvd_guest_get_vsock_cid (MvdGuest *self);
+/* The uid the guest's QEMU runs under; 0 when none runs, or it runs as root. */
+guint32 mvd_guest_get_uid (MvdGuest *self);
 gboolean mvd_guest_is_transient (MvdGuest *self);
 /* The host's accelerator changed: a stopped guest's Accelerator property follows it. */
 void mvd_guest_refresh_accelerator (MvdGuest *self);

@@ -446,6 +446,20 @@ cid_in_use (guint32 cid, gpointer user_data)
   return FALSE;
 }
 
+static gboolean
+uid_in_use (guint32 uid, gpointer user_data)
+{
+  MvdManager *self = user_data;
+  GHashTableIter iter;
+  gpointer guest;
+
+  g_hash_table_iter_init (&iter, self->guests);
+  while (g_hash_table_iter_next (&iter, NULL, &guest))
+    if (mvd_guest_get_uid (guest) == uid)
+      return TRUE;
+  return FALSE;
+}
+
 MvdManager *
 mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
 {
@@ -455,6 +469,8 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
   self->context.config = config;
   self->context.cid_in_use = cid_in_use;
   self->context.cid_in_use_data = self;
+  self->context.uid_in_use = uid_in_use;
+  self->context.uid_in_use_data = self;
   self->context.kvm_failed = kvm_failed;
   self->context.kvm_failed_data = self;
   self->context.undefine = undefine;

@@ -46,6 +46,19 @@ on_adopt_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   qmp_query_status_async (self->qmp, NULL, on_adopt_status, g_object_ref (self));
 }
 
+/* The real uid on the "Uid:" line of /proc/PID/status: an adopted QEMU keeps its own. */
+static guint32
+process_uid (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (line = strstr (text, "\nUid:")) == NULL)
+    return 0;
+  return (guint32)g_ascii_strtoull (line + 5, NULL, 10);
+}
+
 static gboolean
 open_pidfd (MvdQemu *self, GError **error)
 {
@@ -62,6 +75,7 @@ open_pidfd (MvdQemu *self, GError **error)
     }
   self->pidfd_watch = g_unix_fd_add (self->pidfd, G_IO_IN, mvd_qemu_on_pidfd_exited, self);
   mvd_qemu_cap_output (self);
+  self->uid = process_uid (self->pid);
   return TRUE;
 }
 

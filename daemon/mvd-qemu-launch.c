@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -155,17 +157,29 @@ child_fds_clear (ChildFds *fds)
   fds->n = 0;
 }
 
+/* /dev/kvm's and the vhost devices' group, the one supplementary group QEMU keeps */
+static gint64
+kvm_gid (void)
+{
+  struct group *kvm = getgrnam ("kvm");
+
+  return kvm ? (gint64)kvm->gr_gid : -1;
+}
+
 static gboolean
 spawn (MvdQemu *self, ChildFds *fds, GError **error)
 {
   g_autofree char *output = mvd_qemu_path (self, "qemu.out");
   g_autofree char *pid_file = mvd_qemu_path (self, "qemu.pid");
+  g_autofree char *tmp_dir = mvd_qemu_path (self, "tmp");
   MvdSpawnRequest request = { .argv = (const char *const *)self->argv,
                               .fds = fds->fd,
                               .targets = fds->target,
                               .n_fds = fds->n,
                               .output_path = output,
-                              .tmp_dir = self->runtime_dir,
+                              .tmp_dir = tmp_dir,
+                              .uid = self->uid,
+                              .kvm_gid = kvm_gid (),
                               .pid_file = pid_file };
   const char *identifier;
 
@@ -184,6 +198,26 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
   return TRUE;
 }
 
+/* RUNTIME/NAME/tmp: QEMU's TMPDIR, for ephemeral disks' overlays, its own to write in. A
+ * confined QEMU may pass through RUNTIME/NAME (root's, mode 0710, its group) to reach it,
+ * and no other guest's QEMU may. */
+static gboolean
+make_tmp_dir (MvdQemu *self, GError **error)
+{
+  g_autofree char *dir = mvd_qemu_path (self, "tmp");
+
+  if ((self->uid != 0
+       && (chown (self->runtime_dir, 0, self->uid) < 0 || chmod (self->runtime_dir, 0710) < 0))
+      || (g_mkdir (dir, 0700) < 0 && errno != EEXIST)
+      || (self->uid != 0 && chown (dir, self->uid, self->uid) < 0))
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 bind_sockets (MvdQemu *self, ChildFds *fds, GError **error)
 {
@@ -197,6 +231,8 @@ bind_sockets (MvdQemu *self, ChildFds *fds, GError **error)
                    self->runtime_dir, g_strerror (errno));
       return FALSE;
     }
+  if (!make_tmp_dir (self, error))
+    return FALSE;
   for (int i = 0; i < 3; i++)
     {
       g_autofree char *path = mvd_qemu_path (self, files[i]);

@@ -54,6 +54,7 @@ struct _MvdQemu
   char *start_message;
   char *accelerator;
   guint32 vsock_cid;
+  guint32 uid; /* QEMU's own uid (GuestUIDs=); 0: it runs as root */
 };
 
 /* Keeps RUNTIME/NAME/qemu.out under LogMaxBytes= while the process lives. */

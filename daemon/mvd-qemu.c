@@ -139,6 +139,18 @@ save_state_soon (MvdQemu *self)
 }
 
 void
+mvd_qemu_set_uid (MvdQemu *self, guint32 uid)
+{
+  self->uid = uid;
+}
+
+guint32
+mvd_qemu_get_uid (MvdQemu *self)
+{
+  return self->exited ? 0 : self->uid;
+}
+
+void
 mvd_qemu_cap_output (MvdQemu *self)
 {
   g_autofree char *path = mvd_qemu_path (self, "qemu.out");

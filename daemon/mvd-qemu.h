@@ -76,6 +76,9 @@ gboolean mvd_qemu_run_state_is_failure (QmpRunState state);
 /* Why it ended, or is ending, once known (NONE before); @message gets the sentence. */
 MvmStateReason mvd_qemu_get_end_reason (MvdQemu *self, const char **message);
 GPid mvd_qemu_get_pid (MvdQemu *self);
+/* The uid QEMU runs under, set before the launch (0: root); read from /proc when adopted. */
+void mvd_qemu_set_uid (MvdQemu *self, guint32 uid);
+guint32 mvd_qemu_get_uid (MvdQemu *self);
 /* Its QMP connection, for libqmp's typed commands; valid while the process lives. */
 QmpClient *mvd_qemu_get_qmp (MvdQemu *self);
 const char *const *mvd_qemu_get_argv (MvdQemu *self);

@@ -5,23 +5,36 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
-/* Runs in the child between fork and exec, so only async-signal-safe calls. The pid file
- * covers the moment between the fork and the state file: a daemon killed right then
- * leaves a QEMU that the next one can still find and undo. */
-static void
-child_setup (gpointer data)
+typedef struct
 {
-  const char *pid_file = data;
+  char *pid_file;
+  guint32 uid;
+  gint64 kvm_gid;
+} ChildSetup;
+
+static void
+child_setup_free (gpointer data)
+{
+  ChildSetup *setup = data;
+
+  g_free (setup->pid_file);
+  g_free (setup);
+}
+
+/* async-signal-safe: the pid in decimal to @path */
+static void
+write_pid (const char *path)
+{
   char digits[24];
   int len = 0, fd;
 
-  /* its own session: a terminal's ^C to the daemon does not reach the guests */
-  setsid ();
   for (pid_t pid = getpid (); pid > 0 && len < (int)sizeof digits; pid /= 10)
     digits[len++] = '0' + pid % 10;
-  fd = open (pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return;
   for (int i = len - 1; i >= 0; i--)
@@ -30,19 +43,56 @@ child_setup (gpointer data)
   close (fd);
 }
 
+/* QEMU under its own uid and gid, with no capability left and no way to gain one. A QEMU that
+ * cannot be confined never runs: it exits with 126 and says why in qemu.out. */
+static void
+drop_privileges (const ChildSetup *setup)
+{
+  static const char failed[] = "microvmd: cannot switch QEMU to its own uid; not starting it\n";
+  gid_t groups[1] = { (gid_t)setup->kvm_gid };
+
+  if (setgroups (setup->kvm_gid >= 0 ? 1 : 0, groups) < 0
+      || setresgid (setup->uid, setup->uid, setup->uid) < 0
+      || setresuid (setup->uid, setup->uid, setup->uid) < 0
+      || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || geteuid () != setup->uid)
+    {
+      (void)!write (STDERR_FILENO, failed, sizeof failed - 1);
+      _exit (126);
+    }
+}
+
+/* Runs in the child between fork and exec, so only async-signal-safe calls. The pid file
+ * covers the moment between the fork and the state file: a daemon killed right then
+ * leaves a QEMU that the next one can still find and undo. */
+static void
+child_setup (gpointer data)
+{
+  const ChildSetup *setup = data;
+
+  /* its own session: a terminal's ^C to the daemon does not reach the guests */
+  setsid ();
+  write_pid (setup->pid_file);
+  if (setup->uid != 0)
+    drop_privileges (setup);
+}
+
 GSubprocess *
 mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher
     = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  ChildSetup *setup;
   int output;
 
   for (guint i = 0; i < request->n_fds; i++)
     g_subprocess_launcher_take_fd (launcher, request->fds[i], request->targets[i]);
   /* snapshot=on overlays: in the guest's runtime folder, gone with it, never in /var/tmp */
   g_subprocess_launcher_setenv (launcher, "TMPDIR", request->tmp_dir, TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, g_strdup (request->pid_file),
-                                         g_free);
+  setup = g_new0 (ChildSetup, 1);
+  setup->pid_file = g_strdup (request->pid_file);
+  setup->uid = request->uid;
+  setup->kvm_gid = request->kvm_gid;
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, setup, child_setup_free);
   /* stdout is a file rather than a pipe, so QEMU can outlive the daemon; O_APPEND, so the
    * daemon can cut it back (mvd-output-cap) and QEMU goes on at its new end */
   g_unlink (request->output_path);

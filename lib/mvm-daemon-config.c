@@ -10,16 +10,22 @@
 #include "config.h"
 #include "mvm-error.h"
 #include "mvm-key-parser.h"
+#include "mvm-value.h"
 
 #define DEFAULT_LOG_MAX_BYTES (1024 * 1024)
 #define DEFAULT_LOG_KEEP_FILES 3
 #define DEFAULT_MAX_GUESTS 1024
+/* 0x7E000000 + 64K: above the blocks useradd hands out in /etc/subuid and outside every
+ * range systemd documents (users, DynamicUser=, homed, nspawn containers); microvmd.conf(5) */
+#define DEFAULT_GUEST_UID_FIRST 2113929216u
+#define DEFAULT_GUEST_UID_LAST (DEFAULT_GUEST_UID_FIRST + 65535u)
 
 static const char *const daemon_keys[] = {
   "QemuBinary",    "Accelerator",      "DefaultKernel",
   "DefaultInitrd", "ImageDirectories", "LogMaxBytes",
   "LogKeepFiles",  "ShutdownGuests",   "MaxGuests",
-  "AllowedDevices", "ShareDirectories", "AllowedBridges", NULL,
+  "AllowedDevices", "ShareDirectories", "AllowedBridges", "GuestUIDs",
+  NULL,
 };
 static const MvmEnumEntry accel_entries[] = {
   { "auto", MVM_ACCEL_AUTO },
@@ -48,6 +54,8 @@ mvm_daemon_config_new_default (void)
   c->log_keep_files = DEFAULT_LOG_KEEP_FILES;
   c->shutdown_guests = MVM_SHUTDOWN_GUESTS_KEEP;
   c->max_guests = DEFAULT_MAX_GUESTS;
+  c->guest_uid_first = DEFAULT_GUEST_UID_FIRST;
+  c->guest_uid_last = DEFAULT_GUEST_UID_LAST;
   return c;
 }
 
@@ -110,6 +118,35 @@ parse_lists (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
          && parse_list (p, "AllowedBridges", FALSE, &c->allowed_bridges, error);
 }
 
+/* "FIRST-LAST", FIRST above 65535 and LAST at least FIRST, or "no". */
+static gboolean
+parse_guest_uids (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
+{
+  g_autofree char *value = NULL;
+  g_auto (GStrv) ends = NULL;
+  guint64 first = 0, last = 0;
+
+  if (!mvm_key_parser_get_string (p, "Daemon", "GuestUIDs", &value, error))
+    return FALSE;
+  if (value == NULL || value[0] == '\0')
+    return TRUE;
+  if (g_str_equal (value, "no"))
+    {
+      c->guest_uid_first = c->guest_uid_last = 0;
+      return TRUE;
+    }
+  ends = g_strsplit (value, "-", 3);
+  if (g_strv_length (ends) != 2 || !mvm_parse_uint (ends[0], 65536, G_MAXINT32, &first)
+      || !mvm_parse_uint (ends[1], first, G_MAXINT32, &last))
+    return mvm_key_parser_fail (p, "Daemon", "GuestUIDs", error,
+                                "'%s' is neither no nor a range FIRST-LAST of uids from 65536 to "
+                                "2147483647",
+                                value);
+  c->guest_uid_first = first;
+  c->guest_uid_last = last;
+  return TRUE;
+}
+
 void
 mvm_daemon_config_set_default_image_dir (MvmDaemonConfig *config, const char *dir)
 {
@@ -146,7 +183,7 @@ parse_daemon_group (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
       || !mvm_key_parser_get_enum (p, g, "Accelerator", accel_entries, &accel, error)
       || !mvm_key_parser_get_path (p, g, "DefaultKernel", &c->default_kernel, error)
       || !mvm_key_parser_get_path (p, g, "DefaultInitrd", &c->default_initrd, error)
-      || !parse_lists (p, c, error)
+      || !parse_lists (p, c, error) || !parse_guest_uids (p, c, error)
       || !mvm_key_parser_get_size (p, g, "LogMaxBytes", 4096, G_MAXUINT32, &c->log_max_bytes, error)
       || !mvm_key_parser_get_uint (p, g, "LogKeepFiles", 0, 100, &keep, error)
       || !mvm_key_parser_get_enum (p, g, "ShutdownGuests", shutdown_entries, &shutdown, error)

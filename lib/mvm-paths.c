@@ -118,11 +118,22 @@ mvm_paths_clean_runtime_dir (const char *dir)
     = { "state",        "state.new",  "guest",    "guest.new", "qmp.sock",
         "console.sock", "ready.sock", "qemu.out", "qemu.pid" };
 
+  g_autofree char *tmp = g_build_filename (dir, "tmp", NULL);
+  g_autoptr (GDir) overlays = g_dir_open (tmp, 0, NULL);
+  const char *name;
+
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *path = g_build_filename (dir, files[i], NULL);
       g_unlink (path);
     }
+  /* ephemeral overlays a killed QEMU could not delete */
+  while (overlays && (name = g_dir_read_name (overlays)))
+    {
+      g_autofree char *path = g_build_filename (tmp, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (tmp);
   g_rmdir (dir);
 }
 

@@ -55,6 +55,8 @@ class World:
         ["ip", "netns", "exec", NS] (it must exec the daemon, not fork it)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="mvd-")
         self.dir = self.tmp.name
+        # QEMU runs under a uid of its own (GuestUIDs=): shares are opened by that uid
+        os.chmod(self.dir, 0o755)
         self.tag = "mvd-test-" + os.path.basename(self.dir)
         self.conf_extra = conf_extra
         self.daemon_prefix = list(daemon_prefix)

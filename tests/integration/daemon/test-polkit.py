@@ -39,7 +39,6 @@ class SystemWorld(World):
     that nobody (uid 65534) may reach; the polkit mock runs on it."""
 
     def _start_bus(self):
-        os.chmod(self.dir, 0o755)  # nobody reaches the bus socket and the guest files
         socket = os.path.join(self.dir, "system_bus_socket")
         config = os.path.join(self.dir, "system-bus.conf")
         with open(config, "w") as f:

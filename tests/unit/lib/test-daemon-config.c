@@ -127,6 +127,8 @@ assert_defaults (const MvmDaemonConfig *c)
   assert_null (c->allowed_devices[0]);
   assert_null (c->share_dirs[0]);
   assert_null (c->allowed_bridges[0]);
+  assert_int_equal (c->guest_uid_first, 0x7E000000);
+  assert_int_equal (c->guest_uid_last, 0x7E00FFFF);
 }
 
 /* The daemon's default images folder applies only when microvmd.conf names none. */
@@ -200,7 +202,8 @@ test_every_key (void **state)
                   "MaxGuests=12\n"
                   "AllowedDevices=/dev/vg0/swap /dev/disk/by-id/x\n"
                   "ShareDirectories=/srv/shares\n"
-                  "AllowedBridges=br0 br-guests\n");
+                  "AllowedBridges=br0 br-guests\n"
+                  "GuestUIDs=70000-70099\n");
 
   assert_string_equal (c->qemu_binary, "/opt/qemu/bin/qemu-system-x86_64");
   assert_int_equal (c->accelerator, MVM_ACCEL_TCG);
@@ -218,6 +221,8 @@ test_every_key (void **state)
   assert_string_equal (c->allowed_devices[1], "/dev/disk/by-id/x");
   assert_string_equal (c->share_dirs[0], "/srv/shares");
   assert_string_equal (c->allowed_bridges[1], "br-guests");
+  assert_int_equal (c->guest_uid_first, 70000);
+  assert_int_equal (c->guest_uid_last, 70099);
 }
 
 static void
@@ -242,7 +247,7 @@ test_errors (void **state)
                      ":3: [Daemon] QemuPath: unknown key; this group takes QemuBinary, "
                      "Accelerator, DefaultKernel, DefaultInitrd, ImageDirectories, LogMaxBytes, "
                      "LogKeepFiles, ShutdownGuests, MaxGuests, AllowedDevices, ShareDirectories, "
-                     "AllowedBridges");
+                     "AllowedBridges, GuestUIDs");
   assert_load_error (f, "[Daemon]\n[Guests]\n",
                      ":2: [Guests] unknown group; microvmd.conf has only [Daemon]");
   assert_load_error (f, "[Daemon]\nAccelerator=hvf\n",
@@ -257,6 +262,9 @@ test_errors (void **state)
                      ":2: [Daemon] LogMaxBytes: '1K' is out of range (4K to 4294967295)");
   assert_load_error (f, "[Daemon]\nLogKeepFiles=101\n",
                      ":2: [Daemon] LogKeepFiles: '101' is not a whole number from 0 to 100");
+  assert_load_error (f, "[Daemon]\nGuestUIDs=1000-2000\n",
+                     ":2: [Daemon] GuestUIDs: '1000-2000' is neither no nor a range FIRST-LAST of "
+                     "uids from 65536 to 2147483647");
   assert_load_error (f, "[Daemon]\nShutdownGuests=kill\n",
                      ":2: [Daemon] ShutdownGuests: 'kill' is not one of keep, shutdown");
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""QEMU confined (issue 8, the review's H5): a daemon that runs as root starts each guest's
+QEMU under a uid of its own from GuestUIDs=, with no capability, no new privileges and a
+seccomp filter; the uid is free again once the guest stops, and kept across adoption."""
+
+import os
+import sys
+
+from harness import World, check, run
+
+FIRST = 2113929216  # GuestUIDs= default, 0x7E000000
+
+
+def status(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+def uid_of(w, name):
+    return int(status(w.prop(name, "MainPID"))["Uid"].split()[0])
+
+
+def test_each_qemu_has_its_own_uid():
+    with World() as w:
+        for name in ("a", "b"):
+            w.ctl("define", w.write_guest(f"{name}.guest", "[Guest]\nMemory=128M\n"))
+            w.ctl("start", name, "--wait-ready")
+        sa, sb = (status(w.prop(n, "MainPID")) for n in ("a", "b"))
+        ua, ub = (int(s["Uid"].split()[0]) for s in (sa, sb))
+        check({ua, ub} == {FIRST, FIRST + 1}, f"uids {ua} {ub}")
+        for s in (sa, sb):
+            check(s["Uid"].split() == [s["Uid"].split()[0]] * 4, f"Uid: {s['Uid']}")
+            check(s["Gid"].split()[0] == s["Uid"].split()[0], f"Gid: {s['Gid']}")
+            check(s["CapEff"] == "0000000000000000" and s["CapPrm"] == "0000000000000000",
+                  f"capabilities: {s['CapEff']} {s['CapPrm']}")
+            check(s["NoNewPrivs"] == "1", f"NoNewPrivs: {s['NoNewPrivs']}")
+            check(s["Seccomp"] == "2", f"Seccomp: {s['Seccomp']}")
+        # one guest's runtime folder is closed to the other's QEMU
+        st = os.stat(w.runtime("a"))
+        check(st.st_uid == 0 and st.st_gid == ua and (st.st_mode & 0o777) == 0o710,
+              f"runtime folder of a: {st.st_uid}:{st.st_gid} {oct(st.st_mode)}")
+        # a's uid is free again once a stops, and the lowest free one is taken
+        w.ctl("stop", "a")
+        w.ctl("define", w.write_guest("c.guest", "[Guest]\nMemory=128M\n"))
+        w.ctl("start", "c", "--wait-ready")
+        check(uid_of(w, "c") == ua, f"c runs as {uid_of(w, 'c')}, not the freed {ua}")
+        # adopted by a new daemon: b keeps its uid, and the next guest gets another
+        w.restart_daemon()
+        w.wait_state("b", "running")
+        w.ctl("start", "a", "--wait-ready")
+        check(uid_of(w, "a") not in (ub, uid_of(w, "c")), "a took an adopted guest's uid")
+
+
+def test_guest_uids_no_keeps_root():
+    with World(conf_extra="GuestUIDs=no\n") as w:
+        w.ctl("define", w.write_guest("r.guest", "[Guest]\nMemory=128M\n"))
+        w.ctl("start", "r", "--wait-ready")
+        check(status(w.prop("r", "MainPID"))["Uid"].split()[0] == "0", "QEMU is not root")
+
+
+if __name__ == "__main__":
+    tests = {name: fn for name, fn in globals().items() if name.startswith("test_")}
+    sys.exit(run(tests))
