@@ -440,3 +440,37 @@ qmp_human_monitor_command_finish (QmpClient *client, GAsyncResult *result, GErro
 {
   return finish_pointer (client, result, qmp_human_monitor_command_async, error);
 }
+
+/* ---- every decoder, for the fuzzer ---- */
+
+static const struct
+{
+  const char *command;
+  QmpReplyParser parse;
+  GDestroyNotify free_result;
+} decoders[] = {
+  { "query-status", parse_status, (GDestroyNotify)qmp_status_free },
+  { "query-balloon", parse_balloon, g_free },
+  { "query-cpus-fast", parse_cpus, (GDestroyNotify)g_ptr_array_unref },
+  { "query-blockstats", parse_blockstats, (GDestroyNotify)g_ptr_array_unref },
+  { "human-monitor-command", parse_hmp, g_free },
+};
+
+guint
+qmp_commands_decode_all (JsonNode *ret)
+{
+  guint accepted = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (decoders); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      gpointer value = decoders[i].parse (decoders[i].command, ret, &error);
+
+      if (value != NULL)
+        {
+          decoders[i].free_result (value);
+          accepted++;
+        }
+    }
+  return accepted;
+}

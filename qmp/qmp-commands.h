@@ -126,4 +126,8 @@ void qmp_human_monitor_command_async (QmpClient *client, const char *command_lin
                                       gpointer user_data);
 char *qmp_human_monitor_command_finish (QmpClient *client, GAsyncResult *result, GError **error);
 
+/* Runs every typed reply decoder above on @ret (what a hostile QEMU may answer anything
+ * with) and frees what they return; the number that accepted it. For the fuzzer. */
+guint qmp_commands_decode_all (JsonNode *ret);
+
 G_END_DECLS

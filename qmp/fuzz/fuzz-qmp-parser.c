@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qmp-commands.h"
 #include "qmp-event.h"
 #include "qmp-message.h"
 #include "qmp-parser.h"
@@ -33,7 +34,10 @@ decode (JsonObject *message)
           JsonNode *ret = qmp_message_take_return (message, "fuzz", &error);
 
           if (ret != NULL)
-            json_node_unref (ret);
+            {
+              (void)qmp_commands_decode_all (ret); /* query-status, -balloon, -blockstats... */
+              json_node_unref (ret);
+            }
         }
         break;
       default:
