@@ -61,6 +61,7 @@ exit 1
 def test_a_failed_start_says_why():
     """start --wait-ready returns at once with the reason and QEMU's last words."""
     with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # QEMU runs under a guest uid (GuestUIDs=): it must reach its binary
         qemu = os.path.join(tmp, "failing-qemu")
         with open(qemu, "w") as f:
             f.write(FAILING_QEMU)

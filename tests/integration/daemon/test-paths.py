@@ -46,7 +46,7 @@ def test_qemu_gets_fds_not_names():
         check(os.path.realpath(disk) in held, f"QEMU holds no fd of the disk: {held}")
         # the ephemeral disk's overlay lies in the guest's runtime folder, not in /var/tmp
         runtime = os.path.realpath(os.path.join(w.dir, "run", "f"))
-        overlays = [p for p in held if p.startswith(runtime + "/vl.")]  # QEMU's temp names
+        overlays = [p for p in held if p.startswith(runtime + "/tmp/vl.")]  # QEMU's temp names
         check(overlays, f"no overlay in {runtime}: {held}")
         check(not any(p.startswith("/var/tmp/") for p in held), f"an overlay in /var/tmp: {held}")
         # -sandbox: QEMU runs under a seccomp filter
