@@ -108,7 +108,8 @@ on_authorize_method (GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *in
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   gboolean interactive
     = g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
-  MvdAction action = mvd_authority_action_for (g_dbus_method_invocation_get_method_name (invocation));
+  MvdAction action
+    = mvd_authority_action_for (g_dbus_method_invocation_get_method_name (invocation));
   GError *error = NULL;
 
   if (mvd_authority_check_sync (context, g_dbus_method_invocation_get_connection (invocation),

@@ -47,6 +47,7 @@ typedef struct
   /* drop @guest (an MvdGuest, stopped) and its stored file; FALSE when the file stays */
   gboolean (*undefine) (gpointer guest, gpointer data, GError **error);
   gpointer undefine_data;
+  GDBusConnection *system_bus; /* for systemd's scopes; NULL with --session or in tests */
   MvdSpawnFunc spawn; /* starts QEMU: mvd_spawn_qemu, or a test's stand-in */
   gpointer spawn_data;
   MvdTimings timings;

@@ -344,6 +344,8 @@ gboolean
 mvd_manager_export (MvdManager *self, GDBusConnection *connection, GError **error)
 {
   mvd_authority_guard (G_DBUS_INTERFACE_SKELETON (self), &self->context);
+  if (!self->context.paths->session)
+    self->context.system_bus = connection; /* it outlives every guest: no reference */
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                          MVD_MANAGER_PATH, error))
     return FALSE;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvd-cgroup.h"
 #include "mvd-state-file.h"
 #include "qmp-commands.h"
 
@@ -76,6 +77,7 @@ open_pidfd (MvdQemu *self, GError **error)
   self->pidfd_watch = g_unix_fd_add (self->pidfd, G_IO_IN, mvd_qemu_on_pidfd_exited, self);
   mvd_qemu_cap_output (self);
   self->uid = process_uid (self->pid);
+  self->cgroup_dir = mvd_cgroup_of_process (self->pid);
   return TRUE;
 }
 

@@ -13,6 +13,7 @@
 
 #include "mvm-error.h"
 #include "mvm-paths.h"
+#include "mvd-cgroup.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 #include "qmp-commands.h"
@@ -166,6 +167,21 @@ kvm_gid (void)
   return kvm ? (gint64)kvm->gr_gid : -1;
 }
 
+/* QEMU's own memory beside the guest's, and its threads (vCPUs, I/O, RCU, ...) */
+#define QEMU_OVERHEAD_BYTES (256 * 1024 * 1024ULL)
+#define QEMU_TASKS_MAX 1024
+
+static void
+place_in_cgroup (MvdQemu *self)
+{
+  MvdCgroupRequest request = { .name = self->name,
+                               .pid = self->pid,
+                               .memory_max = self->memory + QEMU_OVERHEAD_BYTES,
+                               .tasks_max = QEMU_TASKS_MAX };
+
+  self->cgroup_dir = mvd_cgroup_place (self->context->system_bus, &request);
+}
+
 static gboolean
 spawn (MvdQemu *self, ChildFds *fds, GError **error)
 {
@@ -194,6 +210,8 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
   self->pid = identifier ? atoi (identifier) : 0;
   g_subprocess_wait_async (self->process, NULL, mvd_qemu_on_child_exited, g_object_ref (self));
   mvd_qemu_cap_output (self);
+  if (self->pid > 0)
+    place_in_cgroup (self);
   record_state (self);
   return TRUE;
 }
@@ -291,6 +309,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   gboolean ok;
 
   self->argv = g_strdupv (plan->argv);
+  self->memory = config->memory;
   ok = bind_sockets (self, &fds, error) && open_taps (config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
   child_fds_clear (&fds);

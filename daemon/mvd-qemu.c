@@ -15,6 +15,7 @@
 
 #include "mvm-error.h"
 #include "mvm-paths.h"
+#include "mvd-cgroup.h"
 #include "mvd-output-cap.h"
 #include "mvd-state-file.h"
 #include "qmp-client.h"
@@ -274,6 +275,7 @@ process_exited (MvdQemu *self, int status)
   mvd_serial_detach (self->serial);         /* reads what is still buffered first */
   mvd_serial_close_consoles (self->serial); /* console sessions end with their QEMU */
   mvm_paths_clean_runtime_dir (self->runtime_dir);
+  mvd_cgroup_remove (self->cgroup_dir);
   /* the guest's state first, so a Shutdown that returns finds it stopped */
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, (guint)self->end_reason, self->end_message,
                  failed);
@@ -605,6 +607,7 @@ mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *messa
   g_free (self->start_message);
   self->start_message = g_strdup (message);
   g_free (self->accelerator);
+  g_free (self->cgroup_dir);
   self->accelerator = g_strdup (accelerator);
   self->vsock_cid = vsock_cid;
 }

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 
+#include "mvd-cgroup.h"
 #include "mvd-manager.h"
 
 #define BUS_NAME "org.microvmd1"
@@ -151,6 +152,7 @@ mvd_service_run (MvmPaths *paths, MvmDaemonConfig *config)
   s.manager = mvd_manager_new (paths, config, facts);
   mvd_manager_load (s.manager);
   mvd_manager_adopt_all (s.manager);
+  mvd_cgroup_sweep ();
   s.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &s);
   g_unix_signal_add (SIGINT, on_quit_signal, &s);

@@ -58,16 +58,16 @@ checked (int fd, const char *path, gboolean device, GError **error)
 static int
 open_below (const char *dir, const char *relative, const char *path, int flags, GError **error)
 {
-  struct open_how how = { .flags = flags | O_CLOEXEC | O_NOCTTY,
-                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
-                                     | RESOLVE_NO_MAGICLINKS };
+  struct open_how how
+    = { .flags = flags | O_CLOEXEC | O_NOCTTY,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
   int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int fd, err;
 
   if (dirfd < 0)
     {
-      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG, "cannot open the folder %s: %s",
-                   dir, g_strerror (errno));
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG, "cannot open the folder %s: %s", dir,
+                   g_strerror (errno));
       return -1;
     }
   fd = syscall (SYS_openat2, dirfd, relative, &how, sizeof how);

@@ -33,13 +33,14 @@ static const struct
   { "-add-fd", NULL, (const char *const[]){ "fd", "set", "opaque", NULL } },
   { "-drive", NULL,
     (const char *const[]){ "if", "id", "file", "format", "readonly", "snapshot", NULL } },
-  { "-netdev", (const char *const[]){ "user", "tap", NULL }, (const char *const[]){ "id", "fd", NULL } },
+  { "-netdev", (const char *const[]){ "user", "tap", NULL },
+    (const char *const[]){ "id", "fd", NULL } },
   { "-fsdev", (const char *const[]){ "local", NULL },
     (const char *const[]){ "id", "path", "security_model", "readonly", NULL } },
   { "-device", (const char *const[]){ "*", NULL }, /* any device model first */
     (const char *const[]){ "id", "drive", "netdev", "mac", "fsdev", "mount_tag", "rng",
-                           "deflate-on-oom", "free-page-reporting", "guest-cid", "bus",
-                           "chardev", "name", NULL } },
+                           "deflate-on-oom", "free-page-reporting", "guest-cid", "bus", "chardev",
+                           "name", NULL } },
 };
 
 /* Splits @value as QemuOpts does and checks each part against @k's keys. */

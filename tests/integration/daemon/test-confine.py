@@ -7,7 +7,7 @@ seccomp filter; the uid is free again once the guest stops, and kept across adop
 import os
 import sys
 
-from harness import World, check, run
+from harness import SystemWorld, World, check, run
 
 FIRST = 2113929216  # GuestUIDs= default, 0x7E000000
 
@@ -19,6 +19,24 @@ def status(pid):
             key, _, value = line.partition(":")
             fields[key] = value.strip()
     return fields
+
+
+def cgroup_of(pid):
+    """The cgroup v2 path of PID ("0::" in /proc/PID/cgroup)."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].strip()
+    return None
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2":
+                return fields[4]
+    return None
 
 
 def uid_of(w, name):
@@ -44,8 +62,19 @@ def test_each_qemu_has_its_own_uid():
         st = os.stat(w.runtime("a"))
         check(st.st_uid == 0 and st.st_gid == ua and (st.st_mode & 0o777) == 0o710,
               f"runtime folder of a: {st.st_uid}:{st.st_gid} {oct(st.st_mode)}")
+        # each QEMU in a cgroup of its own, below the daemon's (no systemd here)
+        daemon_cgroup = cgroup_of(w.daemon.pid)
+        folder = None
+        for name in ("a", "b"):
+            path = cgroup_of(w.prop(name, "MainPID"))
+            check(path == os.path.join(daemon_cgroup, f"microvm-{name}@{w.daemon.pid}"),
+                  f"{name}'s QEMU is in cgroup {path}, the daemon in {daemon_cgroup}")
+            if name == "a":
+                folder = cgroup2_mount() + path
+        check("share the daemon's cgroup" not in w.read_daemon_log(), w.read_daemon_log())
         # a's uid is free again once a stops, and the lowest free one is taken
         w.ctl("stop", "a")
+        check(not os.path.exists(folder), f"{folder} is left behind")
         w.ctl("define", w.write_guest("c.guest", "[Guest]\nMemory=128M\n"))
         w.ctl("start", "c", "--wait-ready")
         check(uid_of(w, "c") == ua, f"c runs as {uid_of(w, 'c')}, not the freed {ua}")
@@ -61,6 +90,20 @@ def test_guest_uids_no_keeps_root():
         w.ctl("define", w.write_guest("r.guest", "[Guest]\nMemory=128M\n"))
         w.ctl("start", "r", "--wait-ready")
         check(status(w.prop("r", "MainPID"))["Uid"].split()[0] == "0", "QEMU is not root")
+
+
+def test_systemd_gets_a_scope():
+    """With systemd on the system bus, each QEMU goes to microvm-NAME.scope in machine.slice
+    with MemoryMax= and TasksMax= (python3-dbusmock's systemd records the call)."""
+    with SystemWorld() as w:
+        systemd = w.start_mock("systemd", "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+        w.as_root("define", w.write_guest("s.guest", "[Guest]\nMemory=128M\n"))
+        w.as_root("start", "s", "--wait-ready")
+        calls = systemd("GetCalls").stdout
+        pid = w.prop("s", "MainPID")
+        check("'StartTransientUnit'" in calls and "'microvm-s.scope'" in calls, calls)
+        check("'machine.slice'" in calls and f"[uint32 {pid}]" in calls, calls)
+        check(f"uint64 {128 * 2**20 + 256 * 2**20}" in calls, f"MemoryMax: {calls}")
 
 
 if __name__ == "__main__":

@@ -40,8 +40,12 @@ static void
 test_c1_and_bad_utf8_escaped (void **state)
 {
   /* 8-bit CSI as a raw byte, the same as UTF-8 U+009B, and a cut-off sequence */
-  assert_escaped ("\x9b" "31m", 4, "\\x9b31m");
-  assert_escaped ("\xc2\x9b" "31m", 5, "\\xc2\\x9b31m");
+  assert_escaped ("\x9b"
+                  "31m",
+                  4, "\\x9b31m");
+  assert_escaped ("\xc2\x9b"
+                  "31m",
+                  5, "\\xc2\\x9b31m");
   assert_escaped ("ok\xe2\x82", 4, "ok\\xe2\\x82");
 }
 

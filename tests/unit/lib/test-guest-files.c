@@ -128,8 +128,8 @@ static void
 test_disk_beneath_images (void **state)
 {
   Fixture *f = *state;
-  g_autoptr (MvmGuestConfig) rw = guest ("[Guest]\nName=g\n[Disk root]\nPath=%s/root.img\n",
-                                         f->images);
+  g_autoptr (MvmGuestConfig) rw
+    = guest ("[Guest]\nName=g\n[Disk root]\nPath=%s/root.img\n", f->images);
   g_autoptr (MvmGuestConfig) ro
     = guest ("[Guest]\nName=g\n[Disk root]\nPath=%s/root.img\nReadOnly=yes\n", f->images);
   MvmGuestFiles files;
@@ -226,10 +226,12 @@ test_qcow2_header (void **state)
     assert_null (open_files (f, plain, &files));
     mvm_guest_files_clear (&files);
   }
-  assert_refused (f, backing, "guest g: [Disk d] Path: the qcow2 header names a backing file "
-                              "(backing_file_offset)");
-  assert_refused (f, data_file, "guest g: [Disk d] Path: the qcow2 header names an external "
-                                "data file");
+  assert_refused (f, backing,
+                  "guest g: [Disk d] Path: the qcow2 header names a backing file "
+                  "(backing_file_offset)");
+  assert_refused (f, data_file,
+                  "guest g: [Disk d] Path: the qcow2 header names an external "
+                  "data file");
   assert_refused (f, raw, "not a qcow2 image");
 }
 
@@ -259,9 +261,8 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    FIXTURE (test_disk_beneath_images), FIXTURE (test_disk_escapes_refused),
-    FIXTURE (test_devices),             FIXTURE (test_qcow2_header),
-    FIXTURE (test_boot_files),
+    FIXTURE (test_disk_beneath_images), FIXTURE (test_disk_escapes_refused), FIXTURE (test_devices),
+    FIXTURE (test_qcow2_header),        FIXTURE (test_boot_files),
   };
 
   return cmocka_run_group_tests_name ("guest-files", tests, NULL, NULL);

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvd-cgroup.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCOPE_SLICE "machine.slice"
+
+/* systemd answered once (TRUE), or was found missing (FALSE): asked at most once */
+static int systemd_seen = -1;
+static gboolean warned;
+
+static void
+warn_once (const char *why)
+{
+  if (warned)
+    return;
+  warned = TRUE;
+  g_warning ("guests share the daemon's cgroup, without memory or task limits of their own: %s",
+             why);
+}
+
+/* --- with systemd: a transient scope --------------------------------------------------- */
+
+static GVariant *
+scope_properties (const MvdCgroupRequest *request)
+{
+  GVariantBuilder props;
+  g_autofree char *description = g_strdup_printf ("microvm guest %s", request->name);
+
+  g_variant_builder_init (&props, G_VARIANT_TYPE ("a(sv)"));
+  g_variant_builder_add (&props, "(sv)", "Description", g_variant_new_string (description));
+  g_variant_builder_add (&props, "(sv)", "Slice", g_variant_new_string (SCOPE_SLICE));
+  g_variant_builder_add (&props, "(sv)", "PIDs",
+                         g_variant_new_fixed_array (
+                           G_VARIANT_TYPE_UINT32, &(guint32){ request->pid }, 1, sizeof (guint32)));
+  g_variant_builder_add (&props, "(sv)", "MemoryMax", g_variant_new_uint64 (request->memory_max));
+  g_variant_builder_add (&props, "(sv)", "TasksMax", g_variant_new_uint64 (request->tasks_max));
+  g_variant_builder_add (&props, "(sv)", "CollectMode",
+                         g_variant_new_string ("inactive-or-failed"));
+  return g_variant_builder_end (&props);
+}
+
+static gboolean
+place_in_scope (GDBusConnection *bus, const MvdCgroupRequest *request, GError **error)
+{
+  g_autofree char *unit = g_strdup_printf ("microvm-%s.scope", request->name);
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+    bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+    "org.freedesktop.systemd1.Manager", "StartTransientUnit",
+    g_variant_new ("(ss@a(sv)a(sa(sv)))", unit, "fail", scope_properties (request), NULL),
+    G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 10000, NULL, error);
+
+  return reply != NULL;
+}
+
+/* --- without systemd: a child of our own cgroup v2 ------------------------------------- */
+
+/* Where cgroup2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
+static char *
+cgroup2_mount (void)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents ("/proc/self/mountinfo", &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], " ", -1);
+      guint n = g_strv_length (fields);
+      /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
+      for (guint f = 6; f + 1 < n; f++)
+        if (g_str_equal (fields[f], "-") && g_str_equal (fields[f + 1], "cgroup2"))
+          return g_strdup (fields[4]);
+    }
+  return NULL;
+}
+
+/* The "0::/path" line of /proc/PID/cgroup. */
+static char *
+cgroup2_path_of (GPid pid)
+{
+  g_autofree char *file = g_strdup_printf ("/proc/%d/cgroup", pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (file, &text, NULL, NULL))
+    return NULL;
+  line = g_str_has_prefix (text, "0::") ? text : strstr (text, "\n0::");
+  if (line == NULL)
+    return NULL;
+  line = strstr (line, "::") + 2;
+  return g_strndup (line, strcspn (line, "\n"));
+}
+
+static gboolean
+write_file (const char *dir, const char *file, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+
+  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL);
+}
+
+static void
+write_limit (const char *dir, const char *file, guint64 value)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", value);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+
+  /* the controller may not be delegated to us: then the file is not there */
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    write_file (dir, file, text);
+}
+
+static char *
+place_in_child (const MvdCgroupRequest *request, GError **error)
+{
+  g_autofree char *mount = cgroup2_mount ();
+  g_autofree char *own = cgroup2_path_of (getpid ());
+  g_autofree char *leaf = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *pid = g_strdup_printf ("%d\n", request->pid);
+
+  if (mount == NULL || own == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "no cgroup v2 hierarchy and no systemd");
+      return NULL;
+    }
+  leaf = g_strdup_printf ("microvm-%s@%d", request->name, getpid ());
+  dir = g_build_filename (mount, own, leaf, NULL);
+  if (g_mkdir (dir, 0755) < 0 && errno != EEXIST)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", dir,
+                   g_strerror (errno));
+      return NULL;
+    }
+  write_limit (dir, "memory.max", request->memory_max);
+  write_limit (dir, "pids.max", request->tasks_max);
+  if (!write_file (dir, "cgroup.procs", pid))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot move QEMU into %s", dir);
+      g_rmdir (dir);
+      return NULL;
+    }
+  return g_steal_pointer (&dir);
+}
+
+char *
+mvd_cgroup_place (GDBusConnection *system_bus, const MvdCgroupRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir;
+
+  if (system_bus && systemd_seen != 0)
+    {
+      if (place_in_scope (system_bus, request, &error))
+        {
+          systemd_seen = 1;
+          return NULL;
+        }
+      if (systemd_seen == 1)
+        {
+          g_warning ("guest %s: no scope of its own: %s", request->name, error->message);
+          return NULL;
+        }
+      systemd_seen = 0; /* not there: the cgroup v2 way from now on */
+      g_clear_error (&error);
+    }
+  dir = place_in_child (request, &error);
+  if (dir == NULL)
+    warn_once (error->message);
+  return dir;
+}
+
+char *
+mvd_cgroup_of_process (GPid pid)
+{
+  g_autofree char *mount = cgroup2_mount ();
+  g_autofree char *path = cgroup2_path_of (pid);
+  g_autofree char *base = path ? g_path_get_basename (path) : NULL;
+
+  if (mount == NULL || base == NULL || !g_str_has_prefix (base, "microvm-")
+      || strchr (base, '@') == NULL)
+    return NULL;
+  return g_build_filename (mount, path, NULL);
+}
+
+void
+mvd_cgroup_remove (const char *path)
+{
+  if (path && g_rmdir (path) < 0 && errno != ENOENT)
+    g_debug ("cannot remove %s: %s", path, g_strerror (errno));
+}
+
+/* "microvm-NAME@PID" with PID no longer running */
+static gboolean
+left_by_gone_daemon (const char *name)
+{
+  const char *at = strrchr (name, '@');
+  guint64 pid;
+
+  return g_str_has_prefix (name, "microvm-") && at
+         && g_ascii_string_to_unsigned (at + 1, 10, 2, G_MAXINT, &pid, NULL)
+         && (GPid)pid != getpid () && kill ((GPid)pid, 0) < 0 && errno == ESRCH;
+}
+
+void
+mvd_cgroup_sweep (void)
+{
+  g_autofree char *mount = cgroup2_mount ();
+  g_autofree char *own = cgroup2_path_of (getpid ());
+  g_autofree char *parent = mount && own ? g_build_filename (mount, own, NULL) : NULL;
+  g_autoptr (GDir) dir = parent ? g_dir_open (parent, 0, NULL) : NULL;
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    if (left_by_gone_daemon (name))
+      {
+        g_autofree char *path = g_build_filename (parent, name, NULL);
+        mvd_cgroup_remove (path); /* a QEMU still inside keeps it */
+      }
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Each guest's QEMU in a cgroup of its own, so that its memory and tasks are counted and
+ * capped apart from the daemon and the other guests: a transient unit microvm-NAME.scope in
+ * machine.slice when systemd runs the system bus (@system_bus, NULL with --session), else a
+ * child of the daemon's own cgroup v2, microvm-NAME@DAEMONPID. Where neither can be had, the
+ * QEMU stays in the daemon's cgroup and one warning says why. */
+typedef struct
+{
+  const char *name;   /* the guest's */
+  GPid pid;           /* its QEMU, just spawned, CPUs stopped */
+  guint64 memory_max; /* bytes: the guest's memory and QEMU's own */
+  guint64 tasks_max;
+} MvdCgroupRequest;
+
+/* Places the QEMU; returns the cgroup v2 folder it made (to remove with
+ * mvd_cgroup_remove once QEMU is gone), or NULL (a scope, which systemd removes, or none). */
+char *mvd_cgroup_place (GDBusConnection *system_bus, const MvdCgroupRequest *request);
+
+/* The cgroup v2 folder of @pid when it is one this daemon makes (microvm-*), else NULL: an
+ * adopted QEMU's, to remove once it is gone. */
+char *mvd_cgroup_of_process (GPid pid);
+
+/* Removes an empty cgroup folder made by mvd_cgroup_place. */
+void mvd_cgroup_remove (const char *path);
+
+/* Removes the empty microvm-NAME@PID folders that a daemon PID, now gone, left below ours
+ * (its guests ended while no daemon ran). */
+void mvd_cgroup_sweep (void);
+
+G_END_DECLS
