@@ -607,7 +607,6 @@ mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *messa
   g_free (self->start_message);
   self->start_message = g_strdup (message);
   g_free (self->accelerator);
-  g_free (self->cgroup_dir);
   self->accelerator = g_strdup (accelerator);
   self->vsock_cid = vsock_cid;
 }
@@ -687,6 +686,7 @@ mvd_qemu_finalize (GObject *object)
   g_strfreev (self->disks);
   g_free (self->start_message);
   g_free (self->accelerator);
+  g_free (self->cgroup_dir);
   g_free (self->name);
   g_free (self->runtime_dir);
   G_OBJECT_CLASS (mvd_qemu_parent_class)->finalize (object);

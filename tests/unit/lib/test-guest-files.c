@@ -190,6 +190,7 @@ test_devices (void **state)
   assert_int_equal (mknod (node, S_IFCHR | 0600, makedev (1, 3)), 0); /* /dev/null's twin */
   assert_refused (f, sda, "guest g: [Disk root] Path: '/dev/sda' is outside the folders");
   assert_refused (f, beneath, "is not a regular file");
+  g_strfreev (f->config->allowed_devices);
   f->config->allowed_devices = g_strdupv ((char *[]){ "/dev/null", NULL });
   assert_refused (f, null, "guest g: [Disk root] Path: '/dev/null' is not a block device");
 }
