@@ -434,32 +434,30 @@ kvm_failed (const char *why, gpointer user_data)
     mvd_guest_refresh_accelerator (guest);
 }
 
+/* Does a guest answer @value to @get (its running QEMU's vsock CID, uid)? */
 static gboolean
-cid_in_use (guint32 cid, gpointer user_data)
+any_guest_has (MvdManager *self, guint32 (*get) (MvdGuest *guest), guint32 value)
 {
-  MvdManager *self = user_data;
   GHashTableIter iter;
   gpointer guest;
 
   g_hash_table_iter_init (&iter, self->guests);
   while (g_hash_table_iter_next (&iter, NULL, &guest))
-    if (mvd_guest_get_vsock_cid (guest) == cid)
+    if (get (guest) == value)
       return TRUE;
   return FALSE;
 }
 
 static gboolean
+cid_in_use (guint32 cid, gpointer user_data)
+{
+  return any_guest_has (user_data, mvd_guest_get_vsock_cid, cid);
+}
+
+static gboolean
 uid_in_use (guint32 uid, gpointer user_data)
 {
-  MvdManager *self = user_data;
-  GHashTableIter iter;
-  gpointer guest;
-
-  g_hash_table_iter_init (&iter, self->guests);
-  while (g_hash_table_iter_next (&iter, NULL, &guest))
-    if (mvd_guest_get_uid (guest) == uid)
-      return TRUE;
-  return FALSE;
+  return any_guest_has (user_data, mvd_guest_get_uid, uid);
 }
 
 MvdManager *
