@@ -8,13 +8,16 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "mvd-guest.h"
-#include "mvd-manager.h"
+#include "mvd-manager-private.h"
+#include "mvd-qemu-private.h"
+#include "mvd-state-file.h"
 #include "mvm-argv.h"
 #include "qmp-fake-peer.h"
 
@@ -41,6 +44,7 @@ typedef struct
   QmpFakePeer *peer;
   gint64 presses[8]; /* monotonic time of each system_powerdown seen (escalation test) */
   guint n_presses;
+  int channels[2]; /* an adopted QEMU's console and ready sockets (-1: none) */
 } Launch;
 
 typedef void (*ScriptFunc) (Fixture *f, Launch *launch);
@@ -118,19 +122,26 @@ launch_free (Launch *launch)
 {
   if (launch->pid > 0)
     kill (launch->pid, SIGKILL); /* gone already, unless a test failed */
-  qmp_fake_peer_free (launch->peer);
+  if (launch->peer)
+    qmp_fake_peer_free (launch->peer);
+  for (guint i = 0; i < G_N_ELEMENTS (launch->channels); i++)
+    if (launch->channels[i] > 0)
+      close (launch->channels[i]);
   g_strfreev (launch->argv);
   g_free (launch);
 }
 
 /* --- QEMU's side, as scripts ----------------------------------------------------------- */
 
+/* never kill (0, ...): a stand-in GLib reaped before its pid was read has pid 0, and
+ * kill (0) would take this whole process group down */
 static void
 kill_stand_in (gpointer data, gpointer peer)
 {
   Launch *launch = data;
 
-  kill (launch->pid, SIGKILL);
+  if (launch->pid > 0)
+    kill (launch->pid, SIGKILL);
 }
 
 static void
@@ -390,7 +401,7 @@ teardown (void **state)
   f->stand_in = sleeper;
   g_queue_clear (&f->scripts);
   for (guint i = 0; i < f->launches->len; i++)
-    kill (((Launch *)g_ptr_array_index (f->launches, i))->pid, SIGKILL);
+    kill_stand_in (g_ptr_array_index (f->launches, i), NULL);
   iterate_until (f, is_down, NULL);
   g_clear_object (&f->guest);
   g_clear_object (&f->manager);
@@ -719,6 +730,146 @@ test_kvm_fails_at_start_falls_back (void **state)
   assert_script_done (f, 0);
 }
 
+/* --- adoption: a QEMU an earlier daemon left running ------------------------------------ */
+
+static gboolean
+have_pidfd (void)
+{
+  int fd = syscall (SYS_pidfd_open, getpid (), 0);
+
+  if (fd < 0)
+    return FALSE; /* valgrind 3.19 lacks it: then nothing is adopted */
+  close (fd);
+  return TRUE;
+}
+
+/* A stand-in left running with the sockets QEMU would listen on and the state file the
+ * earlier daemon wrote; its peer answers query-status with @status (NULL: no QMP at all).
+ * @other_process: the state file names another process that happens to have the pid. */
+static Launch *
+leave_running (Fixture *f, const char *status, gboolean other_process)
+{
+  g_autofree char *run = g_build_filename (f->dir, "run", "t", NULL);
+  g_autofree char *state_path = g_build_filename (run, "state", NULL);
+  g_autofree char *definition = g_build_filename (run, "guest", NULL);
+  g_autoptr (GSubprocess) process = g_subprocess_newv (sleeper, G_SUBPROCESS_FLAGS_NONE, NULL);
+  static const char *const channels[] = { "console.sock", "ready.sock" };
+  g_autoptr (MvdStateFile) state = g_new0 (MvdStateFile, 1);
+  g_autofree char *reply = NULL;
+  g_autofree char *qmp = g_build_filename (run, "qmp.sock", NULL);
+  Launch *launch = g_new0 (Launch, 1);
+
+  assert_non_null (process);
+  launch->pid = atoi (g_subprocess_get_identifier (process));
+  g_ptr_array_add (f->launches, launch);
+  assert_int_equal (g_mkdir_with_parents (run, 0700), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (channels); i++)
+    {
+      g_autofree char *path = g_build_filename (run, channels[i], NULL);
+      launch->channels[i] = mvd_qemu_unix_socket (path, TRUE, NULL);
+      assert_true (launch->channels[i] >= 0);
+    }
+  if (status && have_pidfd ()) /* without pidfd_open nothing is adopted, QMP never used */
+    {
+      launch->peer = qmp_fake_peer_new_for_listener (mvd_qemu_unix_socket (qmp, TRUE, NULL),
+                                                     STEP_TIMEOUT_MS);
+      reply = g_strdup_printf ("{\"status\": \"%s\", \"running\": %s}", status,
+                               g_str_equal (status, "running") ? "true" : "false");
+      qmp_fake_peer_handshake (launch->peer);
+      qmp_fake_peer_expect (launch->peer, "query-status", NULL, QMP_FAKE_LAST);
+      qmp_fake_peer_reply (launch->peer, QMP_FAKE_LAST, reply);
+      if (g_str_equal (status, "shutdown"))
+        {
+          /* powered off meanwhile (-no-shutdown kept QEMU): the daemon ends it */
+          qmp_fake_peer_expect (launch->peer, "quit", NULL, QMP_FAKE_LAST);
+          qmp_fake_peer_reply (launch->peer, QMP_FAKE_LAST, NULL);
+          qmp_fake_peer_call (launch->peer, kill_stand_in, launch);
+        }
+      qmp_fake_peer_expect_eof (launch->peer);
+      qmp_fake_peer_start (launch->peer);
+    }
+  state->pid = launch->pid;
+  assert_true (mvd_state_file_read_process (state->pid, &state->start_time, &state->binary));
+  state->start_time += other_process ? 1 : 0;
+  state->start_timestamp = g_get_real_time ();
+  state->running = TRUE;
+  state->reason = MVM_STATE_REASON_REQUESTED;
+  state->accelerator = g_strdup ("tcg");
+  assert_true (mvd_state_file_save (state, state_path, NULL));
+  assert_true (g_file_set_contents (definition, mvd_guest_get_guest_file (f->guest), -1, NULL));
+  return launch;
+}
+
+/* The restarted daemon's view: it knows guest t only from what it adopted (no guest folder). */
+static void
+adopt_all (Fixture *f)
+{
+  mvd_manager_adopt_all (f->manager);
+  g_clear_object (&f->guest);
+  f->guest = mvd_manager_lookup (f->manager, "t");
+  assert_non_null (f->guest);
+  g_object_ref (f->guest);
+}
+
+
+/* Each run status an adopted QEMU reports, and what the guest becomes. */
+static void
+test_adoption_by_run_status (void **state)
+{
+  static const struct
+  {
+    const char *status;
+    const char *state;
+    const char *reason;
+  } cases[] = {
+    { "running", "running", "requested" },
+    { "paused", "paused", "requested" },
+    { "internal-error", "crashed", "kvm-internal-error" },
+    { "io-error", "crashed", "io-error" },
+    { "guest-panicked", "crashed", "guest-panicked" },
+    { "shutdown", "stopped", "powered-off" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, FALSE, NULL, NULL);
+      Launch *launch = leave_running (f, cases[i].status, FALSE);
+
+      adopt_all (f);
+      if (!have_pidfd ())
+        wait_state (f, "stopped", "lost");
+      else
+        {
+          wait_state (f, cases[i].state, cases[i].reason);
+          if (!g_str_equal (cases[i].state, "running") && !g_str_equal (cases[i].state, "paused"))
+            assert_script_done (f, 0); /* ended: QMP closed after the status */
+          else
+            assert_int_equal (mvm_dbus_guest_get_main_pid (MVM_DBUS_GUEST (f->guest)),
+                              launch->pid);
+        }
+      teardown (state);
+    }
+  *state = NULL;
+}
+
+/* A state file whose pid now belongs to another process: not adopted, never signalled, and
+ * the runtime folder it named is cleaned up. */
+static void
+test_adoption_refuses_another_process (void **state)
+{
+  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, FALSE, NULL, NULL);
+  Launch *launch = leave_running (f, NULL, TRUE);
+  g_autofree char *run = g_build_filename (f->dir, "run", "t", NULL);
+
+  mvd_manager_adopt_all (f->manager);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  assert_false (g_file_test (run, G_FILE_TEST_EXISTS));
+  assert_string_equal (mvm_dbus_guest_get_state (MVM_DBUS_GUEST (f->guest)), "stopped");
+  assert_int_equal (mvm_dbus_guest_get_main_pid (MVM_DBUS_GUEST (f->guest)), 0);
+  assert_int_equal (kill (launch->pid, 0), 0); /* the other process lives on */
+}
+
 /* Restart=on-failure gives up after restart_burst restarts within the interval. */
 static void
 test_restart_burst (void **state)
@@ -769,6 +920,8 @@ main (void)
     cmocka_unit_test_teardown (test_exits_before_spawn_returns, teardown),
     cmocka_unit_test_teardown (test_kvm_fails_at_start_falls_back, teardown),
     cmocka_unit_test_teardown (test_restart_burst, teardown),
+    cmocka_unit_test_teardown (test_adoption_by_run_status, teardown),
+    cmocka_unit_test_teardown (test_adoption_refuses_another_process, teardown),
   };
 
   g_log_set_writer_func (log_to_stderr, NULL, NULL);
