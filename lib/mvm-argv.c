@@ -292,7 +292,11 @@ add_vsock (Builder *b, GError **error)
                    "guest %s: [Vsock] CID=auto was not resolved to a CID", b->config->name);
       return FALSE;
     }
-  add_option (b, "-device", "%s,id=vsock0,guest-cid=%u", device_model (b, DEV_VSOCK), cid);
+  if (b->launch->vhost_vsock_fd >= 0)
+    add_option (b, "-device", "%s,id=vsock0,guest-cid=%u,vhostfd=%d", device_model (b, DEV_VSOCK),
+                cid, b->launch->vhost_vsock_fd);
+  else
+    add_option (b, "-device", "%s,id=vsock0,guest-cid=%u", device_model (b, DEV_VSOCK), cid);
   return TRUE;
 }
 
@@ -348,6 +352,7 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
   launch->vsock_cid
     = config->vsock ? (config->vsock_cid ? config->vsock_cid : mvm_vsock_derived_cid (config)) : 0;
   launch->kernel_fd = MVM_FD_KERNEL;
+  launch->vhost_vsock_fd = config->vsock ? MVM_FD_VHOST_VSOCK : -1;
   launch->initrd_fd = initrd ? MVM_FD_INITRD : -1;
   for (guint i = 0; i < MVM_MAX_DISKS; i++)
     {

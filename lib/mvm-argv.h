@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 #define MVM_FD_KERNEL (MVM_FD_TAP_FIRST + MVM_MAX_NETWORKS)
 #define MVM_FD_INITRD (MVM_FD_KERNEL + 1)
 #define MVM_FD_DISK_FIRST (MVM_FD_INITRD + 1)
+#define MVM_FD_VHOST_VSOCK (MVM_FD_DISK_FIRST + 2 * MVM_MAX_DISKS)
 
 /* A listening socket for QEMU: an inherited fd, or a path QEMU binds itself. */
 typedef struct
@@ -38,6 +39,7 @@ typedef struct
   int kernel_fd;
   int initrd_fd;
   int disk_fds[MVM_MAX_DISKS][2]; /* read-only, read-write (-1 for a read-only disk) */
+  int vhost_vsock_fd;             /* /dev/vhost-vsock, opened by the daemon ([Vsock]) */
   gboolean paused;   /* -S: start with the CPUs stopped */
 } MvmLaunch;
 

@@ -3,6 +3,7 @@
  * against microvmd.conf, and QEMU inherits the fd. */
 #include "mvm-guest-files.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -93,6 +94,27 @@ open_disk (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
   return TRUE;
 }
 
+/* vhost-vsock: QEMU under its own uid gets the device open, as it gets the taps */
+static gboolean
+open_vhost_vsock (MvmGuestFiles *files, const MvmGuestConfig *guest, const MvmLaunch *launch,
+                  GError **error)
+{
+  int fd;
+
+  if (launch->vhost_vsock_fd < 0)
+    return TRUE;
+  fd = open ("/dev/vhost-vsock", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Vsock] cannot open /dev/vhost-vsock: %s", guest->name,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  add_fd (files, fd, launch->vhost_vsock_fd);
+  return TRUE;
+}
+
 gboolean
 mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
                       const MvmGuestConfig *guest, const MvmLaunch *launch, GError **error)
@@ -103,6 +125,8 @@ mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
   for (guint i = 0; i < guest->disks->len; i++)
     if (!open_disk (files, config, guest, i, launch, error))
       goto fail;
+  if (!open_vhost_vsock (files, guest, launch, error))
+    goto fail;
   return TRUE;
 
 fail:

@@ -16,13 +16,14 @@ typedef struct
 /* The host files of one launch, opened by the daemon under microvmd.conf's policy. */
 typedef struct
 {
-  MvmPassedFd fds[2 + 2 * MVM_MAX_DISKS];
+  MvmPassedFd fds[2 + 2 * MVM_MAX_DISKS + 1];
   guint n;
 } MvmGuestFiles;
 
-/* Opens @launch's kernel and initrd (the daemon's defaults, or beneath ImageDirectories=)
- * and every disk of @guest (beneath ImageDirectories=, or a device in AllowedDevices=; a
- * qcow2 image must name no other file), at the fd numbers @launch gives them. On failure
+/* Opens @launch's kernel and initrd (the daemon's defaults, or beneath ImageDirectories=),
+ * every disk of @guest (beneath ImageDirectories=, or a device in AllowedDevices=; a qcow2
+ * image must name no other file) and /dev/vhost-vsock for [Vsock], at the fd numbers
+ * @launch gives them. On failure
  * nothing stays open and the error names the guest, the group and the key. */
 gboolean mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
                                const MvmGuestConfig *guest, const MvmLaunch *launch,

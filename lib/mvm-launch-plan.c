@@ -34,7 +34,7 @@ static void
 by_name (MvmLaunchPlan *plan, const char *dir)
 {
   place_sockets (plan, dir);
-  plan->launch.kernel_fd = plan->launch.initrd_fd = -1;
+  plan->launch.kernel_fd = plan->launch.initrd_fd = plan->launch.vhost_vsock_fd = -1;
   for (guint i = 0; i < G_N_ELEMENTS (plan->launch.disk_fds); i++)
     plan->launch.disk_fds[i][0] = plan->launch.disk_fds[i][1] = -1;
 }

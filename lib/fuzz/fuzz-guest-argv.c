@@ -40,7 +40,7 @@ static const struct
   { "-device", (const char *const[]){ "*", NULL }, /* any device model first */
     (const char *const[]){ "id", "drive", "netdev", "mac", "fsdev", "mount_tag", "rng",
                            "deflate-on-oom", "free-page-reporting", "guest-cid", "bus", "chardev",
-                           "name", NULL } },
+                           "name", "vhostfd", NULL } },
 };
 
 /* Splits @value as QemuOpts does and checks each part against @k's keys. */
@@ -120,7 +120,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (argv)
     check_argv (argv);
   /* a by-name launch (microvmd --check --socket-dir) puts the caller's paths in the argv */
-  launch.kernel_fd = launch.initrd_fd = -1;
+  launch.kernel_fd = launch.initrd_fd = launch.vhost_vsock_fd = -1;
   for (guint i = 0; i < MVM_MAX_DISKS; i++)
     launch.disk_fds[i][0] = launch.disk_fds[i][1] = -1;
   launch.qmp = (MvmSocket){ -1, "/run/q,s" };
