@@ -28,7 +28,7 @@ gboolean mvd_authority_check_sync (const MvdContext *context, GDBusConnection *c
                                    GError **error);
 
 /* Every method call to @skeleton is authorized first, in GDBus's worker thread, so that
- * waiting for polkit never stops the main loop. */
+ * waiting for polkit never stops the main loop (system mode; --session needs no guard). */
 void mvd_authority_guard (GDBusInterfaceSkeleton *skeleton, const MvdContext *context);
 
 G_END_DECLS
