@@ -164,12 +164,14 @@ mvd_cgroup_place (GDBusConnection *system_bus, const MvdCgroupRequest *request)
           systemd_seen = 1;
           return NULL;
         }
-      if (systemd_seen == 1)
+      if (systemd_seen == 1
+          || !(g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+               || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
         {
           g_warning ("guest %s: no scope of its own: %s", request->name, error->message);
           return NULL;
         }
-      systemd_seen = 0; /* not there: the cgroup v2 way from now on */
+      systemd_seen = 0; /* no systemd on the bus: the cgroup v2 way from now on */
       g_clear_error (&error);
     }
   dir = place_in_child (request, &error);
