@@ -62,6 +62,17 @@ def test_no_ask_password():
         check(polkit_flags(w) == [0], f"interactive with --no-ask-password: {polkit_flags(w)}")
 
 
+def test_session_never_asks():
+    """microvmd --session trusts whoever reaches its bus, which is its user's own, and never
+    asks polkit, even with a polkit that says no to everything on the system bus."""
+    with SystemWorld(session=True) as w:
+        w.start_polkit()
+        w.as_nobody("define", w.write_guest("h.guest", "[Guest]\nMemory=128M\n"))
+        check(os.path.exists(w.guest_file("h")), "the session daemon refused its bus's caller")
+        w.as_nobody("autostart", "h", "on")
+        check(polkit_flags(w) == [], f"the session daemon asked polkit: {polkit_flags(w)}")
+
+
 def test_without_polkit_only_root():
     with SystemWorld() as w:
         w.as_root("define", w.write_guest("g.guest", "[Guest]\n"))
