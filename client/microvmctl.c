@@ -61,11 +61,13 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) octx = g_option_context_new ("VERB [OPTION…] [ARG…]");
   g_autoptr (GError) error = NULL;
   g_autofree char *description = describe_verbs ();
-  gboolean session = FALSE, version = FALSE;
+  gboolean session = FALSE, version = FALSE, no_ask_password = FALSE;
   const MvcVerb *verb;
   const GOptionEntry entries[] = {
     { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Talk to microvmd on the session bus", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &ctx.json, "Print JSON (list, status, stats)", NULL },
+    { "no-ask-password", 0, 0, G_OPTION_ARG_NONE, &no_ask_password,
+      "Do not let polkit ask for a password; without the right, fail at once", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
@@ -89,6 +91,7 @@ main (int argc, char **argv)
   if (verb == NULL)
     return mvc_usage ("unknown verb '%s'; see 'microvmctl --help'", argv[1]);
   ctx.bus_type = session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM;
+  ctx.ask_password = !no_ask_password;
   ctx.verb = verb->name;
   return verb->run (&ctx, argc - 1, argv + 1);
 }

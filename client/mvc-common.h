@@ -27,6 +27,8 @@ typedef struct
 {
   GBusType bus_type;
   gboolean json;
+  /* FALSE with --no-ask-password: polkit may not ask the user for a password */
+  gboolean ask_password;
   const char *verb;
   GDBusConnection *bus;
   MvmDbusManager *manager;

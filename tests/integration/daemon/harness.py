@@ -328,7 +328,12 @@ SYSTEM_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus
 
 class SystemWorld(World):
     """microvmd without --session, on a private bus that stands in for the system bus and
-    that nobody (uid 65534) may reach; python3-dbusmock's polkitd or systemd run on it."""
+    that nobody (uid 65534) may reach; python3-dbusmock's polkitd or systemd run on it.
+    session=True runs microvmd --session on that same bus instead (as_* then pass --session)."""
+
+    def __init__(self, *args, session=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
 
     def _start_bus(self):
         socket = os.path.join(self.dir, "system_bus_socket")
@@ -349,7 +354,8 @@ class SystemWorld(World):
 
     def start_daemon(self):
         self.daemon_log = open(os.path.join(self.dir, "microvmd.log"), "a")
-        self.daemon = subprocess.Popen(self.daemon_prefix + [MICROVMD], env=self.env(),
+        mode = ["--session"] if self.session else []
+        self.daemon = subprocess.Popen(self.daemon_prefix + [MICROVMD, *mode], env=self.env(),
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
         wait_for("microvmd on the bus", lambda: self.name_has_owner(), timeout=20)
 
@@ -381,7 +387,8 @@ class SystemWorld(World):
         return self.run_ctl(NOBODY, args, expect)
 
     def run_ctl(self, prefix, args, expect):
-        r = subprocess.run(prefix + [MICROVMCTL, *args], env=self.env(), input="",
+        mode = ["--session"] if self.session else []
+        r = subprocess.run(prefix + [MICROVMCTL, *mode, *args], env=self.env(), input="",
                            capture_output=True, text=True, timeout=120)
         check(expect is None or r.returncode == expect,
               f"microvmctl {' '.join(args)}: exit {r.returncode}, expected {expect}: {r.stderr}")

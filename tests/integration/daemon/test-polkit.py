@@ -6,6 +6,7 @@ are: python3-dbusmock's polkitd on a private system bus that carries our own bus
 real microvmd in system mode on temporary folders, callers run as nobody with setpriv."""
 
 import os
+import re
 import sys
 
 from harness import SystemWorld, check, run
@@ -39,6 +40,37 @@ def test_polkit_decides():
         check(os.path.exists(w.guest_file("h")), "an allowed define was not stored")
         w.as_nobody("autostart", "h", "on")
         denied(w.as_nobody("console", "h", expect=1), "org.microvmd1.console")
+
+
+def polkit_flags(w):
+    """The flags argument of each CheckAuthorization the mock got: 1 lets polkit ask."""
+    r = w.polkit("GetCalls")
+    check(r.returncode == 0, f"GetCalls: {r.stderr}")
+    return [int(f) for f in re.findall(r"'CheckAuthorization', \[.*?<uint32 (\d+)>", r.stdout)]
+
+
+def test_no_ask_password():
+    """microvmctl lets polkit ask for a password, as systemctl does, unless told not to."""
+    with SystemWorld() as w:
+        w.start_polkit()
+        w.as_root("define", w.write_guest("g.guest", "[Guest]\nMemory=128M\n"))
+        w.polkit("ClearCalls")
+        denied(w.as_nobody("start", "g", expect=1), "org.microvmd1.manage")
+        check(polkit_flags(w) == [1], f"not interactive: {polkit_flags(w)}")
+        w.polkit("ClearCalls")
+        denied(w.as_nobody("--no-ask-password", "start", "g", expect=1), "org.microvmd1.manage")
+        check(polkit_flags(w) == [0], f"interactive with --no-ask-password: {polkit_flags(w)}")
+
+
+def test_session_never_asks():
+    """microvmd --session trusts whoever reaches its bus, which is its user's own, and never
+    asks polkit, even with a polkit that says no to everything on the system bus."""
+    with SystemWorld(session=True) as w:
+        w.start_polkit()
+        w.as_nobody("define", w.write_guest("h.guest", "[Guest]\nMemory=128M\n"))
+        check(os.path.exists(w.guest_file("h")), "the session daemon refused its bus's caller")
+        w.as_nobody("autostart", "h", "on")
+        check(polkit_flags(w) == [], f"the session daemon asked polkit: {polkit_flags(w)}")
 
 
 def test_without_polkit_only_root():
