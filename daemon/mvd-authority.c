@@ -10,6 +10,8 @@
 #define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
 #define POLKIT_ALLOW_USER_INTERACTION 1u
 #define QUICK_TIMEOUT_MS 25000
+/* a password prompt nobody answers must not hold GDBus's worker thread for ever */
+#define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
 
 static const struct
 {
@@ -88,7 +90,7 @@ mvd_authority_check_sync (const MvdContext *context, GDBusConnection *connection
     g_variant_new ("((sa{sv})sa{ss}us)", "system-bus-name", &subject, action_id (action), NULL,
                    interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, ""),
     G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
-    interactive ? G_MAXINT : QUICK_TIMEOUT_MS, NULL, &local);
+    interactive ? INTERACTIVE_TIMEOUT_MS : QUICK_TIMEOUT_MS, NULL, &local);
   if (reply == NULL)
     {
       /* no polkit, no answer: closed */
