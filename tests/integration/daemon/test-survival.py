@@ -394,9 +394,9 @@ def test_console_flood():
         while time.monotonic() < deadline:
             r, took = timed_ctl(w, "list")
             check("f" in r.stdout and "running" in r.stdout, f"list:\n{r.stdout}")
-            # a main loop starved by the flood takes many seconds; 3 s leaves room for ASan
+            # a main loop starved by the flood takes far longer; 5 s leaves room for ASan
             # and the other suites running beside this one
-            check(took < 3.0, f"list took {took:.2f} s during the flood")
+            check(took < 5.0, f"list took {took:.2f} s during the flood")
             worst, samples = max(worst, took), samples + 1
             biggest = max(biggest, log_total(w, "f"))
             check(biggest <= limit, f"logs of f total {biggest} bytes, cap {limit}")
