@@ -44,17 +44,17 @@ scope_properties (const MvdCgroupRequest *request)
   return g_variant_builder_end (&props);
 }
 
-static gboolean
-place_in_scope (GDBusConnection *bus, const MvdCgroupRequest *request, GError **error)
+static void
+place_in_scope_async (GDBusConnection *bus, const MvdCgroupRequest *request,
+                      GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree char *unit = g_strdup_printf ("microvm-%s.scope", request->name);
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+
+  g_dbus_connection_call (
     bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
     "org.freedesktop.systemd1.Manager", "StartTransientUnit",
     g_variant_new ("(ss@a(sv)a(sa(sv)))", unit, "fail", scope_properties (request), NULL),
-    G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 10000, NULL, error);
-
-  return reply != NULL;
+    G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 10000, NULL, callback, user_data);
 }
 
 /* --- without systemd: a child of our own cgroup v2 ------------------------------------- */
@@ -151,33 +151,73 @@ place_in_child (const MvdCgroupRequest *request, GError **error)
   return g_steal_pointer (&dir);
 }
 
-char *
-mvd_cgroup_place (GDBusConnection *system_bus, const MvdCgroupRequest *request)
+/* A placement under way: what the fallback needs once systemd has answered. */
+typedef struct
+{
+  char *name;
+  MvdCgroupRequest request; /* .name points at the copy above */
+  MvdCgroupPlaced done;
+  gpointer user_data;
+} Placement;
+
+static void
+place_without_systemd (const MvdCgroupRequest *request, MvdCgroupPlaced done, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  char *dir;
+  char *dir = place_in_child (request, &error);
 
-  if (system_bus && systemd_seen != 0)
-    {
-      if (place_in_scope (system_bus, request, &error))
-        {
-          systemd_seen = 1;
-          return NULL;
-        }
-      if (systemd_seen == 1
-          || !(g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
-               || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
-        {
-          g_warning ("guest %s: no scope of its own: %s", request->name, error->message);
-          return NULL;
-        }
-      systemd_seen = 0; /* no systemd on the bus: the cgroup v2 way from now on */
-      g_clear_error (&error);
-    }
-  dir = place_in_child (request, &error);
   if (dir == NULL)
     warn_once (error->message);
-  return dir;
+  done (dir, user_data);
+}
+
+static void
+on_scope_started (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Placement *p = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply
+    = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply)
+    {
+      systemd_seen = 1;
+      p->done (NULL, p->user_data);
+    }
+  else if (systemd_seen != 1
+           && (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+               || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
+    {
+      systemd_seen = 0; /* no systemd on the bus: the cgroup v2 way from now on */
+      place_without_systemd (&p->request, p->done, p->user_data);
+    }
+  else
+    {
+      g_warning ("guest %s: no scope of its own: %s", p->name, error->message);
+      p->done (NULL, p->user_data);
+    }
+  g_free (p->name);
+  g_free (p);
+}
+
+void
+mvd_cgroup_place_async (GDBusConnection *system_bus, const MvdCgroupRequest *request,
+                        MvdCgroupPlaced done, gpointer user_data)
+{
+  Placement *p;
+
+  if (system_bus == NULL || systemd_seen == 0)
+    {
+      place_without_systemd (request, done, user_data);
+      return;
+    }
+  p = g_new0 (Placement, 1);
+  p->name = g_strdup (request->name);
+  p->request = *request;
+  p->request.name = p->name;
+  p->done = done;
+  p->user_data = user_data;
+  place_in_scope_async (system_bus, request, on_scope_started, p);
 }
 
 char *

@@ -18,15 +18,20 @@ typedef struct
   guint64 tasks_max;
 } MvdCgroupRequest;
 
-/* Places the QEMU; returns the cgroup v2 folder it made (to remove with
- * mvd_cgroup_remove once QEMU is gone), or NULL (a scope, which systemd removes, or none). */
-char *mvd_cgroup_place (GDBusConnection *system_bus, const MvdCgroupRequest *request);
+/* @dir: the cgroup v2 folder made (to remove with mvd_cgroup_remove once QEMU is gone), or
+ * NULL (a scope, which systemd removes, or none); the callee owns it. */
+typedef void (*MvdCgroupPlaced) (char *dir, gpointer user_data);
+
+/* Places the QEMU, asking systemd without waiting for it; @done runs when it is placed (at
+ * once without systemd). */
+void mvd_cgroup_place_async (GDBusConnection *system_bus, const MvdCgroupRequest *request,
+                             MvdCgroupPlaced done, gpointer user_data);
 
 /* The cgroup v2 folder of @pid when it is one this daemon makes (microvm-*), else NULL: an
  * adopted QEMU's, to remove once it is gone. */
 char *mvd_cgroup_of_process (GPid pid);
 
-/* Removes an empty cgroup folder made by mvd_cgroup_place. */
+/* Removes an empty cgroup folder made by mvd_cgroup_place_async. */
 void mvd_cgroup_remove (const char *path);
 
 /* Removes the empty microvm-NAME@PID folders that a daemon PID, now gone, left below ours

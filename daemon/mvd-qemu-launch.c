@@ -172,6 +172,17 @@ kvm_gid (void)
 #define QEMU_TASKS_MAX 1024
 
 static void
+on_cgroup_placed (char *dir, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+
+  g_free (self->cgroup_dir);
+  self->cgroup_dir = dir;
+  if (self->exited) /* QEMU ended while systemd was asked */
+    mvd_cgroup_remove (self->cgroup_dir);
+}
+
+static void
 place_in_cgroup (MvdQemu *self)
 {
   MvdCgroupRequest request = { .name = self->name,
@@ -179,7 +190,8 @@ place_in_cgroup (MvdQemu *self)
                                .memory_max = self->memory + QEMU_OVERHEAD_BYTES,
                                .tasks_max = QEMU_TASKS_MAX };
 
-  self->cgroup_dir = mvd_cgroup_place (self->context->system_bus, &request);
+  mvd_cgroup_place_async (self->context->system_bus, &request, on_cgroup_placed,
+                          g_object_ref (self));
 }
 
 static gboolean

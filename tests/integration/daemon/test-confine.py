@@ -106,6 +106,17 @@ def test_systemd_gets_a_scope():
         check(f"uint64 {128 * 2**20 + 256 * 2**20}" in calls, f"MemoryMax: {calls}")
 
 
+def test_system_bus_without_systemd():
+    """A system daemon whose bus has no systemd asks once, then makes the cgroup itself."""
+    with SystemWorld() as w:
+        w.as_root("define", w.write_guest("n.guest", "[Guest]\nMemory=128M\n"))
+        w.as_root("start", "n", "--wait-ready")
+        path = cgroup_of(w.prop("n", "MainPID"))
+        want = os.path.join(cgroup_of(w.daemon.pid), f"microvm-n@{w.daemon.pid}")
+        check(path == want, f"n's QEMU is in {path}, not {want}")
+        check("no scope of its own" not in w.read_daemon_log(), w.read_daemon_log())
+
+
 if __name__ == "__main__":
     tests = {name: fn for name, fn in globals().items() if name.startswith("test_")}
     sys.exit(run(tests))
