@@ -183,6 +183,27 @@ script_stop_status (QmpFakePeer *peer, const char *status)
   qmp_fake_peer_expect_eof (peer);
 }
 
+/* running -> paused on a STOP whose query-status says paused, paused -> running on RESUME */
+static void
+script_pause_and_resume (Fixture *f, Launch *launch)
+{
+  script_launch (launch->peer);
+  qmp_fake_peer_event (launch->peer, "STOP", NULL);
+  qmp_fake_peer_expect (launch->peer, "query-status", NULL, QMP_FAKE_LAST);
+  qmp_fake_peer_reply (launch->peer, QMP_FAKE_LAST, "{\"status\": \"paused\", \"running\": false}");
+  qmp_fake_peer_sleep (launch->peer, 100); /* the test sees it paused meanwhile */
+  qmp_fake_peer_event (launch->peer, "RESUME", NULL);
+  qmp_fake_peer_expect_eof (launch->peer);
+}
+
+/* A QEMU whose monitor greets too late: the launch times out first. */
+static void
+script_greets_too_late (Fixture *f, Launch *launch)
+{
+  qmp_fake_peer_sleep (launch->peer, 400); /* the test's launch timeout is 200 ms */
+  qmp_fake_peer_expect_eof (launch->peer);
+}
+
 /* QEMU never gets as far as its monitor. */
 static void
 script_nothing (Fixture *f, Launch *launch)
@@ -730,6 +751,63 @@ test_kvm_fails_at_start_falls_back (void **state)
   assert_script_done (f, 0);
 }
 
+/* Diagram arrows running -> paused -> running, from QEMU's own events (a pause inside the
+ * guest, or another monitor's stop and cont). */
+static void
+test_pause_and_resume_events (void **state)
+{
+  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, FALSE, NULL, NULL);
+  gboolean stopped = FALSE;
+
+  push_script (f, script_pause_and_resume);
+  start (f);
+  wait_state (f, "paused", "requested");
+  wait_state (f, "running", "requested");
+  assert_true (history_has (f, "paused/requested"));
+  mvd_guest_kill_async (f->guest, on_stopped, &stopped);
+  wait_state (f, "stopped", "killed");
+  assert_script_done (f, 0);
+}
+
+/* starting -> stopped (start-failed): QEMU did not come up within the launch timeout; the
+ * start says why, and the process is killed, not left behind. */
+static void
+test_launch_timeout (void **state)
+{
+  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, FALSE, NULL, NULL);
+  MvdTimings quick = test_timings;
+
+  quick.launch_timeout_ms = 200;
+  mvd_manager_set_spawner (f->manager, test_spawn, f, &quick);
+  push_script (f, script_greets_too_late);
+  start (f);
+  assert_non_null (f->start_error);
+  assert_non_null (strstr (f->start_error->message, "did not start within 0.2 s"));
+  wait_state (f, "stopped", "start-failed");
+  assert_script_done (f, 0);
+  assert_int_equal (kill (launch_nth (f, 0)->pid, 0), -1); /* killed and reaped */
+}
+
+/* starting -> stopped: a Kill while the start is under way ends it; the start fails. */
+static void
+test_kill_while_starting (void **state)
+{
+  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, FALSE, NULL, NULL);
+  gboolean stopped = FALSE;
+
+  push_script (f, script_greets_too_late);
+  mvd_guest_start_async (f->guest, on_started, f);
+  assert_string_equal (mvm_dbus_guest_get_state (MVM_DBUS_GUEST (f->guest)), "starting");
+  mvd_guest_kill_async (f->guest, on_stopped, &stopped);
+  iterate_until (f, started, NULL);
+  assert_non_null (f->start_error);
+  wait_state (f, "stopped", "requested");
+  assert_string_equal (mvm_dbus_guest_get_state_message (MVM_DBUS_GUEST (f->guest)),
+                       "stopped while starting");
+  assert_true (stopped);
+  assert_script_done (f, 0);
+}
+
 /* --- adoption: a QEMU an earlier daemon left running ------------------------------------ */
 
 static gboolean
@@ -771,8 +849,8 @@ leave_running (Fixture *f, const char *status, gboolean other_process)
     }
   if (status && have_pidfd ()) /* without pidfd_open nothing is adopted, QMP never used */
     {
-      launch->peer = qmp_fake_peer_new_for_listener (mvd_qemu_unix_socket (qmp, TRUE, NULL),
-                                                     STEP_TIMEOUT_MS);
+      launch->peer
+        = qmp_fake_peer_new_for_listener (mvd_qemu_unix_socket (qmp, TRUE, NULL), STEP_TIMEOUT_MS);
       reply = g_strdup_printf ("{\"status\": \"%s\", \"running\": %s}", status,
                                g_str_equal (status, "running") ? "true" : "false");
       qmp_fake_peer_handshake (launch->peer);
@@ -811,7 +889,6 @@ adopt_all (Fixture *f)
   g_object_ref (f->guest);
 }
 
-
 /* Each run status an adopted QEMU reports, and what the guest becomes. */
 static void
 test_adoption_by_run_status (void **state)
@@ -844,8 +921,7 @@ test_adoption_by_run_status (void **state)
           if (!g_str_equal (cases[i].state, "running") && !g_str_equal (cases[i].state, "paused"))
             assert_script_done (f, 0); /* ended: QMP closed after the status */
           else
-            assert_int_equal (mvm_dbus_guest_get_main_pid (MVM_DBUS_GUEST (f->guest)),
-                              launch->pid);
+            assert_int_equal (mvm_dbus_guest_get_main_pid (MVM_DBUS_GUEST (f->guest)), launch->pid);
         }
       teardown (state);
     }
@@ -920,6 +996,9 @@ main (void)
     cmocka_unit_test_teardown (test_exits_before_spawn_returns, teardown),
     cmocka_unit_test_teardown (test_kvm_fails_at_start_falls_back, teardown),
     cmocka_unit_test_teardown (test_restart_burst, teardown),
+    cmocka_unit_test_teardown (test_pause_and_resume_events, teardown),
+    cmocka_unit_test_teardown (test_launch_timeout, teardown),
+    cmocka_unit_test_teardown (test_kill_while_starting, teardown),
     cmocka_unit_test_teardown (test_adoption_by_run_status, teardown),
     cmocka_unit_test_teardown (test_adoption_refuses_another_process, teardown),
   };
