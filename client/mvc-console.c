@@ -23,7 +23,7 @@ typedef struct
   const char *name;
   MvmDbusGuest *guest;
   int sock;
-  gboolean tty; /* stdin is a terminal, now in raw mode */
+  gboolean tty;       /* stdin is a terminal, now in raw mode */
   gboolean force;     /* take typing over from another client */
   gboolean read_only; /* only show the output; stdin is read for Ctrl-] alone */
   struct termios saved;

@@ -223,8 +223,7 @@ print_skipped (const Follow *f, GError **error)
       gsize length;
 
       /* gone already: rotated away while we looked */
-      if (g_file_get_contents (path, &data, &length, NULL)
-          && !emit (f, data, length, error))
+      if (g_file_get_contents (path, &data, &length, NULL) && !emit (f, data, length, error))
         return FALSE;
     }
   return TRUE;

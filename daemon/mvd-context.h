@@ -48,7 +48,7 @@ typedef struct
   gboolean (*undefine) (gpointer guest, gpointer data, GError **error);
   gpointer undefine_data;
   GDBusConnection *system_bus; /* for systemd's scopes; NULL with --session or in tests */
-  MvdSpawnFunc spawn; /* starts QEMU: mvd_spawn_qemu, or a test's stand-in */
+  MvdSpawnFunc spawn;          /* starts QEMU: mvd_spawn_qemu, or a test's stand-in */
   gpointer spawn_data;
   MvdTimings timings;
 } MvdContext;

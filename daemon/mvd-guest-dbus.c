@@ -220,9 +220,9 @@ console_mode (GVariant *options, MvdConsoleMode *mode, GError **error)
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
     {
-      gboolean *flag = g_str_equal (key, "force") ? &force
+      gboolean *flag = g_str_equal (key, "force")       ? &force
                        : g_str_equal (key, "read-only") ? &read_only
-                                                         : NULL;
+                                                        : NULL;
       if (flag == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
         {
           g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,

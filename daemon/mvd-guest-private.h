@@ -29,7 +29,7 @@ struct _MvdGuest
   gboolean accel_kvm;          /* the running QEMU uses KVM */
   GArray *restart_times;       /* monotonic usec of recent automatic restarts */
   guint restart_source;
-  guint32 vsock_cid;      /* the running QEMU's, 0 without vsock */
+  guint32 vsock_cid; /* the running QEMU's, 0 without vsock */
 };
 
 /* Moves to @state for @reason; @message (NULL: none) says it for people. Logged once. */

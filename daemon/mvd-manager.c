@@ -103,11 +103,10 @@ mvd_manager_check_room (MvdManager *self, const char *name, GError **error)
 
   if (mvd_manager_lookup (self, name) || g_hash_table_size (self->guests) < max)
     return TRUE;
-  g_set_error (error, MVM_ERROR, MVM_ERROR_LIMIT_EXCEEDED,
-               "guest %s: the daemon already has %u guests, the most MaxGuests= in %s allows",
-               name, max,
-               self->context.config->source_path ? self->context.config->source_path
-                                                 : "microvmd.conf");
+  g_set_error (
+    error, MVM_ERROR, MVM_ERROR_LIMIT_EXCEEDED,
+    "guest %s: the daemon already has %u guests, the most MaxGuests= in %s allows", name, max,
+    self->context.config->source_path ? self->context.config->source_path : "microvmd.conf");
   return FALSE;
 }
 

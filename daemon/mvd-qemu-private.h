@@ -54,7 +54,7 @@ struct _MvdQemu
   char *start_message;
   char *accelerator;
   guint32 vsock_cid;
-  guint32 uid; /* QEMU's own uid (GuestUIDs=); 0: it runs as root */
+  guint32 uid;      /* QEMU's own uid (GuestUIDs=); 0: it runs as root */
   guint64 memory;   /* the guest's Memory=, for its cgroup's limit */
   char *cgroup_dir; /* the cgroup v2 folder made for it, removed once it is gone */
 };

@@ -40,7 +40,7 @@ typedef struct
   int initrd_fd;
   int disk_fds[MVM_MAX_DISKS][2]; /* read-only, read-write (-1 for a read-only disk) */
   int vhost_vsock_fd;             /* /dev/vhost-vsock, opened by the daemon ([Vsock]) */
-  gboolean paused;   /* -S: start with the CPUs stopped */
+  gboolean paused;                /* -S: start with the CPUs stopped */
 } MvmLaunch;
 
 /* The launch the daemon uses: fds 3, 4, 5, taps from 6, then kernel, initrd and disks. */

@@ -21,11 +21,13 @@
 #define DEFAULT_GUEST_UID_LAST (DEFAULT_GUEST_UID_FIRST + 65535u)
 
 static const char *const daemon_keys[] = {
-  "QemuBinary",    "Accelerator",      "DefaultKernel",
-  "DefaultInitrd", "ImageDirectories", "LogMaxBytes",
-  "LogKeepFiles",  "ShutdownGuests",   "MaxGuests",
-  "AllowedDevices", "ShareDirectories", "AllowedBridges", "GuestUIDs",
-  NULL,
+  "QemuBinary",       "Accelerator",
+  "DefaultKernel",    "DefaultInitrd",
+  "ImageDirectories", "LogMaxBytes",
+  "LogKeepFiles",     "ShutdownGuests",
+  "MaxGuests",        "AllowedDevices",
+  "ShareDirectories", "AllowedBridges",
+  "GuestUIDs",        NULL,
 };
 static const MvmEnumEntry accel_entries[] = {
   { "auto", MVM_ACCEL_AUTO },
@@ -280,8 +282,8 @@ check_share (const MvmDaemonConfig *config, const MvmGuestConfig *guest, MvmShar
 }
 
 static gboolean
-check_bridge (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
-              const MvmNetwork *network, GError **error)
+check_bridge (const MvmDaemonConfig *config, const MvmGuestConfig *guest, const MvmNetwork *network,
+              GError **error)
 {
   if (network->bridge == NULL
       || g_strv_contains ((const char *const *)config->allowed_bridges, network->bridge))

@@ -27,7 +27,7 @@ typedef struct
   guint64 log_max_bytes;
   guint log_keep_files;
   MvmShutdownGuests shutdown_guests;
-  guint max_guests; /* defined and transient guests together */
+  guint max_guests;        /* defined and transient guests together */
   guint32 guest_uid_first; /* each running QEMU gets a uid of its own from this range */
   guint32 guest_uid_last;  /* ... when the daemon runs as root; 0-0: QEMU runs as root */
 } MvmDaemonConfig;

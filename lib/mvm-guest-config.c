@@ -282,8 +282,7 @@ parse_disk (const MvmKeyParser *p, const char *group, const char *label, MvmGues
   g_ptr_array_add (owner, d);
   d->label = g_strdup (label);
   if (c->disks->len >= MVM_MAX_DISKS)
-    return mvm_key_parser_fail (p, group, NULL, error, "too many disks; at most %d",
-                                MVM_MAX_DISKS);
+    return mvm_key_parser_fail (p, group, NULL, error, "too many disks; at most %d", MVM_MAX_DISKS);
   if (!mvm_key_parser_check_keys (p, group, disk_keys, error)
       || !mvm_key_parser_get_path (p, group, "Path", &d->path, error)
       || !mvm_key_parser_get_enum (p, group, "Format", format_entries, &format, error)

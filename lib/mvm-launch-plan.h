@@ -25,7 +25,7 @@ typedef struct
 typedef struct
 {
   const char *socket_dir;     /* NULL: inherited fds as the daemon passes them; else sockets
-                              * in this folder and files by name, to run by hand */
+                               * in this folder and files by name, to run by hand */
   MvmCidInUseFunc cid_in_use; /* NULL: no CID is taken */
   gpointer cid_in_use_data;
 } MvmLaunchPlace;

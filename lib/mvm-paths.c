@@ -85,8 +85,7 @@ gboolean
 mvm_paths_ensure (const MvmPaths *paths, GError **error)
 {
   return make_dir (paths->guests_dir, 0755, error) && make_dir (paths->images_dir, 0755, error)
-         && make_dir (paths->runtime_dir, 0755, error)
-         && make_dir (paths->log_dir, 0750, error);
+         && make_dir (paths->runtime_dir, 0755, error) && make_dir (paths->log_dir, 0750, error);
 }
 
 char *

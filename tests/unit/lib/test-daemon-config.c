@@ -281,11 +281,11 @@ test_check_guest_shares (void **state)
     = g_strdup_printf ("[Guest]\nName=g\n[Share data]\nPath=%s/images/root.img\n", f->dir);
   g_autofree char *file_expected
     = g_strdup_printf ("guest g: [Share data] Path: '%s/images/root.img' is not a folder", f->dir);
-  g_autofree char *dir_data = g_strdup_printf ("[Guest]\nName=g\n[Share data]\nPath=%s\n",
-                                               f->images);
+  g_autofree char *dir_data
+    = g_strdup_printf ("[Guest]\nName=g\n[Share data]\nPath=%s\n", f->images);
   const char *root_data = "[Guest]\nName=g\n[Share data]\nPath=/\nReadOnly=no\n";
-  g_autoptr (MvmGuestConfig) file = mvm_guest_config_new_from_data (file_data, strlen (file_data),
-                                                                    "g.guest", NULL);
+  g_autoptr (MvmGuestConfig) file
+    = mvm_guest_config_new_from_data (file_data, strlen (file_data), "g.guest", NULL);
   g_autoptr (MvmGuestConfig) dir
     = mvm_guest_config_new_from_data (dir_data, strlen (dir_data), "g.guest", NULL);
   g_autoptr (MvmGuestConfig) root
@@ -312,10 +312,10 @@ test_check_guest_bridges (void **state)
   g_autoptr (MvmDaemonConfig) c = load_ok (f, "[Daemon]\nAllowedBridges=br-guests\n");
   const char *ok_data = "[Guest]\nName=g\n[Network lan]\nMode=tap\nBridge=br-guests\n";
   const char *bad_data = "[Guest]\nName=g\n[Network lan]\nMode=tap\nBridge=docker0\n";
-  g_autoptr (MvmGuestConfig) ok = mvm_guest_config_new_from_data (ok_data, strlen (ok_data),
-                                                                  "g.guest", NULL);
-  g_autoptr (MvmGuestConfig) bad = mvm_guest_config_new_from_data (bad_data, strlen (bad_data),
-                                                                   "g.guest", NULL);
+  g_autoptr (MvmGuestConfig) ok
+    = mvm_guest_config_new_from_data (ok_data, strlen (ok_data), "g.guest", NULL);
+  g_autoptr (MvmGuestConfig) bad
+    = mvm_guest_config_new_from_data (bad_data, strlen (bad_data), "g.guest", NULL);
   g_autoptr (GError) error = NULL;
 
   assert_true (mvm_daemon_config_check_guest (c, ok, &error));
