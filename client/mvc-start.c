@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvc-verbs.h"
+#include "mvm-error.h"
 #include "mvm-guest-state.h"
 
 #define DEFAULT_READY_TIMEOUT_SEC 120
@@ -104,6 +105,7 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
   g_autoptr (MvmDbusGuest) guest = NULL;
   g_autoptr (GError) error = NULL;
   gboolean ready = FALSE;
+  gboolean if_stopped = FALSE;
   int timeout = -1;
   int status;
   const GOptionEntry entries[] = {
@@ -111,6 +113,8 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
       "Then wait until the guest's userspace reports ready", NULL },
     { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
       "With --wait-ready: give up after S seconds (default 120)", "S" },
+    { "if-stopped", 0, 0, G_OPTION_ARG_NONE, &if_stopped,
+      "A guest that already runs is success, as with systemctl start", NULL },
     { NULL },
   };
 
@@ -121,7 +125,10 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
   if (timeout != -1 && (!ready || timeout < 1))
     return mvc_usage ("start: --timeout needs --wait-ready and at least 1 second");
   guest = mvc_guest (ctx, argv[1], &error);
-  if (guest == NULL || !mvm_dbus_guest_call_start_sync (guest, NULL, &error))
+  if (guest == NULL)
+    return mvc_fail (error);
+  if (!mvm_dbus_guest_call_start_sync (guest, NULL, &error)
+      && !(if_stopped && g_error_matches (error, MVM_ERROR, MVM_ERROR_INVALID_STATE)))
     return mvc_fail (error);
   if (ready && !wait_ready (guest, timeout > 0 ? timeout : DEFAULT_READY_TIMEOUT_SEC, &error))
     return mvc_fail (error);

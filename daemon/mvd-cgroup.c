@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvd-cgroup.h"
+#include "mvd-log.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -193,7 +194,7 @@ on_scope_started (GObject *source, GAsyncResult *result, gpointer data)
     }
   else
     {
-      g_warning ("guest %s: no scope of its own: %s", p->name, error->message);
+      mvd_guest_warning (p->name, "no scope of its own: %s", error->message);
       p->done (NULL, p->user_data);
     }
   g_free (p->name);

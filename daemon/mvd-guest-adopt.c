@@ -4,6 +4,7 @@
 #include "mvd-guest-private.h"
 
 #include "mvm-error.h"
+#include "mvd-log.h"
 
 /* RUNTIME/NAME/guest, the definition the QEMU was started from, where it differs from the
  * stored one (a redefinition while it ran). */
@@ -19,15 +20,14 @@ load_running_definition (MvdGuest *self, const char *runtime)
   g_clear_pointer (&self->running, mvm_guest_config_free);
   if (!g_file_get_contents (path, &text, &len, &error))
     {
-      g_warning ("guest %s: %s; its stored definition stands in", self->config->name,
-                 error->message);
+      mvd_guest_warning (self->config->name, "%s; its stored definition stands in", error->message);
       return;
     }
   if (g_strcmp0 (text, self->guest_file) == 0)
     return;
   self->running = mvm_guest_config_new_from_data (text, len, file_name, &error);
   if (self->running == NULL)
-    g_warning ("guest %s: %s; its stored definition stands in", self->config->name, error->message);
+    mvd_guest_warning (self->config->name, "%s; its stored definition stands in", error->message);
 }
 
 static void
@@ -49,7 +49,7 @@ publish_adopted (MvdGuest *self, const MvdStateFile *state)
 static void
 not_adopted (MvdGuest *self, MvdQemu *qemu, const GError *error)
 {
-  g_warning ("guest %s: not adopted: %s", self->config->name, error->message);
+  mvd_guest_warning (self->config->name, "not adopted: %s", error->message);
   mvd_guest_drop_qemu (self);
   mvm_paths_clean_guest_runtime (self->context->paths, self->config->name);
   mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED, MVM_STATE_REASON_LOST, error->message);
@@ -60,7 +60,7 @@ not_adopted (MvdGuest *self, MvdQemu *qemu, const GError *error)
 static void
 undo_interrupted_start (MvdGuest *self)
 {
-  g_message ("guest %s: adopted in the middle of a start; stopping it", self->config->name);
+  mvd_guest_message (self->config->name, "adopted in the middle of a start; stopping it");
   g_clear_error (&self->launch_error);
   self->launch_error = g_error_new (MVM_ERROR, MVM_ERROR_BUSY,
                                     "guest %s: a start interrupted by a daemon restart is "
@@ -102,8 +102,8 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       undo_interrupted_start (self);
       return;
     }
-  g_message ("guest %s: adopted pid %d (%s)", self->config->name, state->pid,
-             qmp_run_state_to_string (run_state));
+  mvd_guest_message (self->config->name, "adopted pid %d (%s)", state->pid,
+                     qmp_run_state_to_string (run_state));
   message
     = g_strdup_printf ("%s%sadopted by a restarted daemon", state->message ? state->message : "",
                        state->message && state->message[0] ? "; " : "");

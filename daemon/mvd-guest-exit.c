@@ -4,6 +4,7 @@
 #include "mvd-guest-private.h"
 
 #include "mvm-error.h"
+#include "mvd-log.h"
 
 /* Restart= waits, and gives up after a burst: MvdContext's timings. */
 
@@ -22,8 +23,9 @@ restart_allowed (MvdGuest *self, gboolean failed)
     g_array_remove_index (self->restart_times, 0);
   if (self->restart_times->len >= t->restart_burst)
     {
-      g_warning ("guest %s: %u restarts within %g s; leaving it %s", self->config->name,
-                 t->restart_burst, t->restart_interval_ms / 1000.0, failed ? "crashed" : "stopped");
+      mvd_guest_warning (self->config->name, "%u restarts within %g s; leaving it %s",
+                         t->restart_burst, t->restart_interval_ms / 1000.0,
+                         failed ? "crashed" : "stopped");
       return FALSE;
     }
   g_array_append_val (self->restart_times, now);

@@ -8,6 +8,7 @@
 #include "mvd-authority.h"
 #include "mvm-error.h"
 #include "mvm-file.h"
+#include "mvd-log.h"
 
 enum
 {
@@ -25,10 +26,10 @@ log_state (MvdGuest *self, MvmGuestState state, MvmStateReason reason, const cha
   GLogLevelFlags level
     = state == MVM_GUEST_STATE_CRASHED ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE;
 
-  g_log (G_LOG_DOMAIN, level, "guest %s: %s -> %s (%s%s%s)", self->config->name,
-         mvm_guest_state_to_string (self->state), mvm_guest_state_to_string (state),
-         mvm_state_reason_to_string (reason), message && message[0] ? ": " : "",
-         message ? message : "");
+  mvd_guest_log (level, self->config->name, "%s -> %s (%s%s%s)",
+                 mvm_guest_state_to_string (self->state), mvm_guest_state_to_string (state),
+                 mvm_state_reason_to_string (reason), message && message[0] ? ": " : "",
+                 message ? message : "");
 }
 
 void
@@ -146,7 +147,7 @@ on_qemu_ready (MvdQemu *qemu, guint64 boot_usec, gpointer user_data)
 {
   MvdGuest *self = user_data;
 
-  g_message ("guest %s: ready after %.3f s", self->config->name, boot_usec / 1e6);
+  mvd_guest_message (self->config->name, "ready after %.3f s", boot_usec / 1e6);
   mvm_dbus_guest_set_boot_time_usec (MVM_DBUS_GUEST (self), boot_usec);
   mvm_dbus_guest_set_ready (MVM_DBUS_GUEST (self), TRUE);
 }

@@ -12,6 +12,7 @@
 #include "mvd-manager-private.h"
 #include "mvd-state-file.h"
 #include "mvm-value.h"
+#include "mvd-log.h"
 
 /* The guest a runtime folder belongs to: the stored one, or a transient one from the
  * definition the folder keeps. */
@@ -77,8 +78,8 @@ kill_interrupted_start (const char *name, const char *dir)
     return;
   if (is_qemu_of (pid, name))
     {
-      g_message ("guest %s: killing QEMU pid %d, whose start a previous daemon did not finish",
-                 name, pid);
+      mvd_guest_message (name, "killing QEMU pid %d, whose start a previous daemon did not finish",
+                         pid);
       syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     }
   close (pidfd);
@@ -99,7 +100,7 @@ adopt_one (MvdManager *self, const char *name)
   gboolean removed = g_unlink (state_new) == 0;
 
   if (g_unlink (guest_new) == 0 || removed)
-    g_message ("guest %s: removed a half-written state file left by a previous daemon", name);
+    mvd_guest_message (name, "removed a half-written state file left by a previous daemon");
   if (!g_file_test (state_path, G_FILE_TEST_EXISTS))
     {
       kill_interrupted_start (name, dir);
@@ -109,7 +110,7 @@ adopt_one (MvdManager *self, const char *name)
   state = mvd_state_file_load (state_path, &error);
   if (state == NULL)
     {
-      g_warning ("guest %s: unreadable state file, not adopting: %s", name, error->message);
+      mvd_guest_warning (name, "unreadable state file, not adopting: %s", error->message);
       /* a QEMU it described cannot be adopted blind; left alone it would hold the disk */
       kill_interrupted_start (name, dir);
       mvm_paths_clean_guest_runtime (self->context.paths, name);
@@ -118,7 +119,7 @@ adopt_one (MvdManager *self, const char *name)
   if (!mvd_state_file_matches_process (state))
     {
       /* gone, or its pid now belongs to another process: never signal that one */
-      g_message ("guest %s: pid %d is no longer its QEMU; cleaning up", name, state->pid);
+      mvd_guest_message (name, "pid %d is no longer its QEMU; cleaning up", state->pid);
       mvm_paths_clean_guest_runtime (self->context.paths, name);
       if ((guest = mvd_manager_lookup (self, name)))
         mvd_guest_lost (guest);
@@ -127,8 +128,9 @@ adopt_one (MvdManager *self, const char *name)
   guest = guest_for (self, name, dir, &error);
   if (guest == NULL)
     {
-      g_warning ("guest %s: QEMU pid %d runs, but its definition is lost (%s); leaving it alone",
-                 name, state->pid, error->message);
+      mvd_guest_warning (name,
+                         "QEMU pid %d runs, but its definition is lost (%s); leaving it alone",
+                         state->pid, error->message);
       return;
     }
   mvd_guest_adopt (guest, g_steal_pointer (&state));

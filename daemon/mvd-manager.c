@@ -9,6 +9,7 @@
 #include "mvd-authority.h"
 #include "mvm-error.h"
 #include "mvm-file.h"
+#include "mvd-log.h"
 
 #define AUTOSTART_PARALLEL 2
 
@@ -324,7 +325,7 @@ mvd_manager_shutdown_all_async (MvdManager *self, GAsyncReadyCallback callback, 
       if (state == MVM_GUEST_STATE_STOPPED || state == MVM_GUEST_STATE_CRASHED)
         continue;
       (*pending)++;
-      g_message ("guest %s: shutting down with the daemon", mvd_guest_get_name (l->data));
+      mvd_guest_message (mvd_guest_get_name (l->data), "shutting down with the daemon");
       mvd_guest_shutdown_async (l->data, 0, on_guest_down, g_object_ref (task));
     }
   if (--*pending == 0)

@@ -10,6 +10,7 @@
 #include "mvd-cgroup.h"
 #include "mvd-state-file.h"
 #include "qmp-commands.h"
+#include "mvd-log.h"
 
 /* --- adoption --------------------------------------------------------------------- */
 
@@ -23,8 +24,9 @@ on_adopt_status (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
   if (status == NULL)
-    g_warning ("guest %s: adopted without a working QMP connection (%s); kill still works",
-               self->name, error->message);
+    mvd_guest_warning (self->name,
+                       "adopted without a working QMP connection (%s); kill still works",
+                       error->message);
   if (task)
     g_task_return_int (task, status ? status->run_state : QMP_RUN_STATE_RUNNING);
 }
@@ -39,7 +41,7 @@ on_adopt_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
       g_clear_handle_id (&self->launch_timeout, g_source_remove);
-      g_warning ("guest %s: adopted, but QMP does not answer: %s", self->name, error->message);
+      mvd_guest_warning (self->name, "adopted, but QMP does not answer: %s", error->message);
       if (task)
         g_task_return_int (task, QMP_RUN_STATE_RUNNING);
       return;
@@ -105,8 +107,8 @@ mvd_qemu_adopt_async (MvdQemu *self, MvdStateFile *state, GAsyncReadyCallback ca
   if (!mvd_qemu_connect_channels (self, &error))
     {
       g_autoptr (GTask) adopted = g_steal_pointer (&self->launch_task);
-      g_warning ("guest %s: adopted pid %d without its channels: %s; kill still works", self->name,
-                 self->pid, error->message);
+      mvd_guest_warning (self->name, "adopted pid %d without its channels: %s; kill still works",
+                         self->pid, error->message);
       g_error_free (error);
       g_task_return_int (adopted, QMP_RUN_STATE_RUNNING);
       return;

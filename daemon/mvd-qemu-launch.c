@@ -17,6 +17,7 @@
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 #include "qmp-commands.h"
+#include "mvd-log.h"
 
 /* --- launch ------------------------------------------------------------------------------- */
 
@@ -129,7 +130,7 @@ record_state (MvdQemu *self)
   state->accelerator = g_strdup (self->accelerator);
   state->vsock_cid = self->vsock_cid;
   if (!mvd_state_file_read_process (self->pid, &state->start_time, &state->binary))
-    g_debug ("guest %s: QEMU (pid %d) ended before /proc could name it", self->name, self->pid);
+    mvd_guest_debug (self->name, "QEMU (pid %d) ended before /proc could name it", self->pid);
   self->state = state;
   mvd_qemu_save_state (self);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Ending QEMU: power button, SIGTERM, SIGKILL. */
 #include "mvd-qemu-private.h"
+#include "mvd-log.h"
 
 #include <signal.h>
 
@@ -12,8 +13,8 @@ on_escalate_kill (gpointer user_data)
   MvdQemu *self = user_data;
 
   self->escalation = 0;
-  g_message ("guest %s: still running %g s after SIGTERM; sending SIGKILL", self->name,
-             self->context->timings.term_to_kill_ms / 1000.0);
+  mvd_guest_message (self->name, "still running %g s after SIGTERM; sending SIGKILL",
+                     self->context->timings.term_to_kill_ms / 1000.0);
   mvd_qemu_send_signal (self, SIGKILL);
   return G_SOURCE_REMOVE;
 }
@@ -34,7 +35,7 @@ on_escalate_term (gpointer user_data)
   MvdQemu *self = user_data;
 
   self->escalation = 0;
-  g_message ("guest %s: no power-off after the power button; sending SIGTERM", self->name);
+  mvd_guest_message (self->name, "no power-off after the power button; sending SIGTERM");
   terminate (self);
   return G_SOURCE_REMOVE;
 }
@@ -63,8 +64,8 @@ on_powerdown_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (node == NULL && !self->exited && self->power_button != 0)
     {
-      g_message ("guest %s: system_powerdown failed (%s); sending SIGTERM", self->name,
-                 error->message);
+      mvd_guest_message (self->name, "system_powerdown failed (%s); sending SIGTERM",
+                         error->message);
       terminate (self);
     }
 }

@@ -19,6 +19,7 @@
 #include "mvd-output-cap.h"
 #include "mvd-state-file.h"
 #include "qmp-client.h"
+#include "mvd-log.h"
 
 enum
 {
@@ -173,8 +174,8 @@ mvd_qemu_save_state (MvdQemu *self)
   g_autoptr (GError) error = NULL;
 
   if (self->state && !self->exited && !mvd_state_file_save (self->state, path, &error))
-    g_warning ("guest %s: %s; a restarted daemon will not find this guest", self->name,
-               error->message);
+    mvd_guest_warning (self->name, "%s; a restarted daemon will not find this guest",
+                       error->message);
 }
 
 void
@@ -415,7 +416,7 @@ mvd_qemu_fail_guest (MvdQemu *self, QmpRunState state)
   if (self->exited || mvm_state_reason_is_failure (self->end_reason))
     return; /* told once */
   mvd_qemu_set_end_reason (self, reasons[state], failure_message (self, state));
-  g_debug ("guest %s: %s; killing QEMU", self->name, self->end_message);
+  mvd_guest_debug (self->name, "%s; killing QEMU", self->end_message);
   g_clear_handle_id (&self->power_button, g_source_remove);
   mvd_qemu_send_signal (self, SIGKILL);
 }
@@ -523,7 +524,7 @@ on_qmp_disconnected (QmpClient *qmp, GError *reason, gpointer user_data)
 {
   MvdQemu *self = user_data;
 
-  g_debug ("guest %s: QMP closed: %s", self->name, reason ? reason->message : "closed");
+  mvd_guest_debug (self->name, "QMP closed: %s", reason ? reason->message : "closed");
 }
 
 /* The daemon's channels connect before the CPUs run (-S), so no console output is lost. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvd-log.h"
 
 #define READ_CHUNK 4096
 /* typed input waiting for the guest; past this, clients are not read until it drains */
@@ -98,8 +99,9 @@ static void
 log_report (MvdSerial *self, const char *what)
 {
   if (!self->log_failed)
-    g_warning ("guest %s: cannot %s %s: %s; console output is not logged until it works again",
-               self->name, what, self->log_path, g_strerror (errno));
+    mvd_guest_warning (self->name,
+                       "cannot %s %s: %s; console output is not logged until it works again", what,
+                       self->log_path, g_strerror (errno));
   self->log_failed = TRUE;
 }
 
@@ -154,7 +156,7 @@ log_write (MvdSerial *self, const char *data, gsize length)
       return;
     }
   if (self->log_failed)
-    g_message ("guest %s: logging to %s works again", self->name, self->log_path);
+    mvd_guest_message (self->name, "logging to %s works again", self->log_path);
   self->log_failed = FALSE;
   self->log_size += n;
 }
