@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #define SCOPE_SLICE "machine.slice"
@@ -31,6 +32,7 @@ scope_properties (const MvdCgroupRequest *request)
 {
   GVariantBuilder props;
   g_autofree char *description = g_strdup_printf ("microvm guest %s", request->name);
+  g_autofree char *daemon_unit = NULL;
 
   g_variant_builder_init (&props, G_VARIANT_TYPE ("a(sv)"));
   g_variant_builder_add (&props, "(sv)", "Description", g_variant_new_string (description));
@@ -42,6 +44,11 @@ scope_properties (const MvdCgroupRequest *request)
   g_variant_builder_add (&props, "(sv)", "TasksMax", g_variant_new_uint64 (request->tasks_max));
   g_variant_builder_add (&props, "(sv)", "CollectMode",
                          g_variant_new_string ("inactive-or-failed"));
+  /* At host shutdown systemd stops the daemon's unit first, so that ShutdownGuests=shutdown
+   * can power the guests off before systemd ends their scopes with SIGTERM. */
+  if (sd_pid_get_unit (0, &daemon_unit) >= 0 && g_str_has_suffix (daemon_unit, ".service"))
+    g_variant_builder_add (&props, "(sv)", "Before",
+                           g_variant_new_strv ((const char *const[]){ daemon_unit }, 1));
   return g_variant_builder_end (&props);
 }
 

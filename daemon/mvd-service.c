@@ -26,6 +26,9 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_da
   Service *s = user_data;
   g_autoptr (GError) error = NULL;
 
+  /* A lost bus must not raise SIGTERM, which would read as a second quit signal and cut a
+   * ShutdownGuests=shutdown short: on_name_lost decides. */
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
   if (!mvd_manager_export (s->manager, connection, &error))
     {
       g_critical ("cannot export the API: %s", error->message);
@@ -49,6 +52,12 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   Service *s = user_data;
 
+  if (s->stopping)
+    {
+      /* the guests' power-off goes on over QMP; only the API is gone */
+      g_message ("the %s bus went away while guests shut down", s->session ? "session" : "system");
+      return;
+    }
   if (connection == NULL)
     g_critical ("cannot connect to the %s bus", s->session ? "session" : "system");
   else
