@@ -351,9 +351,9 @@ class Box:
         self.write(path, text, user=user)
         self.ctl("define", path, user=user)
 
-    def guest(self, name):
+    def guest(self, name, user=None):
         """The guest's properties, as `microvmctl status --json` prints them."""
-        return json.loads(self.ctl("status", name, "--json").stdout)
+        return json.loads(self.ctl("status", name, "--json", user=user).stdout)
 
     def wait_guest(self, name, state, timeout=90):
         return wait_for(f"guest {name} {state}",

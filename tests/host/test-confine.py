@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Confinement under a real systemd (issue 13, item 9): each running QEMU in a scope of its
+own in machine.slice with MemoryMax= and TasksMax= set, ordered so that the daemon stops
+first, under a uid of its own with no capability; the daemon's unit as hardened as the unit
+file says."""
+
+import sys
+
+from hostbox import Box, check, run
+
+FIRST_UID = 2113929216  # GuestUIDs= default
+
+
+def status_of(box, pid):
+    text = box.run("cat", f"/proc/{pid}/status").stdout
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def test_each_qemu_in_its_own_scope():
+    with Box("confine") as box:
+        box.define("a", "[Guest]\nMemory=128M\n")
+        box.define("b", "[Guest]\nMemory=256M\n")
+        uids = set()
+        for name, memory in (("a", 128), ("b", 256)):
+            box.ctl("start", name, "--wait-ready")
+            pid = box.guest(name)["MainPID"]
+            scope = f"microvm-{name}.scope"
+            cgroup = box.run("cat", f"/proc/{pid}/cgroup").stdout
+            check(f"/machine.slice/{scope}" in cgroup, f"QEMU of {name} in\n{cgroup}")
+            check(box.show(scope, "Slice") == "machine.slice", box.show(scope, "Slice"))
+            check(str(pid) in box.run("systemd-cgls", "--no-pager", "-u", scope).stdout,
+                  "systemd-cgls does not show the QEMU in its scope")
+            limit = int(box.show(scope, "MemoryMax"))
+            check(memory << 20 < limit < (memory + 512) << 20, f"{scope}: MemoryMax={limit}")
+            check(box.show(scope, "TasksMax").isdigit(), box.show(scope, "TasksMax"))
+            check("microvmd.service" in box.show(scope, "Before").split(),
+                  f"{scope}: Before={box.show(scope, 'Before')}")
+            s = status_of(box, pid)
+            uid = int(s["Uid"].split()[0])
+            check(uid >= FIRST_UID and s["Uid"].split() == [str(uid)] * 4, s["Uid"])
+            check(s["CapEff"] == "0000000000000000", s["CapEff"])
+            check(s["NoNewPrivs"].strip() == "1" and s["Seccomp"].strip() == "2",
+                  f"NoNewPrivs {s['NoNewPrivs']} Seccomp {s['Seccomp']}")
+            uids.add(uid)
+        check(len(uids) == 2, f"two guests share a uid: {uids}")
+        journal = box.run("journalctl", "-u", "microvmd", "--no-pager", "-o", "cat").stdout
+        check("cgroup" not in journal and "no scope" not in journal, journal)
+
+
+def test_daemon_unit_as_written():
+    with Box("hardened") as box:
+        box.run("systemctl", "start", "microvmd")
+        pid = box.main_pid()
+        s = status_of(box, pid)
+        check(s["NoNewPrivs"].strip() == "1" and s["Seccomp"].strip() == "2",
+              f"NoNewPrivs {s['NoNewPrivs']} Seccomp {s['Seccomp']}")
+        # CAP_CHOWN 0, CAP_DAC_OVERRIDE 1, CAP_SETGID 6, CAP_SETUID 7, CAP_NET_ADMIN 12,
+        # CAP_SYS_PTRACE 19
+        want = sum(1 << c for c in (0, 1, 6, 7, 12, 19))
+        check(int(s["CapBnd"], 16) == want, f"CapBnd {s['CapBnd']}, expected {want:016x}")
+        check(box.show("microvmd", "KillMode") == "process", box.show("microvmd", "KillMode"))
+
+
+if __name__ == "__main__":
+    sys.exit(run({
+        "each_qemu_in_its_own_scope": test_each_qemu_in_its_own_scope,
+        "daemon_unit_as_written": test_daemon_unit_as_written,
+    }))
