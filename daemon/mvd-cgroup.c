@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvd-cgroup.h"
 #include "mvd-log.h"
+#include "mvd-machine.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -11,8 +12,10 @@
 
 #define SCOPE_SLICE "machine.slice"
 
-/* systemd answered once (TRUE), or was found missing (FALSE): asked at most once */
+/* systemd (machined) answered once (TRUE), or was found missing (FALSE): asked at most
+ * once */
 static int systemd_seen = -1;
+static int machined_seen = -1;
 static gboolean warned;
 
 static void
@@ -25,14 +28,28 @@ warn_once (const char *why)
              why);
 }
 
-/* --- with systemd: a transient scope --------------------------------------------------- */
+/* --- with systemd: a scope, made by machined or by us ---------------------------------- */
+
+/* What the guest's scope has whoever makes it: its limits, and its place in the order. */
+static void
+add_limits (GVariantBuilder *props, const MvdCgroupRequest *request)
+{
+  g_autofree char *daemon_unit = NULL;
+
+  g_variant_builder_add (props, "(sv)", "MemoryMax", g_variant_new_uint64 (request->memory_max));
+  g_variant_builder_add (props, "(sv)", "TasksMax", g_variant_new_uint64 (request->tasks_max));
+  /* At host shutdown systemd stops the daemon's unit first, so that ShutdownGuests=shutdown
+   * can power the guests off before systemd ends their scopes with SIGTERM. */
+  if (sd_pid_get_unit (0, &daemon_unit) >= 0 && g_str_has_suffix (daemon_unit, ".service"))
+    g_variant_builder_add (props, "(sv)", "Before",
+                           g_variant_new_strv ((const char *const[]){ daemon_unit }, 1));
+}
 
 static GVariant *
 scope_properties (const MvdCgroupRequest *request)
 {
   GVariantBuilder props;
   g_autofree char *description = g_strdup_printf ("microvm guest %s", request->name);
-  g_autofree char *daemon_unit = NULL;
 
   g_variant_builder_init (&props, G_VARIANT_TYPE ("a(sv)"));
   g_variant_builder_add (&props, "(sv)", "Description", g_variant_new_string (description));
@@ -40,15 +57,9 @@ scope_properties (const MvdCgroupRequest *request)
   g_variant_builder_add (&props, "(sv)", "PIDs",
                          g_variant_new_fixed_array (
                            G_VARIANT_TYPE_UINT32, &(guint32){ request->pid }, 1, sizeof (guint32)));
-  g_variant_builder_add (&props, "(sv)", "MemoryMax", g_variant_new_uint64 (request->memory_max));
-  g_variant_builder_add (&props, "(sv)", "TasksMax", g_variant_new_uint64 (request->tasks_max));
   g_variant_builder_add (&props, "(sv)", "CollectMode",
                          g_variant_new_string ("inactive-or-failed"));
-  /* At host shutdown systemd stops the daemon's unit first, so that ShutdownGuests=shutdown
-   * can power the guests off before systemd ends their scopes with SIGTERM. */
-  if (sd_pid_get_unit (0, &daemon_unit) >= 0 && g_str_has_suffix (daemon_unit, ".service"))
-    g_variant_builder_add (&props, "(sv)", "Before",
-                           g_variant_new_strv ((const char *const[]){ daemon_unit }, 1));
+  add_limits (&props, request);
   return g_variant_builder_end (&props);
 }
 
@@ -63,6 +74,23 @@ place_in_scope_async (GDBusConnection *bus, const MvdCgroupRequest *request,
     "org.freedesktop.systemd1.Manager", "StartTransientUnit",
     g_variant_new ("(ss@a(sv)a(sa(sv)))", unit, "fail", scope_properties (request), NULL),
     G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 10000, NULL, callback, user_data);
+}
+
+/* machined adds the slice, the description and the PID itself */
+static void
+place_in_machine_async (GDBusConnection *bus, const MvdCgroupRequest *request,
+                        GAsyncReadyCallback callback, gpointer user_data)
+{
+  MvdMachine machine = { .name = request->name,
+                         .uuid = request->uuid,
+                         .leader = request->pid,
+                         .ifindex = request->ifindex,
+                         .n_ifindex = request->n_ifindex };
+  GVariantBuilder props;
+
+  g_variant_builder_init (&props, G_VARIANT_TYPE ("a(sv)"));
+  add_limits (&props, request);
+  mvd_machine_create_async (bus, &machine, g_variant_builder_end (&props), callback, user_data);
 }
 
 /* --- without systemd: a child of our own cgroup v2 ------------------------------------- */
@@ -159,14 +187,33 @@ place_in_child (const MvdCgroupRequest *request, GError **error)
   return g_steal_pointer (&dir);
 }
 
-/* A placement under way: what the fallback needs once systemd has answered. */
+/* A placement under way: what the fallbacks need once machined or systemd has answered. */
 typedef struct
 {
+  GDBusConnection *bus;
   char *name;
-  MvdCgroupRequest request; /* .name points at the copy above */
+  char *uuid;
+  MvdCgroupRequest request; /* .name, .uuid and .ifindex point at the copies here */
   MvdCgroupPlaced done;
   gpointer user_data;
 } Placement;
+
+static void
+placement_free (Placement *p)
+{
+  g_object_unref (p->bus);
+  g_free (p->name);
+  g_free (p->uuid);
+  g_free ((int *)p->request.ifindex);
+  g_free (p);
+}
+
+static gboolean
+is_missing (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+         || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+}
 
 static void
 place_without_systemd (const MvdCgroupRequest *request, MvdCgroupPlaced done, gpointer user_data)
@@ -192,9 +239,7 @@ on_scope_started (GObject *source, GAsyncResult *result, gpointer data)
       systemd_seen = 1;
       p->done (NULL, p->user_data);
     }
-  else if (systemd_seen != 1
-           && (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
-               || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
+  else if (systemd_seen != 1 && is_missing (error))
     {
       systemd_seen = 0; /* no systemd on the bus: the cgroup v2 way from now on */
       place_without_systemd (&p->request, p->done, p->user_data);
@@ -204,8 +249,30 @@ on_scope_started (GObject *source, GAsyncResult *result, gpointer data)
       mvd_guest_warning (p->name, "no scope of its own: %s", error->message);
       p->done (NULL, p->user_data);
     }
-  g_free (p->name);
-  g_free (p);
+  placement_free (p);
+}
+
+static void
+on_machine_created (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Placement *p = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply
+    = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply)
+    {
+      machined_seen = systemd_seen = 1;
+      p->done (NULL, p->user_data);
+      placement_free (p);
+      return;
+    }
+  if (machined_seen != 1 && is_missing (error))
+    machined_seen = 0; /* no machined: our own scopes from now on */
+  else
+    mvd_guest_warning (p->name, "not registered with systemd-machined (%s); in a scope of its own",
+                       error->message);
+  place_in_scope_async (p->bus, &p->request, on_scope_started, p);
 }
 
 void
@@ -220,12 +287,19 @@ mvd_cgroup_place_async (GDBusConnection *system_bus, const MvdCgroupRequest *req
       return;
     }
   p = g_new0 (Placement, 1);
+  p->bus = g_object_ref (system_bus);
   p->name = g_strdup (request->name);
+  p->uuid = g_strdup (request->uuid);
   p->request = *request;
   p->request.name = p->name;
+  p->request.uuid = p->uuid;
+  p->request.ifindex = g_memdup2 (request->ifindex, request->n_ifindex * sizeof (int));
   p->done = done;
   p->user_data = user_data;
-  place_in_scope_async (system_bus, request, on_scope_started, p);
+  if (machined_seen != 0)
+    place_in_machine_async (system_bus, &p->request, on_machine_created, p);
+  else
+    place_in_scope_async (system_bus, &p->request, on_scope_started, p);
 }
 
 char *

@@ -6,16 +6,21 @@
 G_BEGIN_DECLS
 
 /* Each guest's QEMU in a cgroup of its own, so that its memory and tasks are counted and
- * capped apart from the daemon and the other guests: a transient unit microvm-NAME.scope in
- * machine.slice when systemd runs the system bus (@system_bus, NULL with --session), else a
- * child of the daemon's own cgroup v2, microvm-NAME@DAEMONPID. Where neither can be had, the
- * QEMU stays in the daemon's cgroup and one warning says why. */
+ * capped apart from the daemon and the other guests. When systemd runs the system bus
+ * (@system_bus, NULL with --session): through systemd-machined where it runs, a scope
+ * machine-NAME.scope in machine.slice and a machine `machinectl` lists; else a transient
+ * unit microvm-NAME.scope in machine.slice; without systemd, a child of the daemon's own
+ * cgroup v2, microvm-NAME@DAEMONPID. Where none can be had, the QEMU stays in the daemon's
+ * cgroup and one warning says why. */
 typedef struct
 {
   const char *name;   /* the guest's */
+  const char *uuid;   /* the guest's, for machined */
   GPid pid;           /* its QEMU, just spawned, CPUs stopped */
   guint64 memory_max; /* bytes: the guest's memory and QEMU's own */
   guint64 tasks_max;
+  const int *ifindex; /* its taps, for machined */
+  guint n_ifindex;
 } MvdCgroupRequest;
 
 /* @dir: the cgroup v2 folder made (to remove with mvd_cgroup_remove once QEMU is gone), or

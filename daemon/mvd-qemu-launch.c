@@ -3,6 +3,7 @@
 #include "mvd-qemu-private.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -187,9 +188,12 @@ static void
 place_in_cgroup (MvdQemu *self)
 {
   MvdCgroupRequest request = { .name = self->name,
+                               .uuid = self->uuid,
                                .pid = self->pid,
                                .memory_max = self->memory + QEMU_OVERHEAD_BYTES,
-                               .tasks_max = QEMU_TASKS_MAX };
+                               .tasks_max = QEMU_TASKS_MAX,
+                               .ifindex = (const int *)self->ifindex->data,
+                               .n_ifindex = self->ifindex->len };
 
   mvd_cgroup_place_async (self->context->system_bus, &request, on_cgroup_placed,
                           g_object_ref (self));
@@ -275,13 +279,14 @@ bind_sockets (MvdQemu *self, ChildFds *fds, GError **error)
 }
 
 static gboolean
-open_taps (const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds, GError **error)
+open_taps (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
+           GError **error)
 {
   for (guint i = 0; i < config->networks->len; i++)
     {
       const MvmNetwork *net = config->networks->pdata[i];
       g_autofree char *name = NULL;
-      int fd;
+      int fd, ifindex;
 
       if (net->mode != MVM_NET_MODE_TAP)
         continue;
@@ -292,6 +297,8 @@ open_taps (const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
           return FALSE;
         }
       child_fds_add (fds, fd, launch->tap_fds[i]);
+      if ((ifindex = if_nametoindex (name)) > 0)
+        g_array_append_val (self->ifindex, ifindex);
     }
   return TRUE;
 }
@@ -323,7 +330,9 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
 
   self->argv = g_strdupv (plan->argv);
   self->memory = config->memory;
-  ok = bind_sockets (self, &fds, error) && open_taps (config, &plan->launch, &fds, error)
+  self->uuid = g_strdup (config->uuid);
+  self->ifindex = g_array_new (FALSE, FALSE, sizeof (int));
+  ok = bind_sockets (self, &fds, error) && open_taps (self, config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)

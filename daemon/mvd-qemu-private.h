@@ -57,6 +57,8 @@ struct _MvdQemu
   guint32 uid;      /* QEMU's own uid (GuestUIDs=); 0: it runs as root */
   guint64 memory;   /* the guest's Memory=, for its cgroup's limit */
   char *cgroup_dir; /* the cgroup v2 folder made for it, removed once it is gone */
+  char *uuid;       /* the guest's, and its taps' interface indexes (int): for machined */
+  GArray *ifindex;
 };
 
 /* Keeps RUNTIME/NAME/qemu.out under LogMaxBytes= while the process lives. */

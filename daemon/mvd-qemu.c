@@ -688,6 +688,9 @@ mvd_qemu_finalize (GObject *object)
   g_free (self->start_message);
   g_free (self->accelerator);
   g_free (self->cgroup_dir);
+  g_free (self->uuid);
+  if (self->ifindex)
+    g_array_unref (self->ifindex);
   g_free (self->name);
   g_free (self->runtime_dir);
   G_OBJECT_CLASS (mvd_qemu_parent_class)->finalize (object);

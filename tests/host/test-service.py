@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """microvmd.service under a real systemd (issue 13, items 1, 2, 7 and 8): Type=notify with
 READY=1 and STATUS=, the watchdog, bus activation through the real system bus, the journal,
-and the exposure score systemd-analyze gives the unit as installed."""
+machinectl, and the exposure score systemd-analyze gives the unit as installed."""
 
 import re
 import sys
@@ -79,6 +79,32 @@ def test_journal_tells_a_guests_life():
               f"journalctl MICROVMD_GUEST=web:\n{fields}")
 
 
+def test_machinectl_knows_running_guests():
+    with Box("machined") as box:
+        box.define("web", GUEST)
+        box.ctl("start", "web", "--wait-ready")
+        pid = box.guest("web")["MainPID"]
+        listed = box.run("machinectl", "list", "--no-legend").stdout
+        check(any(line.split()[:3] == ["web", "vm", "microvmd"] for line in listed.splitlines()),
+              f"machinectl list:\n{listed}")
+        show = box.run("machinectl", "show", "web").stdout
+        fields = dict(line.split("=", 1) for line in show.splitlines() if "=" in line)
+        check(fields.get("Leader") == str(pid), f"Leader {fields.get('Leader')}, QEMU {pid}")
+        check(fields.get("Unit") == "machine-web.scope", show)
+        uuid = box.guest("web")["UUID"].replace("-", "")
+        check(fields.get("Id") == uuid, f"Id {fields.get('Id')}, UUID {uuid}")
+        # machinectl terminate ends the QEMU; the daemon sees it go and says why
+        box.run("machinectl", "terminate", "web")
+        g = box.wait_guest("web", "stopped")
+        check(g["StateReason"] == "killed", f"after machinectl terminate: {g['StateReason']}")
+        wait_for("machined to forget the guest",
+                 lambda: "web" not in box.run("machinectl", "list", "--no-legend").stdout,
+                 timeout=30)
+        # and it is back in the list when started again
+        box.ctl("start", "web")
+        check("web" in box.run("machinectl", "list", "--no-legend").stdout, "not listed again")
+
+
 def test_security_exposure():
     with Box("security") as box:
         r = box.run("systemd-analyze", "security", "--no-pager", "microvmd.service")
@@ -95,5 +121,6 @@ if __name__ == "__main__":
         "watchdog_restarts_a_stopped_daemon": test_watchdog_restarts_a_stopped_daemon,
         "bus_activation": test_bus_activation,
         "journal_tells_a_guests_life": test_journal_tells_a_guests_life,
+        "machinectl_knows_running_guests": test_machinectl_knows_running_guests,
         "security_exposure": test_security_exposure,
     }))

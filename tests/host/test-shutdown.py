@@ -73,7 +73,7 @@ def test_keep_leaves_guests_to_systemd():
             check("power button pressed" not in serial_log(box, name),
                   f"guest {name} was asked to power off")
             # systemd stopped the guest's scope (SIGTERM to QEMU) after the daemon had gone
-            stopped = f"Stopped microvm-{name}.scope"
+            stopped = f"Stopped machine-{name}.scope"
             check(stopped in everything, f"{stopped!r} not in the journal:\n{everything[-4000:]}")
             check(everything.index("Stopped microvmd.service") < everything.index(stopped),
                   everything[-4000:])

@@ -372,6 +372,23 @@ class SystemWorld(World):
         wait_for(f"the {template} mock", lambda: call("GetCalls").returncode == 0, timeout=20)
         return call
 
+    def start_object_mock(self, name, path, interface, methods):
+        """python3-dbusmock's plain mock: NAME with one object PATH implementing INTERFACE,
+        METHODS a list of (method, in signature, out signature, python code)."""
+        self.mocks.append(self.spawn(["/usr/bin/python3", "-m", "dbusmock", "--system", name,
+                                      path, interface],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+        def call(method, *args):
+            return subprocess.run(["gdbus", "call", "--system", "-d", name, "-o", path, "-m",
+                                   "org.freedesktop.DBus.Mock." + method, *args],
+                                  env=self.env(), capture_output=True, text=True)
+        wait_for(f"the {name} mock", lambda: call("GetCalls").returncode == 0, timeout=20)
+        for method, in_sig, out_sig, code in methods:
+            r = call("AddMethod", interface, method, in_sig, out_sig, code)
+            check(r.returncode == 0, f"AddMethod {method}: {r.stderr}")
+        return call
+
     def start_polkit(self):
         self.polkit = self.start_mock("polkitd", "org.freedesktop.PolicyKit1",
                                       "/org/freedesktop/PolicyKit1/Authority")

@@ -104,6 +104,54 @@ def test_systemd_gets_a_scope():
         check("'StartTransientUnit'" in calls and "'microvm-s.scope'" in calls, calls)
         check("'machine.slice'" in calls and f"[uint32 {pid}]" in calls, calls)
         check(f"uint64 {128 * 2**20 + 256 * 2**20}" in calls, f"MemoryMax: {calls}")
+        # no machined on this bus: asked once, quietly
+        check("machined" not in w.read_daemon_log(), w.read_daemon_log())
+
+
+MACHINED = ("org.freedesktop.machine1", "/org/freedesktop/machine1",
+            "org.freedesktop.machine1.Manager")
+
+
+def start_machined(w, answer):
+    return w.start_object_mock(*MACHINED, [("CreateMachineWithNetwork", "sayssusaia(sv)", "o",
+                                            answer)])
+
+
+def test_machined_makes_the_scope():
+    """Where machined runs, it makes the scope and knows the guest: the call names the guest,
+    its UUID, microvmd, class vm, QEMU as leader, and carries the limits."""
+    with SystemWorld() as w:
+        systemd = w.start_mock("systemd", "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+        machined = start_machined(w, "ret = dbus.ObjectPath('/org/freedesktop/machine1/machine/m')")
+        w.as_root("define", w.write_guest("m.guest", "[Guest]\nMemory=128M\n"))
+        w.as_root("start", "m", "--wait-ready")
+        calls = machined("GetCalls").stdout
+        pid = w.prop("m", "MainPID")
+        uuid = w.prop("m", "UUID").replace("-", "")
+        uuid_bytes = ", ".join(f"0x{uuid[i:i + 2]}" for i in range(0, 32, 2))
+        check("'CreateMachineWithNetwork', [<'m'>, <[byte " + uuid_bytes + "]>, <'microvmd'>, "
+              f"<'vm'>, <uint32 {pid}>, <''>, <@ai []>" in calls, f"{calls}\nUUID {uuid}")
+        check(f"('MemoryMax', <uint64 {128 * 2**20 + 256 * 2**20}>)" in calls, calls)
+        check("'TasksMax'" in calls, calls)
+        check("StartTransientUnit" not in systemd("GetCalls").stdout, "a scope was made twice")
+        # the next guest goes the same way
+        w.as_root("define", w.write_guest("n.guest", "[Guest]\nMemory=128M\n"))
+        w.as_root("start", "n")
+        check("<'n'>" in machined("GetCalls").stdout, "the second guest was not registered")
+
+
+def test_machined_refuses():
+    """A machined that refuses (a name it will not take, say) costs the guest nothing: it
+    runs in a scope the daemon asks systemd for, and the log says why."""
+    with SystemWorld() as w:
+        systemd = w.start_mock("systemd", "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+        start_machined(w, "raise dbus.exceptions.DBusException('Invalid machine name', "
+                          "name='org.freedesktop.DBus.Error.InvalidArgs')")
+        w.as_root("define", w.write_guest("r.guest", "[Guest]\nMemory=128M\n"))
+        w.as_root("start", "r", "--wait-ready")
+        check("'microvm-r.scope'" in systemd("GetCalls").stdout, systemd("GetCalls").stdout)
+        check("guest r: not registered with systemd-machined (" in w.read_daemon_log()
+              and "Invalid machine name" in w.read_daemon_log(), w.read_daemon_log())
 
 
 def test_system_bus_without_systemd():
