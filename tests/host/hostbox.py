@@ -25,6 +25,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tap  # noqa: E402
+
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
 SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))
 HOST_DIR = os.path.join(BUILD, "tests", "host")
@@ -375,22 +378,9 @@ class Box:
 def run(tests):
     """Runs the named test functions and prints TAP; a machine that cannot run the suite
     makes it skip as a whole (exit 77), never pass."""
-    selected = sys.argv[1:] or list(tests)
     try:
         shared_root()
     except Skip as e:
         print(f"1..0 # SKIP {e}", flush=True)
         return 77
-    print(f"1..{len(selected)}", flush=True)
-    failed = 0
-    for i, name in enumerate(selected, 1):
-        started = time.monotonic()
-        try:
-            tests[name]()
-            print(f"ok {i} - {name} ({time.monotonic() - started:.1f} s)", flush=True)
-        except Exception as e:  # report every failure, then go on with the next test
-            failed += 1
-            print(f"not ok {i} - {name}", flush=True)
-            for line in str(e).splitlines() or [repr(e)]:
-                print(f"# {line}", flush=True)
-    return 1 if failed else 0
+    return tap.run(tests)

@@ -12,6 +12,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from tap import run  # noqa: E402,F401  (the test scripts take run from here)
+
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
 SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))
 MICROVMD = os.path.join(BUILD, "daemon", "microvmd")
@@ -362,21 +365,19 @@ class SystemWorld(World):
     def start_mock(self, template, name, path):
         """python3-dbusmock's TEMPLATE on the bus; returns a function that calls its
         org.freedesktop.DBus.Mock methods."""
-        self.mocks.append(self.spawn(["/usr/bin/python3", "-m", "dbusmock", "--template", template],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-
-        def call(method, *args):
-            return subprocess.run(["gdbus", "call", "--system", "-d", name, "-o", path, "-m",
-                                   "org.freedesktop.DBus.Mock." + method, *args],
-                                  env=self.env(), capture_output=True, text=True)
-        wait_for(f"the {template} mock", lambda: call("GetCalls").returncode == 0, timeout=20)
-        return call
+        return self._mock(["--template", template], name, path)
 
     def start_object_mock(self, name, path, interface, methods):
         """python3-dbusmock's plain mock: NAME with one object PATH implementing INTERFACE,
         METHODS a list of (method, in signature, out signature, python code)."""
-        self.mocks.append(self.spawn(["/usr/bin/python3", "-m", "dbusmock", "--system", name,
-                                      path, interface],
+        call = self._mock(["--system", name, path, interface], name, path)
+        for method, in_sig, out_sig, code in methods:
+            r = call("AddMethod", interface, method, in_sig, out_sig, code)
+            check(r.returncode == 0, f"AddMethod {method}: {r.stderr}")
+        return call
+
+    def _mock(self, args, name, path):
+        self.mocks.append(self.spawn(["/usr/bin/python3", "-m", "dbusmock", *args],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
         def call(method, *args):
@@ -384,9 +385,6 @@ class SystemWorld(World):
                                    "org.freedesktop.DBus.Mock." + method, *args],
                                   env=self.env(), capture_output=True, text=True)
         wait_for(f"the {name} mock", lambda: call("GetCalls").returncode == 0, timeout=20)
-        for method, in_sig, out_sig, code in methods:
-            r = call("AddMethod", interface, method, in_sig, out_sig, code)
-            check(r.returncode == 0, f"AddMethod {method}: {r.stderr}")
         return call
 
     def start_polkit(self):
@@ -418,20 +416,3 @@ class SystemWorld(World):
                 mock.wait()
         super().close()
 
-
-def run(tests):
-    """Runs the named test functions, each in its own World, and prints TAP."""
-    selected = sys.argv[1:] or list(tests)
-    print(f"1..{len(selected)}", flush=True)
-    failed = 0
-    for i, name in enumerate(selected, 1):
-        started = time.monotonic()
-        try:
-            tests[name]()
-            print(f"ok {i} - {name} ({time.monotonic() - started:.1f} s)", flush=True)
-        except Exception as e:  # report every failure, then go on with the next test
-            failed += 1
-            print(f"not ok {i} - {name}", flush=True)
-            for line in str(e).splitlines() or [repr(e)]:
-                print(f"# {line}", flush=True)
-    return 1 if failed else 0
