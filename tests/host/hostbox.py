@@ -161,11 +161,46 @@ def _install():
     return install
 
 
+def _status(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    except OSError:
+        return {}
+
+
+def _pid1_of(nspawn_pid):
+    """A box's init: the process below systemd-nspawn that is PID 1 of its namespace."""
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = _status(entry)
+        nspid = fields.get("NSpid", "").split()
+        if fields.get("PPid") == str(nspawn_pid) and len(nspid) > 1 and nspid[-1] == "1":
+            return int(entry)
+    return None
+
+
+def _kill_nspawns_of(root):
+    """Ends the systemd-nspawn running ROOT and its box: killing the box's PID 1 ends every
+    process in its PID namespace."""
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"systemd-nspawn") and root.encode() in argv:
+            for pid in (_pid1_of(entry), int(entry)):
+                with contextlib.suppress(ProcessLookupError, TypeError):
+                    os.kill(pid, signal.SIGKILL)
+
+
 def _sweep_boxes():
-    """Boxes left by a test process that died without its teardown (SIGKILL, a timeout)."""
+    """Boxes left by a test process that died without its teardown (SIGKILL)."""
     for folder in glob.glob(os.path.join(HOST_DIR, "boxes", "*")):
         pid = folder.rsplit("-", 1)[-1]
         if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            _kill_nspawns_of(os.path.join(folder, "root"))
+            time.sleep(0.5)
             _unmount(os.path.join(folder, "root"))
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -250,22 +285,10 @@ class Box:
         return state if state not in ("offline", "initializing", "starting", "") else None
 
     def _find_pid1(self):
-        """The box's init: the process below systemd-nspawn that is PID 1 of its namespace."""
         if self.nspawn.poll() is not None:
             raise TestFailure(f"systemd-nspawn exited with {self.nspawn.returncode}:\n"
                               f"{self.console()[-3000:]}")
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/status") as f:
-                    fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
-            except OSError:
-                continue
-            nspid = fields.get("NSpid", "").split()
-            if fields.get("PPid") == str(self.nspawn.pid) and len(nspid) > 1 and nspid[-1] == "1":
-                return int(entry)
-        return None
+        return _pid1_of(self.nspawn.pid)
 
     def setup_microvmd(self):
         """What a user does after `meson install`: the users and folders microvmd's sysusers
@@ -378,6 +401,8 @@ class Box:
 def run(tests):
     """Runs the named test functions and prints TAP; a machine that cannot run the suite
     makes it skip as a whole (exit 77), never pass."""
+    # meson's timeout sends SIGTERM: tear the box down as for a failure
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         shared_root()
     except Skip as e:
