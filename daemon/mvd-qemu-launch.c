@@ -37,9 +37,12 @@ launch_succeeded (MvdQemu *self)
 static void
 launch_failed_kill (MvdQemu *self, GError *error)
 {
-  if (g_error_matches (error, QMP_ERROR, QMP_ERROR_DISCONNECTED) && !self->exited)
+  /* QEMU hung up, or its sockets refuse (we bound them, so only its exit closes them): it is
+   * exiting, and its exit status and last words say more */
+  if ((g_error_matches (error, QMP_ERROR, QMP_ERROR_DISCONNECTED)
+       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+      && !self->exited)
     {
-      /* QEMU hung up because it is exiting: its exit status and last words say more */
       g_error_free (error);
       return;
     }

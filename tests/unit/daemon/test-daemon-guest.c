@@ -718,7 +718,8 @@ test_dies_in_handshake (void **state)
 }
 
 /* A QEMU that fails before the spawner returns (GLib has reaped it and forgotten its pid)
- * is a failed start, not a daemon crash. */
+ * is a failed start, not a daemon crash, and the error is its exit, not the refused
+ * connection to the sockets it took with it. */
 static void
 test_exits_before_spawn_returns (void **state)
 {
@@ -729,6 +730,8 @@ test_exits_before_spawn_returns (void **state)
   push_script (f, script_nothing);
   start (f);
   assert_non_null (f->start_error);
+  if (strstr (f->start_error->message, "QEMU exited") == NULL)
+    fail_msg ("not QEMU's exit: %s", f->start_error->message);
   wait_state (f, "stopped", "start-failed");
   assert_int_equal (mvm_dbus_guest_get_main_pid (MVM_DBUS_GUEST (f->guest)), 0);
 }
