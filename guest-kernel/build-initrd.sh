@@ -61,11 +61,12 @@ fi
 [ -r "$init" ] || die "cannot read $init"
 
 # What the guest may need, in load order. The first group is what the
-# readiness line, the power button and the panic device need; /init loads it
-# before anything else, so that once the guest says it is ready it also takes a
-# graceful stop, and a kernel panic reaches the daemon as guest-panicked.
-early_modules="virtio_pci virtio_mmio virtio_console button evdev pvpanic_pci"
-late_modules="virtio_blk virtio_net virtio_rng virtio_balloon
+# readiness line, the power button, the panic device and the network need;
+# /init loads it before anything else, so that once the guest says it is ready
+# it also takes a graceful stop, has its addresses, and a kernel panic reaches
+# the daemon as guest-panicked.
+early_modules="virtio_pci virtio_mmio virtio_console button evdev pvpanic_pci virtio_net"
+late_modules="virtio_blk virtio_rng virtio_balloon
     crc32c_generic ext4
     9pnet_virtio 9p
     vmw_vsock_virtio_transport"
@@ -80,7 +81,8 @@ for applet in $("$busybox" --list); do
     [ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
 cp "$init" "$stage/init"
-chmod 0755 "$stage/init" "$stage/bin/busybox"
+cp "$here/udhcpc.script" "$stage/etc/udhcpc.script"
+chmod 0755 "$stage/init" "$stage/bin/busybox" "$stage/etc/udhcpc.script"
 touch "$stage/etc/mtab"
 
 # modinfo looks under BASEDIR/lib/modules.

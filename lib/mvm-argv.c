@@ -129,6 +129,25 @@ add_machine (Builder *b)
     add (b, "-S");
 }
 
+/* What the shipped init configures: each card by its MAC, the host name */
+static void
+append_network_args (GString *s, const MvmGuestConfig *config)
+{
+  for (guint i = 0; i < config->networks->len; i++)
+    {
+      const MvmNetwork *n = config->networks->pdata[i];
+      g_autofree char *arg = NULL;
+
+      if (n->mode == MVM_NET_MODE_NONE)
+        continue;
+      arg = mvm_net_addressing_kernel_arg (&n->addressing, n->mac, n->mode == MVM_NET_MODE_USER);
+      if (arg)
+        g_string_append_printf (s, " %s", arg);
+    }
+  if (config->hostname)
+    g_string_append_printf (s, " microvmd.hostname=%s", config->hostname);
+}
+
 char *
 mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *facts)
 {
@@ -145,6 +164,8 @@ mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *
       if (!facts->kvm && facts->tsc_khz > 0)
         g_string_append_printf (s, " tsc_early_khz=%" G_GUINT64_FORMAT, facts->tsc_khz);
     }
+  if (config->os == MVM_OS_LINUX)
+    append_network_args (s, config);
   if (config->command_line[0] != '\0')
     g_string_append_printf (s, "%s%s", s->len ? " " : "", config->command_line);
   return g_string_free (s, FALSE);

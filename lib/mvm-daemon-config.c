@@ -227,7 +227,7 @@ mvm_daemon_config_load (const char *path, gboolean optional, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  if (!mvm_key_parser_init (&p, data, length, path, error))
+  if (!mvm_key_parser_init (&p, data, length, path, NULL, error))
     return NULL;
   ok = parse_groups (&p, c, error);
   mvm_key_parser_clear (&p);

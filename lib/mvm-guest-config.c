@@ -40,11 +40,23 @@ static const MvmEnumEntry net_mode_entries[] = {
 };
 
 static const char *const guest_keys[] = {
-  "Name",      "OS",      "Transport",          "CPUs", "Memory", "Kernel", "Initrd", "CommandLine",
-  "Autostart", "Restart", "ShutdownTimeoutSec", NULL,
+  "Name",
+  "OS",
+  "Transport",
+  "CPUs",
+  "Memory",
+  "Kernel",
+  "Initrd",
+  "CommandLine",
+  "Autostart",
+  "Restart",
+  "ShutdownTimeoutSec",
+  "Hostname",
+  NULL,
 };
 static const char *const disk_keys[] = { "Path", "Format", "ReadOnly", "Ephemeral", NULL };
-static const char *const network_keys[] = { "Mode", "Bridge", "MAC", NULL };
+static const char *const network_keys[]
+  = { "Mode", "Bridge", "MAC", "Address", "Gateway", "DNS", NULL };
 static const char *const share_keys[] = { "Path", "Tag", "ReadOnly", NULL };
 static const char *const vsock_keys[] = { "CID", NULL };
 static const char *const balloon_keys[] = { "FreePageReporting", "DeflateOnOOM", NULL };
@@ -68,6 +80,7 @@ network_free (gpointer p)
   MvmNetwork *n = p;
   g_free (n->label);
   g_free (n->bridge);
+  mvm_net_addressing_clear (&n->addressing);
   g_free (n->mac);
   g_free (n);
 }
@@ -93,6 +106,7 @@ mvm_guest_config_free (MvmGuestConfig *config)
   g_free (config->kernel);
   g_free (config->initrd);
   g_free (config->command_line);
+  g_free (config->hostname);
   g_clear_pointer (&config->disks, g_ptr_array_unref);
   g_clear_pointer (&config->networks, g_ptr_array_unref);
   g_clear_pointer (&config->shares, g_ptr_array_unref);
@@ -239,6 +253,19 @@ parse_command_line (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
 }
 
 static gboolean
+parse_hostname (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
+{
+  if (!mvm_key_parser_get_string (p, "Guest", "Hostname", &c->hostname, error))
+    return FALSE;
+  if (c->hostname && !mvm_hostname_is_valid (c->hostname))
+    return mvm_key_parser_fail (p, "Guest", "Hostname", error,
+                                "'%s' is not a host name (labels of letters, digits and '-', "
+                                "at most 63 characters each, 253 in all)",
+                                c->hostname);
+  return TRUE;
+}
+
+static gboolean
 parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
 {
   const char *g = "Guest";
@@ -252,7 +279,7 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
       || !mvm_key_parser_get_size (p, g, "Memory", MVM_MIN_MEMORY, MAX_MEMORY, &memory, error)
       || !mvm_key_parser_get_path (p, g, "Kernel", &c->kernel, error)
       || !mvm_key_parser_get_path (p, g, "Initrd", &c->initrd, error)
-      || !parse_command_line (p, c, error)
+      || !parse_command_line (p, c, error) || !parse_hostname (p, c, error)
       || !mvm_key_parser_get_bool (p, g, "Autostart", &c->autostart, error)
       || !mvm_key_parser_get_enum (p, g, "Restart", restart_entries, &restart, error)
       || !mvm_key_parser_get_uint (p, g, "ShutdownTimeoutSec", 1, MAX_SHUTDOWN_TIMEOUT, &timeout,
@@ -312,7 +339,8 @@ parse_network (const MvmKeyParser *p, const char *group, const char *label, MvmG
   if (!mvm_key_parser_check_keys (p, group, network_keys, error)
       || !mvm_key_parser_get_enum (p, group, "Mode", net_mode_entries, &mode, error)
       || !mvm_key_parser_get_string (p, group, "Bridge", &n->bridge, error)
-      || !mvm_key_parser_get_string (p, group, "MAC", &n->mac, error))
+      || !mvm_key_parser_get_string (p, group, "MAC", &n->mac, error)
+      || !mvm_net_addressing_parse (p, group, &n->addressing, error))
     return FALSE;
   n->mode = mode;
   if (n->bridge && n->bridge[0] == '\0')
@@ -475,7 +503,7 @@ mvm_guest_config_new_from_data (const char *data, gsize length, const char *file
                    file_name ? file_name : "guest file", length, MVM_MAX_GUEST_FILE);
       return NULL;
     }
-  if (!mvm_key_parser_init (&p, data, length, file_name, error))
+  if (!mvm_key_parser_init (&p, data, length, file_name, mvm_network_list_keys, error))
     return NULL;
   groups = g_key_file_get_groups (p.keyfile, NULL);
   ok = g_key_file_has_group (p.keyfile, "Guest")

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "mvm-network-config.h"
+
 G_BEGIN_DECLS
 
 /* Limits that keep one caller's file from costing the daemon more than a guest is worth. */
@@ -65,6 +67,7 @@ typedef struct
   MvmNetMode mode;
   char *bridge; /* tap only; NULL: the tap is left unenslaved */
   char *mac;    /* always set: given or derived from the UUID */
+  MvmNetAddressing addressing;
 } MvmNetwork;
 
 typedef struct
@@ -88,6 +91,7 @@ typedef struct
   char *kernel;       /* NULL: the daemon's default */
   char *initrd;       /* NULL: the daemon's default */
   char *command_line; /* "" when unset */
+  char *hostname;     /* NULL: the guest keeps its own */
   gboolean autostart;
   MvmRestart restart;
   guint shutdown_timeout_sec;

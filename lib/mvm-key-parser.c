@@ -9,7 +9,7 @@
 
 gboolean
 mvm_key_parser_init (MvmKeyParser *parser, const char *data, gsize length, const char *file_name,
-                     GError **error)
+                     const char *const *list_keys, GError **error)
 {
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
   g_autoptr (GError) local = NULL;
@@ -18,7 +18,8 @@ mvm_key_parser_init (MvmKeyParser *parser, const char *data, gsize length, const
   if (!g_utf8_validate (data, length, NULL))
     return mvm_key_parser_fail (parser, NULL, NULL, error, "not valid UTF-8 text");
   /* the line index first: it names the line of a syntax error, GKeyFile does not */
-  parser->lines = mvm_key_lines_new (data, length, file_name ? file_name : "guest file", error);
+  parser->lines
+    = mvm_key_lines_new (data, length, file_name ? file_name : "guest file", list_keys, error);
   if (parser->lines == NULL)
     return FALSE;
   if (!g_key_file_load_from_data (keyfile, data, length, G_KEY_FILE_NONE, &local))
@@ -37,15 +38,13 @@ mvm_key_parser_clear (MvmKeyParser *parser)
   g_clear_pointer (&parser->lines, mvm_key_lines_free);
 }
 
-gboolean
-mvm_key_parser_fail (const MvmKeyParser *parser, const char *group, const char *key, GError **error,
-                     const char *format, ...)
+static gboolean
+fail_at (const MvmKeyParser *parser, guint line, const char *group, const char *key, GError **error,
+         const char *format, va_list args)
 {
   g_autoptr (GString) msg = g_string_new (parser->file_name ? parser->file_name : "guest file");
-  guint line = 0;
-  va_list args;
 
-  if (parser->lines && group)
+  if (line == 0 && parser->lines && group)
     line = mvm_key_lines_lookup (parser->lines, group, key);
   if (line == 0 && parser->lines && group)
     line = mvm_key_lines_lookup (parser->lines, group, NULL);
@@ -56,10 +55,32 @@ mvm_key_parser_fail (const MvmKeyParser *parser, const char *group, const char *
     g_string_append_printf (msg, "[%s] ", group);
   if (key)
     g_string_append_printf (msg, "%s: ", key);
-  va_start (args, format);
   g_string_append_vprintf (msg, format, args);
-  va_end (args);
   g_set_error_literal (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG, msg->str);
+  return FALSE;
+}
+
+gboolean
+mvm_key_parser_fail (const MvmKeyParser *parser, const char *group, const char *key, GError **error,
+                     const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  fail_at (parser, 0, group, key, error, format, args);
+  va_end (args);
+  return FALSE;
+}
+
+static gboolean
+fail_at_line (const MvmKeyParser *parser, guint line, const char *group, const char *key,
+              GError **error, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  fail_at (parser, line, group, key, error, format, args);
+  va_end (args);
   return FALSE;
 }
 
@@ -239,4 +260,40 @@ mvm_enum_to_string (const MvmEnumEntry *entries, int value)
     if (e->value == value)
       return e->name;
   return NULL;
+}
+
+gboolean
+mvm_key_parser_get_list (const MvmKeyParser *parser, const char *group, const char *key,
+                         MvmListCheck check, gpointer check_data, GStrv *out, GError **error)
+{
+  const GPtrArray *lines = mvm_key_lines_values (parser->lines, group, key);
+  g_autoptr (GStrvBuilder) words = NULL;
+
+  if (lines == NULL)
+    return TRUE;
+  words = g_strv_builder_new ();
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const MvmKeyLineValue *v = lines->pdata[i];
+      g_auto (GStrv) split = g_strsplit_set (v->value, " \t", -1);
+
+      if (v->value[0] == '\0') /* an empty assignment empties the list, as in systemd */
+        {
+          g_strv_builder_unref (words);
+          words = g_strv_builder_new ();
+          continue;
+        }
+      for (guint w = 0; split[w]; w++)
+        {
+          g_autofree char *why = NULL;
+          if (split[w][0] == '\0')
+            continue;
+          if (check && !check (split[w], check_data, &why))
+            return fail_at_line (parser, v->line, group, key, error, "'%s' %s", split[w], why);
+          g_strv_builder_add (words, split[w]);
+        }
+    }
+  g_strfreev (*out);
+  *out = g_strv_builder_end (words);
+  return TRUE;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Tap networking for real, inside a network namespace the test makes: the daemon creates
-each Mode=tap guest's tap, enslaves it to Bridge=, and the guest pings the bridge's
-address through it. No traffic leaves the namespace."""
+"""Guest networking for real, inside a network namespace the test makes: the daemon creates
+each Mode=tap guest's tap and enslaves it to Bridge=, the shipped init addresses the cards
+from the guest file (or by DHCP on a user-mode card) before the guest is ready, and guests
+reach the host, each other and a DNS server. No traffic leaves the namespace."""
 
 import os
 import subprocess
@@ -17,8 +18,12 @@ Memory=192M
 [Network lan]
 Mode=tap
 Bridge={bridge}
-MAC=52:54:00:12:34:56
+MAC=52:54:00:12:34:{mac}
+Address=10.77.0.{host}/24
+Gateway=10.77.0.1
 """
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def ip(*args, check_rc=True):
@@ -56,17 +61,22 @@ def type_into(w, name, text, linger="5"):
 
 
 def test_tap_on_a_bridge():
+    """Two guests addressed from their files: each pings the host and the other."""
     with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
                                    conf_extra="AllowedBridges=br0 nobr0\n") as w:
-        w.ctl("define", w.write_guest("n.guest", GUEST.format(name="n", bridge="br0")))
-        w.ctl("start", "n", "--wait-ready")
+        for name, host in (("n", 2), ("m", 3)):
+            w.ctl("define", w.write_guest(f"{name}.guest", GUEST.format(
+                name=name, bridge="br0", mac=f"{host:02x}", host=host)))
+            w.ctl("start", name, "--wait-ready")
+            check(f"microvmd-init: net: eth0 10.77.0.{host}/24" in w.log(name),
+                  f"guest {name} did not report its address:\n{w.log(name)[-1500:]}")
         tap = "mvm" + w.prop("n", "UUID")[:8] + "n0"
         enslaved = ip("-n", ns.name, "-o", "link", "show", "master", "br0").stdout
         check(tap in enslaved, f"tap {tap} is not on br0:\n{enslaved}")
-        out = type_into(w, "n", "while [ ! -e /sys/class/net/eth0 ]; do sleep 0.2; done; "
-                        "ip link set eth0 up; ip addr add 10.77.0.2/24 dev eth0; "
-                        "ping -c 3 -W 5 10.77.0.1 && echo PING-WOR''KED\n").stdout
-        check("PING-WORKED" in out, f"the guest could not ping the bridge:\n{out}")
+        # ready means addressed: no command typed before the ping
+        out = type_into(w, "n", "ping -c 2 -W 5 10.77.0.1 && ping -c 2 -W 5 10.77.0.3 && "
+                        "ip route | grep -q 'default via 10.77.0.1' && echo PING-WOR''KED\n").stdout
+        check("PING-WORKED" in out, f"the guest could not ping the bridge and m:\n{out}")
         r = subprocess.run(["ip", "netns", "exec", ns.name, "ping", "-c", "2", "-W", "5",
                             "10.77.0.2"], capture_output=True, text=True)
         check(r.returncode == 0, f"the host side could not ping the guest:\n{r.stdout}")
@@ -75,10 +85,41 @@ def test_tap_on_a_bridge():
         check(gone.returncode != 0, f"tap {tap} outlived its guest")
 
 
+def test_user_mode_dhcp_and_dns():
+    """The demo's kind of card: DHCP from QEMU, names from a DNS server on the host side
+    (here one the test runs on its namespace's bridge, which the daemon's /etc/resolv.conf
+    names)."""
+    with Namespace() as ns:
+        resolv = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"resolv-{os.getpid()}")
+        dns = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable,
+                                os.path.join(HERE, "dns-responder.py"), "10.77.0.1",
+                                "web.test", "10.78.0.99"], stdout=subprocess.PIPE, text=True)
+        try:
+            check(dns.stdout.readline().strip() == "ready", "the DNS responder did not start")
+            with open(resolv, "w") as f:
+                f.write("nameserver 10.77.0.1\n")
+            # the daemon (and its QEMU) sees that resolv.conf, in a mount namespace of its own
+            prefix = ["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
+                      'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
+            with World(daemon_prefix=prefix) as w:
+                w.ctl("define", w.write_guest("u.guest", "[Guest]\nMemory=192M\nHostname=web1\n"
+                                              "[Network net0]\nMode=user\n"))
+                w.ctl("start", "u", "--wait-ready")
+                check("microvmd-init: net: eth0 10.0.2.15/24" in w.log("u"), w.log("u")[-1500:])
+                out = type_into(w, "u", "nslookup web.test; hostname\n").stdout
+                check("10.78.0.99" in out, f"web.test did not resolve:\n{out}")
+                check("web1" in out, f"no host name:\n{out}")
+        finally:
+            dns.kill()
+            dns.wait()
+            if os.path.exists(resolv):
+                os.unlink(resolv)
+
+
 def test_missing_bridge():
     with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
                                    conf_extra="AllowedBridges=br0 nobr0\n") as w:
-        w.ctl("define", w.write_guest("m.guest", GUEST.format(name="m", bridge="nobr0")))
+        w.ctl("define", w.write_guest("m.guest", GUEST.format(name="m", bridge="nobr0", mac="09", host=9)))
         r = w.ctl("start", "m", expect=1)
         check("[Network lan]" in r.stderr and "nobr0" in r.stderr,
               f"the error does not name the network and the bridge: {r.stderr}")

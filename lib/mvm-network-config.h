@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "mvm-key-parser.h"
+
+G_BEGIN_DECLS
+
+/* How a guest's card is addressed inside the guest, from its [Network LABEL] group:
+ * Address= (CIDR, or "dhcp"), Gateway= and DNS=, each a list. The shipped init applies it
+ * before it reports ready; the daemon hands it over on the kernel command line. */
+typedef struct
+{
+  GStrv addresses; /* "10.0.0.2/24", "fd00::2/64" or "dhcp"; NULL: the mode's default */
+  GStrv gateways;  /* at most one IPv4 and one IPv6 */
+  GStrv dns;
+} MvmNetAddressing;
+
+/* The keys this module reads: they may be given on several lines. */
+extern const char *const mvm_network_list_keys[];
+
+gboolean mvm_net_addressing_parse (const MvmKeyParser *p, const char *group, MvmNetAddressing *out,
+                                   GError **error);
+void mvm_net_addressing_clear (MvmNetAddressing *a);
+
+/* "microvmd.net=MAC,ITEM,..." for the kernel command line (documented in microvm.guest(5)),
+ * or NULL when the card is left unconfigured. @dhcp_by_default: a user-mode card, which
+ * without Address= gets "dhcp". */
+char *mvm_net_addressing_kernel_arg (const MvmNetAddressing *a, const char *mac,
+                                     gboolean dhcp_by_default);
+
+/* A host name of labels of 1 to 63 letters, digits and '-', at most 253 characters. */
+gboolean mvm_hostname_is_valid (const char *name);
+
+G_END_DECLS
