@@ -67,6 +67,39 @@ print_running (MvmDbusGuest *guest)
   print_field ("Command line", command);
 }
 
+/* "tcp 0.0.0.0:18080 -> 80 (net0)", a line each */
+static void
+print_forwards (MvmDbusGuest *guest)
+{
+  GVariant *forwards = mvm_dbus_guest_get_forwards (guest);
+  GVariantIter iter;
+  GVariant *f;
+  gboolean first = TRUE;
+
+  if (forwards == NULL)
+    return;
+  g_variant_iter_init (&iter, forwards);
+  while ((f = g_variant_iter_next_value (&iter)))
+    {
+      const char *net = "", *proto = "", *address = "";
+      guint16 host_port = 0, guest_port = 0;
+      g_autofree char *line = NULL;
+
+      g_variant_lookup (f, "Network", "&s", &net);
+      g_variant_lookup (f, "Protocol", "&s", &proto);
+      g_variant_lookup (f, "HostAddress", "&s", &address);
+      g_variant_lookup (f, "HostPort", "q", &host_port);
+      g_variant_lookup (f, "GuestPort", "q", &guest_port);
+      line = g_strdup_printf ("%s %s:%u -> %u (%s)", proto, address, host_port, guest_port, net);
+      if (first)
+        print_field ("Forwards", line);
+      else
+        g_print ("%16s%s\n", "", line);
+      first = FALSE;
+      g_variant_unref (f);
+    }
+}
+
 static void
 print_human (MvmDbusGuest *guest, const char *text)
 {
@@ -86,6 +119,7 @@ print_human (MvmDbusGuest *guest, const char *text)
   print_field ("Transport", mvm_dbus_guest_get_transport (guest));
   print_field ("Accelerator", mvm_dbus_guest_get_accelerator (guest));
   print_field ("Autostart", mvm_dbus_guest_get_autostart (guest) ? "yes" : "no");
+  print_forwards (guest);
   if (mvm_dbus_guest_get_main_pid (guest))
     print_running (guest);
   g_print ("%14s:\n", "Guest file");

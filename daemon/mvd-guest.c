@@ -65,6 +65,35 @@ mvd_guest_get_active_config (MvdGuest *self)
   return self->running ? self->running : self->config;
 }
 
+static GVariant *
+forwards_variant (const MvmGuestConfig *config)
+{
+  GVariantBuilder list;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < config->networks->len; i++)
+    {
+      const MvmNetwork *n = config->networks->pdata[i];
+      for (guint j = 0; n->mode == MVM_NET_MODE_USER && j < n->forwards->len; j++)
+        {
+          const MvmForward *f = n->forwards->pdata[j];
+          GVariantBuilder d;
+
+          g_variant_builder_init (&d, G_VARIANT_TYPE ("a{sv}"));
+          g_variant_builder_add (&d, "{sv}", "Network", g_variant_new_string (n->label));
+          g_variant_builder_add (&d, "{sv}", "Protocol",
+                                 g_variant_new_string (f->udp ? "udp" : "tcp"));
+          g_variant_builder_add (&d, "{sv}", "HostAddress",
+                                 g_variant_new_string (f->host_address ? f->host_address
+                                                                       : "0.0.0.0"));
+          g_variant_builder_add (&d, "{sv}", "HostPort", g_variant_new_uint16 (f->host_port));
+          g_variant_builder_add (&d, "{sv}", "GuestPort", g_variant_new_uint16 (f->guest_port));
+          g_variant_builder_add_value (&list, g_variant_builder_end (&d));
+        }
+    }
+  return g_variant_builder_end (&list);
+}
+
 void
 mvd_guest_publish_config (MvdGuest *self)
 {
@@ -76,6 +105,7 @@ mvd_guest_publish_config (MvdGuest *self)
   mvm_dbus_guest_set_memory (iface, config->memory);
   mvm_dbus_guest_set_transport (iface, mvm_transport_to_string (config->transport));
   mvm_dbus_guest_set_accelerator (iface, kvm ? "kvm" : "tcg");
+  mvm_dbus_guest_set_forwards (iface, forwards_variant (config));
 }
 
 void

@@ -15,6 +15,7 @@
 #include "mvm-error.h"
 #include "mvm-paths.h"
 #include "mvd-cgroup.h"
+#include "mvd-forward-check.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 #include "qmp-commands.h"
@@ -335,7 +336,8 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   self->memory = config->memory;
   self->uuid = g_strdup (config->uuid);
   self->ifindex = g_array_new (FALSE, FALSE, sizeof (int));
-  ok = bind_sockets (self, &fds, error) && open_taps (self, config, &plan->launch, &fds, error)
+  ok = mvd_forwards_check (config, self->uid, error) && bind_sockets (self, &fds, error)
+       && open_taps (self, config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)

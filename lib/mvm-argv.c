@@ -260,17 +260,34 @@ add_disks (Builder *b)
     }
 }
 
+/* ",hostfwd=tcp:ADDR:PORT-:PORT" for each Forward= */
+static char *
+slirp_forwards (const MvmNetwork *n)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; n->forwards && i < n->forwards->len; i++)
+    {
+      const MvmForward *f = n->forwards->pdata[i];
+      g_string_append_printf (s, ",hostfwd=%s:%s:%u-:%u", f->udp ? "udp" : "tcp",
+                              f->host_address ? f->host_address : "", f->host_port, f->guest_port);
+    }
+  return g_string_free (s, FALSE);
+}
+
 static void
 add_networks (Builder *b)
 {
   for (guint i = 0; i < b->config->networks->len; i++)
     {
       const MvmNetwork *n = b->config->networks->pdata[i];
+      g_autofree char *hostfwd = NULL;
 
       if (n->mode == MVM_NET_MODE_NONE)
         continue;
+      hostfwd = slirp_forwards (n);
       if (n->mode == MVM_NET_MODE_USER)
-        add_option (b, "-netdev", "user,id=net%u", i);
+        add_option (b, "-netdev", "user,id=net%u%s", i, hostfwd);
       else
         add_option (b, "-netdev", "tap,id=net%u,fd=%d", i, b->launch->tap_fds[i]);
       add_option (b, "-device", "%s,netdev=net%u,mac=%s", device_model (b, DEV_NET), i, n->mac);

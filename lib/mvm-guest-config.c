@@ -56,7 +56,7 @@ static const char *const guest_keys[] = {
 };
 static const char *const disk_keys[] = { "Path", "Format", "ReadOnly", "Ephemeral", NULL };
 static const char *const network_keys[]
-  = { "Mode", "Bridge", "MAC", "Address", "Gateway", "DNS", NULL };
+  = { "Mode", "Bridge", "MAC", "Address", "Gateway", "DNS", "Forward", NULL };
 static const char *const share_keys[] = { "Path", "Tag", "ReadOnly", NULL };
 static const char *const vsock_keys[] = { "CID", NULL };
 static const char *const balloon_keys[] = { "FreePageReporting", "DeflateOnOOM", NULL };
@@ -81,6 +81,7 @@ network_free (gpointer p)
   g_free (n->label);
   g_free (n->bridge);
   mvm_net_addressing_clear (&n->addressing);
+  g_clear_pointer (&n->forwards, g_ptr_array_unref);
   g_free (n->mac);
   g_free (n);
 }
@@ -340,9 +341,12 @@ parse_network (const MvmKeyParser *p, const char *group, const char *label, MvmG
       || !mvm_key_parser_get_enum (p, group, "Mode", net_mode_entries, &mode, error)
       || !mvm_key_parser_get_string (p, group, "Bridge", &n->bridge, error)
       || !mvm_key_parser_get_string (p, group, "MAC", &n->mac, error)
-      || !mvm_net_addressing_parse (p, group, &n->addressing, error))
+      || !mvm_net_addressing_parse (p, group, &n->addressing, error)
+      || !mvm_forwards_parse (p, group, &n->forwards, error))
     return FALSE;
   n->mode = mode;
+  if (n->forwards->len > 0 && mode != MVM_NET_MODE_USER)
+    return mvm_key_parser_fail (p, group, "Forward", error, "only applies to Mode=user");
   if (n->bridge && n->bridge[0] == '\0')
     g_clear_pointer (&n->bridge, g_free);
   if (n->bridge && mode != MVM_NET_MODE_TAP)

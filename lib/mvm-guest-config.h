@@ -68,6 +68,7 @@ typedef struct
   char *bridge; /* tap only; NULL: the tap is left unenslaved */
   char *mac;    /* always set: given or derived from the UUID */
   MvmNetAddressing addressing;
+  GPtrArray *forwards; /* MvmForward; user mode only */
 } MvmNetwork;
 
 typedef struct

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const mvm_network_list_keys[] = { "Address", "Gateway", "DNS", NULL };
+const char *const mvm_network_list_keys[] = { "Address", "Gateway", "DNS", "Forward", NULL };
 
 /* AF_INET or AF_INET6 for a plain address, 0 for anything else */
 static int
@@ -134,4 +134,109 @@ mvm_hostname_is_valid (const char *name)
           return FALSE;
     }
   return TRUE;
+}
+
+/* --- Forward= -------------------------------------------------------------------------- */
+
+static gboolean
+parse_port (const char *text, guint16 *out)
+{
+  guint64 port;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, 65535, &port, NULL))
+    return FALSE;
+  *out = port;
+  return TRUE;
+}
+
+static void
+forward_free (gpointer p)
+{
+  MvmForward *f = p;
+  g_free (f->host_address);
+  g_free (f);
+}
+
+static MvmForward *
+forward_parse (const char *word, char **why)
+{
+  g_auto (GStrv) parts = g_strsplit (word, ":", -1);
+  guint n = g_strv_length (parts);
+  MvmForward f = { 0 };
+
+  if ((n != 3 && n != 4) || !(g_str_equal (parts[0], "tcp") || g_str_equal (parts[0], "udp")))
+    {
+      *why = g_strdup ("is not PROTOCOL:[HOSTADDRESS:]HOSTPORT:GUESTPORT with PROTOCOL tcp or "
+                       "udp, like tcp:8080:80 or tcp:127.0.0.1:8080:80");
+      return NULL;
+    }
+  if (n == 4 && address_family (parts[1]) != AF_INET)
+    {
+      *why = g_strdup_printf ("has '%s' for the host address, not an IPv4 address", parts[1]);
+      return NULL;
+    }
+  if (!parse_port (parts[n - 2], &f.host_port) || !parse_port (parts[n - 1], &f.guest_port))
+    {
+      *why = g_strdup ("has a port that is not a number from 1 to 65535");
+      return NULL;
+    }
+  f.udp = g_str_equal (parts[0], "udp");
+  f.host_address = n == 4 ? g_strdup (parts[1]) : NULL;
+  return g_memdup2 (&f, sizeof f);
+}
+
+static gboolean
+check_forward (const char *word, gpointer data, char **why)
+{
+  MvmForward *f = forward_parse (word, why);
+
+  if (f == NULL)
+    return FALSE;
+  forward_free (f);
+  return TRUE;
+}
+
+static gboolean
+forwards_clash (const GPtrArray *forwards, const MvmForward *f)
+{
+  for (guint i = 0; i < forwards->len; i++)
+    {
+      const MvmForward *o = forwards->pdata[i];
+      if (o->udp == f->udp && o->host_port == f->host_port)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+mvm_forwards_parse (const MvmKeyParser *p, const char *group, GPtrArray **out, GError **error)
+{
+  g_autoptr (GPtrArray) forwards = g_ptr_array_new_with_free_func (forward_free);
+  g_auto (GStrv) words = NULL;
+
+  if (!mvm_key_parser_get_list (p, group, "Forward", check_forward, NULL, &words, error))
+    return FALSE;
+  for (guint i = 0; words && words[i]; i++)
+    {
+      g_autofree char *why = NULL;
+      MvmForward *f = forward_parse (words[i], &why);
+      if (forwards_clash (forwards, f))
+        {
+          forward_free (f);
+          return mvm_key_parser_fail (p, group, "Forward", error,
+                                      "'%s' forwards a host port already forwarded", words[i]);
+        }
+      g_ptr_array_add (forwards, f);
+    }
+  g_clear_pointer (out, g_ptr_array_unref);
+  *out = g_steal_pointer (&forwards);
+  return TRUE;
+}
+
+char *
+mvm_forward_to_string (const MvmForward *f)
+{
+  return g_strdup_printf ("%s:%s:%u:%u", f->udp ? "udp" : "tcp",
+                          f->host_address ? f->host_address : "0.0.0.0", f->host_port,
+                          f->guest_port);
 }

@@ -17,6 +17,22 @@ typedef struct
   GStrv dns;
 } MvmNetAddressing;
 
+/* Forward=PROTOCOL:[HOSTADDRESS:]HOSTPORT:GUESTPORT on a user-mode card: connections to the
+ * host's port reach the guest's. */
+typedef struct
+{
+  gboolean udp;
+  char *host_address; /* an IPv4 address; NULL: all of the host's */
+  guint16 host_port;
+  guint16 guest_port;
+} MvmForward;
+
+/* Forward= values (MvmForward) of a [Network] group; an empty array when there are none. */
+gboolean mvm_forwards_parse (const MvmKeyParser *p, const char *group, GPtrArray **out,
+                             GError **error);
+/* "tcp:0.0.0.0:18080:80", the form Forward= takes with every part spelled out */
+char *mvm_forward_to_string (const MvmForward *f);
+
 /* The keys this module reads: they may be given on several lines. */
 extern const char *const mvm_network_list_keys[];
 

@@ -5,6 +5,7 @@ each Mode=tap guest's tap and enslaves it to Bridge=, the shipped init addresses
 from the guest file (or by DHCP on a user-mode card) before the guest is ready, and guests
 reach the host, each other and a DNS server. No traffic leaves the namespace."""
 
+import json
 import os
 import subprocess
 import sys
@@ -114,6 +115,42 @@ def test_user_mode_dhcp_and_dns():
             dns.wait()
             if os.path.exists(resolv):
                 os.unlink(resolv)
+
+
+def in_namespace(ns, code):
+    """Runs python CODE in the namespace; returns its stdout."""
+    r = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", code],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, f"{code}: {r.stderr}")
+    return r.stdout
+
+
+def test_forward_serves_a_page():
+    """Forward=tcp:18080:80: busybox httpd in the guest answers on the host's port; a port
+    already taken refuses the start, naming the guest, the card and the forward."""
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name]) as w:
+        w.ctl("define", w.write_guest("f.guest", "[Guest]\nMemory=192M\n[Network net0]\n"
+                                      "Forward=tcp:18080:80\n"))
+        w.ctl("start", "f", "--wait-ready")
+        out = type_into(w, "f", "mkdir -p /www && echo hello-from-the-gu''est >/www/index.html && "
+                        "httpd -p 80 -h /www && echo HTTPD-U''P\n").stdout
+        check("HTTPD-UP" in out, f"httpd did not start:\n{out}")
+        page = in_namespace(ns, "import urllib.request; print(urllib.request.urlopen("
+                                "'http://127.0.0.1:18080/', timeout=20).read().decode())")
+        check("hello-from-the-guest" in page, f"the page: {page!r}")
+        status = w.ctl("status", "f").stdout
+        check("Forwards: tcp 0.0.0.0:18080 -> 80 (net0)" in status, status)
+        forwards = json.loads(w.ctl("status", "f", "--json").stdout)["Forwards"]
+        check(forwards == [{"Network": "net0", "Protocol": "tcp", "HostAddress": "0.0.0.0",
+                            "HostPort": 18080, "GuestPort": 80}], f"--json: {forwards}")
+        # the port is the first guest's now
+        w.ctl("define", w.write_guest("g.guest", "[Guest]\nMemory=192M\n[Network net0]\n"
+                                      "Forward=tcp:18080:80\n"))
+        r = w.ctl("start", "g", expect=1)
+        check("guest g: [Network net0] Forward=tcp:0.0.0.0:18080:80: host port 18080 is in use"
+              in r.stderr, r.stderr)
+        check(w.state("g") == "stopped" and len(w.qemu_pids()) == 1,
+              f"after a refused start: {w.state('g')}, QEMUs {w.qemu_pids()}")
 
 
 def test_missing_bridge():
