@@ -34,7 +34,7 @@ static const struct
   { "-drive", NULL,
     (const char *const[]){ "if", "id", "file", "format", "readonly", "snapshot", NULL } },
   { "-netdev", (const char *const[]){ "user", "tap", NULL },
-    (const char *const[]){ "id", "fd", NULL } },
+    (const char *const[]){ "id", "fd", "hostfwd", NULL } },
   { "-fsdev", (const char *const[]){ "local", NULL },
     (const char *const[]){ "id", "path", "security_model", "readonly", NULL } },
   { "-device", (const char *const[]){ "*", NULL }, /* any device model first */
