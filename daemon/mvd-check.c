@@ -33,6 +33,8 @@ mvd_check_run (const MvmDaemonConfig *config, const char *socket_dir, char **fil
   int status = 0;
 
   facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, &error);
+  if (facts && !mvm_daemon_config_apply_user_network (config, facts, &error))
+    g_clear_pointer (&facts, mvm_host_facts_free);
   if (facts == NULL)
     {
       g_printerr ("microvmd: %s\n", error->message);

@@ -72,7 +72,7 @@ mvd_forwards_check (const MvmGuestConfig *config, guint32 qemu_uid, GError **err
   for (guint i = 0; i < config->networks->len; i++)
     {
       const MvmNetwork *n = config->networks->pdata[i];
-      for (guint j = 0; n->mode == MVM_NET_MODE_USER && j < n->forwards->len; j++)
+      for (guint j = 0; mvm_network_is_user_mode (n) && j < n->forwards->len; j++)
         if (!check_one (n, n->forwards->pdata[j], qemu_uid, error))
           return FALSE;
     }

@@ -74,7 +74,7 @@ forwards_variant (const MvmGuestConfig *config)
   for (guint i = 0; i < config->networks->len; i++)
     {
       const MvmNetwork *n = config->networks->pdata[i];
-      for (guint j = 0; n->mode == MVM_NET_MODE_USER && j < n->forwards->len; j++)
+      for (guint j = 0; mvm_network_is_user_mode (n) && j < n->forwards->len; j++)
         {
           const MvmForward *f = n->forwards->pdata[j];
           GVariantBuilder d;

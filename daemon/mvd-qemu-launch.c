@@ -16,6 +16,7 @@
 #include "mvm-paths.h"
 #include "mvd-cgroup.h"
 #include "mvd-forward-check.h"
+#include "mvd-passt.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 #include "qmp-commands.h"
@@ -282,16 +283,92 @@ bind_sockets (MvdQemu *self, ChildFds *fds, GError **error)
   return TRUE;
 }
 
+/* passt's last line (its reason, when it says one), or NULL */
+static char *
+passt_last_words (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint n;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (g_strstrip (text), "\n", -1);
+  n = g_strv_length (lines);
+  return n > 0 && lines[n - 1][0] ? g_strdup (lines[n - 1]) : NULL;
+}
+
+typedef struct
+{
+  MvdQemu *self;
+  char *label;
+  char *output;
+} PasstWatch;
+
+/* passt quits with 0 when QEMU closes its end; anything else ended the guest's network */
+static void
+on_passt_exited (GObject *source, GAsyncResult *result, gpointer data)
+{
+  PasstWatch *w = data;
+  GSubprocess *passt = G_SUBPROCESS (source);
+
+  g_subprocess_wait_finish (passt, result, NULL);
+  if (!w->self->exited && !g_subprocess_get_successful (passt))
+    {
+      g_autofree char *words = passt_last_words (w->output);
+      g_autofree char *how
+        = g_subprocess_get_if_signaled (passt)
+            ? g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (passt))
+            : g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (passt));
+      mvd_qemu_fail_network (w->self, g_strdup_printf ("passt of [Network %s] %s%s%s", w->label,
+                                                       how, words ? ": " : "",
+                                                       words ? words : ""));
+    }
+  g_object_unref (w->self);
+  g_free (w->label);
+  g_free (w->output);
+  g_free (w);
+}
+
 static gboolean
-open_taps (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
-           GError **error)
+open_passt (MvdQemu *self, const MvmNetwork *net, guint index, int *qemu_end, GError **error)
+{
+  PasstWatch *w;
+  GSubprocess *passt = mvd_passt_spawn (self->context->facts->passt, net, index,
+                                        self->runtime_dir, self->uid, qemu_end, error);
+
+  if (passt == NULL)
+    return FALSE;
+  w = g_new0 (PasstWatch, 1);
+  w->self = g_object_ref (self);
+  w->label = g_strdup (net->label);
+  w->output = g_strdup_printf ("%s/passt-net%u.out", self->runtime_dir, index);
+  g_subprocess_wait_async (passt, NULL, on_passt_exited, w);
+  g_object_unref (passt);
+  return TRUE;
+}
+
+/* Each card's host side: its tap, or its passt; QEMU gets the fd. */
+static gboolean
+open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch,
+               ChildFds *fds, GError **error)
 {
   for (guint i = 0; i < config->networks->len; i++)
     {
       const MvmNetwork *net = config->networks->pdata[i];
       g_autofree char *name = NULL;
-      int fd, ifindex;
+      int fd = -1, ifindex;
 
+      if (mvm_network_uses_passt (net, self->context->facts))
+        {
+          if (!open_passt (self, net, i, &fd, error))
+            {
+              g_prefix_error (error, "[Network %s]: ", net->label);
+              return FALSE;
+            }
+          child_fds_add (fds, fd, launch->net_fds[i]);
+          continue;
+        }
       if (net->mode != MVM_NET_MODE_TAP)
         continue;
       name = mvd_tap_name (config, i);
@@ -300,7 +377,7 @@ open_taps (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch,
           g_prefix_error (error, "[Network %s]: ", net->label);
           return FALSE;
         }
-      child_fds_add (fds, fd, launch->tap_fds[i]);
+      child_fds_add (fds, fd, launch->net_fds[i]);
       if ((ifindex = if_nametoindex (name)) > 0)
         g_array_append_val (self->ifindex, ifindex);
     }
@@ -337,7 +414,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   self->uuid = g_strdup (config->uuid);
   self->ifindex = g_array_new (FALSE, FALSE, sizeof (int));
   ok = mvd_forwards_check (config, self->uid, error) && bind_sockets (self, &fds, error)
-       && open_taps (self, config, &plan->launch, &fds, error)
+       && open_networks (self, config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)

@@ -149,6 +149,8 @@ mvd_service_run (MvmPaths *paths, MvmDaemonConfig *config)
       return 1;
     }
   facts = mvm_host_facts_probe (config->qemu_binary, config->accelerator, &error);
+  if (facts && !mvm_daemon_config_apply_user_network (config, facts, &error))
+    g_clear_pointer (&facts, mvm_host_facts_free);
   if (facts == NULL)
     {
       g_printerr ("microvmd: %s\n", error->message);

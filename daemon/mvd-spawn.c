@@ -32,6 +32,8 @@ write_pid (const char *path)
   char digits[24];
   int len = 0, fd;
 
+  if (path == NULL)
+    return;
   for (pid_t pid = getpid (); pid > 0 && len < (int)sizeof digits; pid /= 10)
     digits[len++] = '0' + pid % 10;
   fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -87,7 +89,8 @@ mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
   for (guint i = 0; i < request->n_fds; i++)
     g_subprocess_launcher_take_fd (launcher, request->fds[i], request->targets[i]);
   /* snapshot=on overlays: in the guest's runtime folder, gone with it, never in /var/tmp */
-  g_subprocess_launcher_setenv (launcher, "TMPDIR", request->tmp_dir, TRUE);
+  if (request->tmp_dir)
+    g_subprocess_launcher_setenv (launcher, "TMPDIR", request->tmp_dir, TRUE);
   setup = g_new0 (ChildSetup, 1);
   setup->pid_file = g_strdup (request->pid_file);
   setup->uid = request->uid;

@@ -5,8 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* What a QEMU process is started with: its command line, the fds it inherits, and the
- * files it writes to. */
+/* What a QEMU process (or a passt beside it) is started with: its command line, the fds it
+ * inherits, and the files it writes to. */
 typedef struct
 {
   const char *const *argv;
@@ -14,8 +14,8 @@ typedef struct
   const int *targets; /* MVM_FD_QMP, MVM_FD_SERIAL, MVM_FD_READY, then the tap fds */
   guint n_fds;
   const char *output_path; /* stdout and stderr, truncated first (RUNTIME/NAME/qemu.out) */
-  const char *pid_file;    /* gets the child's pid before it execs (RUNTIME/NAME/qemu.pid) */
-  const char *tmp_dir;     /* TMPDIR: where an ephemeral disk's overlay goes (RUNTIME/NAME/tmp) */
+  const char *pid_file; /* gets the child's pid before it execs (RUNTIME/NAME/qemu.pid), or NULL */
+  const char *tmp_dir;  /* TMPDIR: where an ephemeral disk's overlay goes (RUNTIME/NAME/tmp) */
   guint32 uid;             /* QEMU's own uid and gid; 0: stays root (not confined) */
   gint64 kvm_gid;          /* its one supplementary group (/dev/kvm, vhost); -1: none */
 } MvdSpawnRequest;

@@ -140,7 +140,7 @@ append_network_args (GString *s, const MvmGuestConfig *config)
 
       if (n->mode == MVM_NET_MODE_NONE)
         continue;
-      arg = mvm_net_addressing_kernel_arg (&n->addressing, n->mac, n->mode == MVM_NET_MODE_USER);
+      arg = mvm_net_addressing_kernel_arg (&n->addressing, n->mac, mvm_network_is_user_mode (n));
       if (arg)
         g_string_append_printf (s, " %s", arg);
     }
@@ -275,8 +275,37 @@ slirp_forwards (const MvmNetwork *n)
   return g_string_free (s, FALSE);
 }
 
-static void
-add_networks (Builder *b)
+gboolean
+mvm_network_uses_passt (const MvmNetwork *n, const MvmHostFacts *facts)
+{
+  return n->mode == MVM_NET_MODE_PASST || (n->mode == MVM_NET_MODE_USER && facts->passt);
+}
+
+/* Mode=passt without passt, or a promise slirp cannot keep */
+static gboolean
+check_user_mode (Builder *b, const MvmNetwork *n, GError **error)
+{
+  if (n->mode == MVM_NET_MODE_PASST && b->facts->passt == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Network %s] Mode=passt: passt is not installed", b->config->name,
+                   n->label);
+      return FALSE;
+    }
+  if (n->mode == MVM_NET_MODE_USER && b->facts->passt == NULL && n->host_loopback == 0)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Network %s] HostLoopback=no needs passt, which is not installed: "
+                   "QEMU's own user-mode network always lets the guest reach the host's "
+                   "loopback at 10.0.2.2",
+                   b->config->name, n->label);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+add_networks (Builder *b, GError **error)
 {
   for (guint i = 0; i < b->config->networks->len; i++)
     {
@@ -285,13 +314,21 @@ add_networks (Builder *b)
 
       if (n->mode == MVM_NET_MODE_NONE)
         continue;
-      hostfwd = slirp_forwards (n);
-      if (n->mode == MVM_NET_MODE_USER)
-        add_option (b, "-netdev", "user,id=net%u%s", i, hostfwd);
+      if (!check_user_mode (b, n, error))
+        return FALSE;
+      if (mvm_network_uses_passt (n, b->facts))
+        add_option (b, "-netdev", "stream,id=net%u,server=off,addr.type=fd,addr.str=%d", i,
+                    b->launch->net_fds[i]);
+      else if (n->mode == MVM_NET_MODE_USER)
+        {
+          hostfwd = slirp_forwards (n);
+          add_option (b, "-netdev", "user,id=net%u%s", i, hostfwd);
+        }
       else
-        add_option (b, "-netdev", "tap,id=net%u,fd=%d", i, b->launch->tap_fds[i]);
+        add_option (b, "-netdev", "tap,id=net%u,fd=%d", i, b->launch->net_fds[i]);
       add_option (b, "-device", "%s,netdev=net%u,mac=%s", device_model (b, DEV_NET), i, n->mac);
     }
+  return TRUE;
 }
 
 static void
@@ -361,7 +398,8 @@ mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const M
   add_channels (&b);
   add_rng_and_balloon (&b);
   add_disks (&b);
-  add_networks (&b);
+  if (!add_networks (&b, error))
+    return NULL;
   add_shares (&b);
   if (!add_vsock (&b, error))
     return NULL;
@@ -374,7 +412,7 @@ void
 mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const char *kernel,
                          const char *initrd)
 {
-  int next_tap = MVM_FD_TAP_FIRST;
+  int next_net = MVM_FD_NET_FIRST;
 
   memset (launch, 0, sizeof *launch);
   launch->kernel = kernel;
@@ -382,10 +420,10 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
   launch->qmp.fd = MVM_FD_QMP;
   launch->serial.fd = MVM_FD_SERIAL;
   launch->ready.fd = MVM_FD_READY;
-  for (guint i = 0; i < G_N_ELEMENTS (launch->tap_fds); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (launch->net_fds); i++)
     {
       const MvmNetwork *n = i < config->networks->len ? config->networks->pdata[i] : NULL;
-      launch->tap_fds[i] = n && n->mode == MVM_NET_MODE_TAP ? next_tap++ : -1;
+      launch->net_fds[i] = n && n->mode != MVM_NET_MODE_NONE ? next_net++ : -1;
     }
   launch->vsock_cid
     = config->vsock ? (config->vsock_cid ? config->vsock_cid : mvm_vsock_derived_cid (config)) : 0;

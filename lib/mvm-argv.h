@@ -10,9 +10,9 @@ G_BEGIN_DECLS
 #define MVM_FD_QMP 3
 #define MVM_FD_SERIAL 4
 #define MVM_FD_READY 5
-#define MVM_FD_TAP_FIRST 6
+#define MVM_FD_NET_FIRST 6
 /* after the taps: the kernel, the initrd, then each disk's read-only and read-write fd */
-#define MVM_FD_KERNEL (MVM_FD_TAP_FIRST + MVM_MAX_NETWORKS)
+#define MVM_FD_KERNEL (MVM_FD_NET_FIRST + MVM_MAX_NETWORKS)
 #define MVM_FD_INITRD (MVM_FD_KERNEL + 1)
 #define MVM_FD_DISK_FIRST (MVM_FD_INITRD + 1)
 #define MVM_FD_VHOST_VSOCK (MVM_FD_DISK_FIRST + 2 * MVM_MAX_DISKS)
@@ -32,7 +32,7 @@ typedef struct
   MvmSocket qmp;
   MvmSocket serial;
   MvmSocket ready;
-  int tap_fds[6];    /* per network, in file order; tap networks only */
+  int net_fds[6];    /* per network, in file order: its tap, or its socket to passt; -1: none */
   guint32 vsock_cid; /* resolved CID when the guest has [Vsock] */
   /* QEMU opens no host file by name: these fd numbers in QEMU hold the files the daemon
    * opened (-1: none, then the path above is used) */
@@ -43,13 +43,17 @@ typedef struct
   gboolean paused;                /* -S: start with the CPUs stopped */
 } MvmLaunch;
 
-/* The launch the daemon uses: fds 3, 4, 5, taps from 6, then kernel, initrd and disks. */
+/* The launch the daemon uses: fds 3, 4, 5, the cards (taps, passt) from 6, then kernel,
+ * initrd and disks. */
 void mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const char *kernel,
                               const char *initrd);
 
 /* Pure: (guest, host, launch) -> argv (NULL-terminated). Fails only on host mismatches. */
 GStrv mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts,
                       const MvmLaunch *launch, GError **error);
+
+/* Whether card @n's network is passt: Mode=passt, or Mode=user where passt is installed. */
+gboolean mvm_network_uses_passt (const MvmNetwork *n, const MvmHostFacts *facts);
 
 /* The generated kernel command line, with the guest's CommandLine= appended. */
 char *mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *facts);

@@ -27,12 +27,19 @@ static const char *const daemon_keys[] = {
   "LogKeepFiles",     "ShutdownGuests",
   "MaxGuests",        "AllowedDevices",
   "ShareDirectories", "AllowedBridges",
-  "GuestUIDs",        NULL,
+  "GuestUIDs",        "UserNetwork",
+  NULL,
 };
 static const MvmEnumEntry accel_entries[] = {
   { "auto", MVM_ACCEL_AUTO },
   { "kvm", MVM_ACCEL_KVM },
   { "tcg", MVM_ACCEL_TCG },
+  { NULL, 0 },
+};
+static const MvmEnumEntry user_network_entries[] = {
+  { "auto", MVM_USER_NETWORK_AUTO },
+  { "passt", MVM_USER_NETWORK_PASST },
+  { "slirp", MVM_USER_NETWORK_SLIRP },
   { NULL, 0 },
 };
 static const MvmEnumEntry shutdown_entries[] = {
@@ -178,7 +185,7 @@ static gboolean
 parse_daemon_group (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
 {
   const char *g = "Daemon";
-  int accel = c->accelerator, shutdown = c->shutdown_guests;
+  int accel = c->accelerator, shutdown = c->shutdown_guests, user = c->user_network;
   guint64 keep = c->log_keep_files, max_guests = c->max_guests;
 
   if (!mvm_key_parser_check_keys (p, g, daemon_keys, error) || !parse_qemu_binary (p, c, error)
@@ -189,11 +196,13 @@ parse_daemon_group (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
       || !mvm_key_parser_get_size (p, g, "LogMaxBytes", 4096, G_MAXUINT32, &c->log_max_bytes, error)
       || !mvm_key_parser_get_uint (p, g, "LogKeepFiles", 0, 100, &keep, error)
       || !mvm_key_parser_get_enum (p, g, "ShutdownGuests", shutdown_entries, &shutdown, error)
+      || !mvm_key_parser_get_enum (p, g, "UserNetwork", user_network_entries, &user, error)
       || !mvm_key_parser_get_uint (p, g, "MaxGuests", 1, 65536, &max_guests, error))
     return FALSE;
   c->max_guests = max_guests;
   c->accelerator = accel;
   c->shutdown_guests = shutdown;
+  c->user_network = user;
   c->log_keep_files = keep;
   return TRUE;
 }
@@ -386,5 +395,21 @@ mvm_daemon_config_resolve_boot (const MvmDaemonConfig *config, const MvmGuestCon
     return FALSE;
   *kernel = g_steal_pointer (&k);
   *initrd = g_steal_pointer (&i);
+  return TRUE;
+}
+
+gboolean
+mvm_daemon_config_apply_user_network (const MvmDaemonConfig *config, MvmHostFacts *facts,
+                                      GError **error)
+{
+  if (config->user_network == MVM_USER_NETWORK_SLIRP)
+    g_clear_pointer (&facts->passt, g_free);
+  else if (config->user_network == MVM_USER_NETWORK_PASST && facts->passt == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "%s: UserNetwork=passt, but passt is not installed",
+                   config->source_path ? config->source_path : "microvmd.conf");
+      return FALSE;
+    }
   return TRUE;
 }

@@ -12,6 +12,13 @@ typedef enum
   MVM_SHUTDOWN_GUESTS_SHUTDOWN,
 } MvmShutdownGuests;
 
+typedef enum
+{
+  MVM_USER_NETWORK_AUTO, /* passt where it is installed, else QEMU's own (slirp) */
+  MVM_USER_NETWORK_PASST,
+  MVM_USER_NETWORK_SLIRP,
+} MvmUserNetwork;
+
 /* microvmd.conf, group [Daemon]; every field has its default when the file is absent. */
 typedef struct
 {
@@ -27,12 +34,16 @@ typedef struct
   guint64 log_max_bytes;
   guint log_keep_files;
   MvmShutdownGuests shutdown_guests;
+  MvmUserNetwork user_network; /* what Mode=user cards get */
   guint max_guests;        /* defined and transient guests together */
   guint32 guest_uid_first; /* each running QEMU gets a uid of its own from this range */
   guint32 guest_uid_last;  /* ... when the daemon runs as root; 0-0: QEMU runs as root */
 } MvmDaemonConfig;
 
 MvmDaemonConfig *mvm_daemon_config_new_default (void);
+/* Applies UserNetwork= to @facts (slirp: passt is not used; passt: it must be installed). */
+gboolean mvm_daemon_config_apply_user_network (const MvmDaemonConfig *config, MvmHostFacts *facts,
+                                               GError **error);
 /* A missing file at @path gives the defaults when @optional; any other problem is an error. */
 MvmDaemonConfig *mvm_daemon_config_load (const char *path, gboolean optional, GError **error);
 void mvm_daemon_config_free (MvmDaemonConfig *config);

@@ -36,6 +36,7 @@ static const MvmEnumEntry net_mode_entries[] = {
   { "none", MVM_NET_MODE_NONE },
   { "user", MVM_NET_MODE_USER },
   { "tap", MVM_NET_MODE_TAP },
+  { "passt", MVM_NET_MODE_PASST },
   { NULL, 0 },
 };
 
@@ -56,7 +57,7 @@ static const char *const guest_keys[] = {
 };
 static const char *const disk_keys[] = { "Path", "Format", "ReadOnly", "Ephemeral", NULL };
 static const char *const network_keys[]
-  = { "Mode", "Bridge", "MAC", "Address", "Gateway", "DNS", "Forward", NULL };
+  = { "Mode", "Bridge", "MAC", "Address", "Gateway", "DNS", "Forward", "HostLoopback", NULL };
 static const char *const share_keys[] = { "Path", "Tag", "ReadOnly", NULL };
 static const char *const vsock_keys[] = { "CID", NULL };
 static const char *const balloon_keys[] = { "FreePageReporting", "DeflateOnOOM", NULL };
@@ -325,6 +326,23 @@ parse_disk (const MvmKeyParser *p, const char *group, const char *label, MvmGues
 }
 
 static gboolean
+parse_host_loopback (const MvmKeyParser *p, const char *group, MvmNetwork *n, GError **error)
+{
+  gboolean value = FALSE;
+
+  n->host_loopback = -1;
+  if (!mvm_key_parser_get_bool (p, group, "HostLoopback", &value, error))
+    return FALSE;
+  if (mvm_key_lines_lookup (p->lines, group, "HostLoopback") == 0)
+    return TRUE;
+  if (!mvm_network_is_user_mode (n))
+    return mvm_key_parser_fail (p, group, "HostLoopback", error,
+                                "only applies to Mode=user and Mode=passt");
+  n->host_loopback = value;
+  return TRUE;
+}
+
+static gboolean
 parse_network (const MvmKeyParser *p, const char *group, const char *label, MvmGuestConfig *c,
                GError **error)
 {
@@ -345,8 +363,11 @@ parse_network (const MvmKeyParser *p, const char *group, const char *label, MvmG
       || !mvm_forwards_parse (p, group, &n->forwards, error))
     return FALSE;
   n->mode = mode;
-  if (n->forwards->len > 0 && mode != MVM_NET_MODE_USER)
-    return mvm_key_parser_fail (p, group, "Forward", error, "only applies to Mode=user");
+  if (n->forwards->len > 0 && !mvm_network_is_user_mode (n))
+    return mvm_key_parser_fail (p, group, "Forward", error,
+                                "only applies to Mode=user and Mode=passt");
+  if (!parse_host_loopback (p, group, n, error))
+    return FALSE;
   if (n->bridge && n->bridge[0] == '\0')
     g_clear_pointer (&n->bridge, g_free);
   if (n->bridge && mode != MVM_NET_MODE_TAP)

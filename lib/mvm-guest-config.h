@@ -50,6 +50,7 @@ typedef enum
   MVM_NET_MODE_NONE,
   MVM_NET_MODE_USER,
   MVM_NET_MODE_TAP,
+  MVM_NET_MODE_PASST,
 } MvmNetMode;
 
 typedef struct
@@ -68,8 +69,13 @@ typedef struct
   char *bridge; /* tap only; NULL: the tap is left unenslaved */
   char *mac;    /* always set: given or derived from the UUID */
   MvmNetAddressing addressing;
-  GPtrArray *forwards; /* MvmForward; user mode only */
+  GPtrArray *forwards; /* MvmForward; user and passt modes only */
+  int host_loopback;   /* HostLoopback=: 1, 0, or -1 when unset; user and passt modes only */
 } MvmNetwork;
+
+/* A card whose network is the user-mode kind: QEMU's own (slirp) or passt. */
+#define mvm_network_is_user_mode(n)                                                               \
+  ((n)->mode == MVM_NET_MODE_USER || (n)->mode == MVM_NET_MODE_PASST)
 
 typedef struct
 {

@@ -22,6 +22,7 @@ static const char *const reason_names[] = {
   [MVM_STATE_REASON_IO_ERROR] = "io-error",
   [MVM_STATE_REASON_GUEST_PANICKED] = "guest-panicked",
   [MVM_STATE_REASON_LOST] = "lost",
+  [MVM_STATE_REASON_NETWORK_FAILED] = "network-failed",
 };
 
 static gboolean
@@ -88,6 +89,7 @@ mvm_state_reason_is_failure (MvmStateReason reason)
       case MVM_STATE_REASON_IO_ERROR:
       case MVM_STATE_REASON_GUEST_PANICKED:
       case MVM_STATE_REASON_LOST:
+      case MVM_STATE_REASON_NETWORK_FAILED:
         return TRUE;
       default:
         return FALSE;

@@ -23,6 +23,7 @@ mvm_host_facts_free (MvmHostFacts *facts)
   g_free (facts->qemu_binary);
   g_free (facts->qemu_version);
   g_free (facts->qboot_rom);
+  g_free (facts->passt);
   g_free (facts->note);
   g_free (facts);
 }
@@ -244,6 +245,7 @@ mvm_host_facts_probe (const char *qemu_binary, MvmAccel accel, GError **error)
     }
   facts->vhost_vsock = access ("/dev/vhost-vsock", R_OK | W_OK) == 0;
   facts->qboot_rom = find_qboot (facts->qemu_binary);
+  facts->passt = g_find_program_in_path ("passt");
   facts->tsc_khz = probe_tsc_khz ();
   return g_steal_pointer (&facts);
 }

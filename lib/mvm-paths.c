@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "mvm-guest-config.h"
 
 /* systemd may pass several folders separated by ':'; the first is ours. */
 static char *
@@ -124,6 +125,11 @@ mvm_paths_clean_runtime_dir (const char *dir)
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_unlink (path);
+    }
+  for (guint i = 0; i < MVM_MAX_NETWORKS; i++) /* passt's output, a card each */
+    {
+      g_autofree char *path = g_strdup_printf ("%s/passt-net%u.out", dir, i);
       g_unlink (path);
     }
   /* ephemeral overlays a killed QEMU could not delete */

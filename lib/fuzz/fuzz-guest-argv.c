@@ -33,8 +33,8 @@ static const struct
   { "-add-fd", NULL, (const char *const[]){ "fd", "set", "opaque", NULL } },
   { "-drive", NULL,
     (const char *const[]){ "if", "id", "file", "format", "readonly", "snapshot", NULL } },
-  { "-netdev", (const char *const[]){ "user", "tap", NULL },
-    (const char *const[]){ "id", "fd", "hostfwd", NULL } },
+  { "-netdev", (const char *const[]){ "user", "tap", "stream", NULL },
+    (const char *const[]){ "id", "fd", "hostfwd", "server", "addr.type", "addr.str", NULL } },
   { "-fsdev", (const char *const[]){ "local", NULL },
     (const char *const[]){ "id", "path", "security_model", "readonly", NULL } },
   { "-device", (const char *const[]){ "*", NULL }, /* any device model first */

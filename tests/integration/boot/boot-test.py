@@ -179,6 +179,8 @@ def builder_argv(args, workdir, guest_text):
         f.write(
             "[Daemon]\n"
             "Accelerator=tcg\n"
+            # QEMU runs here without the daemon, so no passt: QEMU's own user-mode network
+            "UserNetwork=slirp\n"
             f"ImageDirectories={workdir}\n"
             f"DefaultKernel={os.path.abspath(args.kernel)}\n"
             f"DefaultInitrd={os.path.abspath(args.initrd)}\n"

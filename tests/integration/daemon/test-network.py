@@ -35,7 +35,8 @@ def ip(*args, check_rc=True):
 
 
 class Namespace:
-    """A network namespace with a bridge br0 at 10.77.0.1/24; removed on exit."""
+    """A network namespace with a bridge br0 at 10.77.0.1/24 and a default route through
+    10.77.0.254 on it (which nothing answers: passt wants a route to copy); removed on exit."""
 
     def __init__(self):
         self.name = f"mvdtest{os.getpid()}"
@@ -47,6 +48,7 @@ class Namespace:
             ip("-n", self.name, "link", "add", "br0", "type", "bridge")
             ip("-n", self.name, "addr", "add", "10.77.0.1/24", "dev", "br0")
             ip("-n", self.name, "link", "set", "br0", "up")
+            ip("-n", self.name, "route", "add", "default", "via", "10.77.0.254", "dev", "br0")
         except BaseException:
             self.__exit__()
             raise
@@ -87,7 +89,8 @@ def test_tap_on_a_bridge():
 
 
 def test_user_mode_dhcp_and_dns():
-    """The demo's kind of card: DHCP from QEMU, names from a DNS server on the host side
+    """QEMU's own user-mode network (UserNetwork=slirp): DHCP from QEMU, names from a DNS
+    server on the host side
     (here one the test runs on its namespace's bridge, which the daemon's /etc/resolv.conf
     names)."""
     with Namespace() as ns:
@@ -102,7 +105,7 @@ def test_user_mode_dhcp_and_dns():
             # the daemon (and its QEMU) sees that resolv.conf, in a mount namespace of its own
             prefix = ["ip", "netns", "exec", ns.name, "unshare", "-m", "sh", "-c",
                       'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
-            with World(daemon_prefix=prefix) as w:
+            with World(daemon_prefix=prefix, conf_extra="UserNetwork=slirp\n") as w:
                 w.ctl("define", w.write_guest("u.guest", "[Guest]\nMemory=192M\nHostname=web1\n"
                                               "[Network net0]\nMode=user\n"))
                 w.ctl("start", "u", "--wait-ready")
@@ -125,10 +128,11 @@ def in_namespace(ns, code):
     return r.stdout
 
 
-def test_forward_serves_a_page():
+def forward_serves_a_page(backend):
     """Forward=tcp:18080:80: busybox httpd in the guest answers on the host's port; a port
     already taken refuses the start, naming the guest, the card and the forward."""
-    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name]) as w:
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
+                                   conf_extra=f"UserNetwork={backend}\n") as w:
         w.ctl("define", w.write_guest("f.guest", "[Guest]\nMemory=192M\n[Network net0]\n"
                                       "Forward=tcp:18080:80\n"))
         w.ctl("start", "f", "--wait-ready")
@@ -151,6 +155,61 @@ def test_forward_serves_a_page():
               in r.stderr, r.stderr)
         check(w.state("g") == "stopped" and len(w.qemu_pids()) == 1,
               f"after a refused start: {w.state('g')}, QEMUs {w.qemu_pids()}")
+
+
+def test_forward_serves_a_page_slirp():
+    forward_serves_a_page("slirp")
+
+
+def test_forward_serves_a_page_passt():
+    forward_serves_a_page("passt")
+
+
+def loopback_server(ns, port, text):
+    """A TCP server on the namespace's 127.0.0.1:PORT that says TEXT to whoever connects."""
+    code = (f"import socket; s = socket.create_server(('127.0.0.1', {port})); print('up', "
+            f"flush=True)\nwhile True:\n c, _ = s.accept(); c.sendall(b'{text}\\n'); c.close()")
+    server = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, "-c", code],
+                              stdout=subprocess.PIPE, text=True)
+    check(server.stdout.readline().strip() == "up", "the loopback server did not start")
+    return server
+
+
+def test_passt_host_loopback():
+    """passt keeps the guest from the host's loopback (the review's M3) unless
+    HostLoopback=yes; the guest reaches it through its gateway's address then."""
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name]) as w:
+        server = loopback_server(ns, 18099, "hello-from-loopback")
+        try:
+            for name, flag in (("closed", ""), ("open", "HostLoopback=yes\n")):
+                w.ctl("define", w.write_guest(f"{name}.guest", "[Guest]\nMemory=192M\n"
+                                              f"[Network net0]\nMode=passt\n{flag}"))
+                w.ctl("start", name, "--wait-ready")
+                check(f"microvmd-init: net: eth0 10.77.0.1/24" in w.log(name), w.log(name)[-800:])
+            probe = "nc -w 3 10.77.0.254 18099 </dev/null; echo NC-DO''NE\n"
+            closed = type_into(w, "closed", probe).stdout
+            opened = type_into(w, "open", probe).stdout
+            check("NC-DONE" in closed and "hello-from-loopback" not in closed,
+                  f"HostLoopback=no reached the host's loopback:\n{closed}")
+            check("hello-from-loopback" in opened, f"HostLoopback=yes did not:\n{opened}")
+        finally:
+            server.kill()
+            server.wait()
+
+
+def test_passt_killed_fails_the_guest():
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name]) as w:
+        w.ctl("define", w.write_guest("k.guest", "[Guest]\nMemory=192M\n[Network net0]\n"
+                                      "Mode=passt\n"))
+        w.ctl("start", "k", "--wait-ready")
+        passts = [p for p in w.tagged_pids() if b"passt" in open(f"/proc/{p}/cmdline", "rb").read()]
+        check(len(passts) == 1, f"passt processes: {passts}")
+        os.kill(passts[0], 9)
+        w.wait_state("k", "crashed", timeout=20)
+        check(w.prop("k", "StateReason") == "network-failed", w.prop("k", "StateReason"))
+        message = w.prop("k", "StateMessage")
+        check("passt of [Network net0] was killed by signal 9" in message, message)
+        check(w.qemu_pids() == [], "QEMU outlived its network")
 
 
 def test_missing_bridge():

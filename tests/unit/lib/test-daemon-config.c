@@ -238,6 +238,30 @@ test_accelerator_values (void **state)
   assert_int_equal (keep->shutdown_guests, MVM_SHUTDOWN_GUESTS_KEEP);
 }
 
+/* UserNetwork= decides what Mode=user cards get, on top of what the host has */
+static void
+test_user_network (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (MvmDaemonConfig) dflt = load_ok (f, "[Daemon]\n");
+  g_autoptr (MvmDaemonConfig) slirp = load_ok (f, "[Daemon]\nUserNetwork=slirp\n");
+  g_autoptr (MvmDaemonConfig) passt = load_ok (f, "[Daemon]\nUserNetwork=passt\n");
+  MvmHostFacts with = { .passt = g_strdup ("/usr/bin/passt") }, without = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  assert_int_equal (dflt->user_network, MVM_USER_NETWORK_AUTO);
+  assert_true (mvm_daemon_config_apply_user_network (dflt, &with, NULL));
+  assert_string_equal (with.passt, "/usr/bin/passt");
+  assert_true (mvm_daemon_config_apply_user_network (passt, &with, NULL));
+  assert_true (mvm_daemon_config_apply_user_network (slirp, &with, NULL));
+  assert_null (with.passt);
+  assert_true (mvm_daemon_config_apply_user_network (dflt, &without, NULL));
+  assert_false (mvm_daemon_config_apply_user_network (passt, &without, &error));
+  assert_non_null (strstr (error->message, "UserNetwork=passt, but passt is not installed"));
+  assert_load_error (f, "[Daemon]\nUserNetwork=vde\n",
+                     ":2: [Daemon] UserNetwork: 'vde' is not one of auto, passt, slirp");
+}
+
 static void
 test_errors (void **state)
 {
@@ -247,7 +271,7 @@ test_errors (void **state)
                      ":3: [Daemon] QemuPath: unknown key; this group takes QemuBinary, "
                      "Accelerator, DefaultKernel, DefaultInitrd, ImageDirectories, LogMaxBytes, "
                      "LogKeepFiles, ShutdownGuests, MaxGuests, AllowedDevices, ShareDirectories, "
-                     "AllowedBridges, GuestUIDs");
+                     "AllowedBridges, GuestUIDs, UserNetwork");
   assert_load_error (f, "[Daemon]\n[Guests]\n",
                      ":2: [Guests] unknown group; microvmd.conf has only [Daemon]");
   assert_load_error (f, "[Daemon]\nAccelerator=hvf\n",
@@ -382,6 +406,7 @@ main (void)
     FIXTURE (test_every_key),
     FIXTURE (test_accelerator_values),
     FIXTURE (test_errors),
+    FIXTURE (test_user_network),
     FIXTURE (test_default_image_dir),
     FIXTURE (test_check_guest_shares),
     FIXTURE (test_check_guest_bridges),
