@@ -52,9 +52,9 @@ for unit in $units; do
         echo "systemd-analyze security gave no score for $unit"
         exit 1
     fi
-    echo "$(basename "$unit"): exposure $score (at most 3.5)"
-    if ! awk -v s="$score" 'BEGIN { exit !(s <= 3.5) }'; then
-        echo "$(basename "$unit"): exposure $score is above 3.5"
+    echo "$(basename "$unit"): exposure $score (at most 4.0)"
+    if ! awk -v s="$score" 'BEGIN { exit !(s <= 4.0) }'; then
+        echo "$(basename "$unit"): exposure $score is above 4.0"
         exit 1
     fi
 done

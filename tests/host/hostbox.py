@@ -35,7 +35,8 @@ HOST_DIR = os.path.join(BUILD, "tests", "host")
 # What a host that runs microvmd has, and what the tests use on it. The kernel and initrd
 # come with microvmd (built from this machine's kernel), so no linux-image here.
 PACKAGES = ["systemd", "systemd-sysv", "dbus", "polkitd", "systemd-container",
-            "qemu-system-x86", "libglib2.0-0", "libjson-glib-1.0-0", "libsystemd0", "procps"]
+            "qemu-system-x86", "passt", "libglib2.0-0", "libjson-glib-1.0-0", "libsystemd0",
+            "procps", "iproute2"]
 BASE_VERSION = "1"
 
 BOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -335,7 +336,8 @@ class Box:
                   "env", "-i", f"PATH={BOX_PATH}", "LANG=C.UTF-8", "SYSTEMD_COLORS=0"]
         if user:
             prefix += ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
-        return subprocess.Popen(prefix + list(argv), **kwargs)
+        # a process group of its own: a timeout ends the command inside too, not just nsenter
+        return subprocess.Popen(prefix + list(argv), start_new_session=True, **kwargs)
 
     def run(self, *argv, user=None, check=True, timeout=120, input=None):
         p = self.popen(*argv, user=user, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -343,7 +345,7 @@ class Box:
         try:
             out, err = p.communicate(input=input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            p.kill()
+            os.killpg(p.pid, signal.SIGKILL)
             out, err = p.communicate()
             raise TestFailure(f"box {self.name}: {' '.join(argv)} took over {timeout} s\n"
                               f"stdout: {out}\nstderr: {err}")

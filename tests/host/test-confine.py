@@ -49,6 +49,27 @@ def test_each_qemu_in_its_own_scope():
         check("cgroup" not in journal and "no scope" not in journal, journal)
 
 
+def test_passt_under_the_unit():
+    """The default user-mode network, passt, works inside microvmd.service's sandbox: it runs
+    under the guest's uid and the guest gets the host's address."""
+    with Box("passt") as box:
+        # a route for passt to copy: the box's own network has none
+        box.run("ip", "link", "add", "br0", "type", "bridge")
+        box.run("ip", "addr", "add", "10.90.0.1/24", "dev", "br0")
+        box.run("ip", "link", "set", "br0", "up")
+        box.run("ip", "route", "add", "default", "via", "10.90.0.254", "dev", "br0")
+        box.define("p", "[Guest]\nMemory=128M\n[Network net0]\n")
+        box.ctl("start", "p", "--wait-ready")
+        log = box.ctl("log", "p").stdout
+        check("microvmd-init: net: eth0 10.90.0.1/24" in log, log[-1500:])
+        # Debian's passt runs as passt.avx2 where the CPU has AVX2
+        passt = box.run("pgrep", "^passt").stdout.split()
+        check(len(passt) == 1, f"passt processes: {passt}")
+        uid = int(status_of(box, passt[0])["Uid"].split()[0])
+        check(uid == int(status_of(box, box.guest("p")["MainPID"])["Uid"].split()[0]),
+              f"passt runs as {uid}, not as the guest's QEMU")
+
+
 def test_daemon_unit_as_written():
     with Box("hardened") as box:
         box.run("systemctl", "start", "microvmd")
@@ -56,9 +77,9 @@ def test_daemon_unit_as_written():
         s = status_of(box, pid)
         check(s["NoNewPrivs"].strip() == "1" and s["Seccomp"].strip() == "2",
               f"NoNewPrivs {s['NoNewPrivs']} Seccomp {s['Seccomp']}")
-        # CAP_CHOWN 0, CAP_DAC_OVERRIDE 1, CAP_SETGID 6, CAP_SETUID 7, CAP_NET_ADMIN 12,
-        # CAP_SYS_PTRACE 19
-        want = sum(1 << c for c in (0, 1, 6, 7, 12, 19))
+        # CAP_CHOWN 0, CAP_DAC_OVERRIDE 1, CAP_KILL 5, CAP_SETGID 6, CAP_SETUID 7,
+        # CAP_NET_ADMIN 12, CAP_SYS_PTRACE 19
+        want = sum(1 << c for c in (0, 1, 5, 6, 7, 12, 19))
         check(int(s["CapBnd"], 16) == want, f"CapBnd {s['CapBnd']}, expected {want:016x}")
         check(box.show("microvmd", "KillMode") == "process", box.show("microvmd", "KillMode"))
 
@@ -66,5 +87,6 @@ def test_daemon_unit_as_written():
 if __name__ == "__main__":
     sys.exit(run({
         "each_qemu_in_its_own_scope": test_each_qemu_in_its_own_scope,
+        "passt_under_the_unit": test_passt_under_the_unit,
         "daemon_unit_as_written": test_daemon_unit_as_written,
     }))

@@ -92,6 +92,23 @@ def test_guests_outlive_a_daemon_restart():
         check(box.guest("a")["StateReason"] == "powered-off", str(box.guest("a")))
 
 
+def test_kill_under_the_unit():
+    """The daemon may signal the QEMUs it runs under uids of their own (CAP_KILL): kill, and a
+    stop that escalates to SIGTERM when the guest ignores its power button."""
+    with Box("kill") as box:
+        box.define("k", GUEST)
+        box.ctl("start", "k", "--wait-ready")
+        box.ctl("kill", "k", timeout=30)
+        g = box.guest("k")
+        check(g["State"] == "stopped" and g["StateReason"] == "killed", str(g))
+        check(box.qemu_pids("k") == [], "QEMU survived microvmctl kill")
+        # a guest that has not booted far enough to see its power button
+        box.define("deaf", GUEST + "ShutdownTimeoutSec=1\n")
+        box.ctl("start", "deaf")
+        box.ctl("stop", "deaf", timeout=30)
+        check(box.qemu_pids("deaf") == [], "QEMU survived the stop's SIGTERM")
+
+
 def test_reload_reads_the_guest_folder():
     with Box("reload") as box:
         box.run("systemctl", "start", "microvmd")
@@ -108,5 +125,6 @@ if __name__ == "__main__":
         "unit_for_a_running_guest": test_unit_for_a_running_guest,
         "guests_come_back_after_a_reboot": test_guests_come_back_after_a_reboot,
         "guests_outlive_a_daemon_restart": test_guests_outlive_a_daemon_restart,
+        "kill_under_the_unit": test_kill_under_the_unit,
         "reload_reads_the_guest_folder": test_reload_reads_the_guest_folder,
     }))

@@ -112,7 +112,7 @@ def test_security_exposure():
         check(m, r.stdout[-2000:])
         log(f"systemd-analyze security microvmd.service: {m.group(1)} {m.group(2)}")
         # the bound test-units keeps on the unit file, now on the installed unit
-        check(float(m.group(1)) <= 3.5, r.stdout)
+        check(float(m.group(1)) <= 4.0, r.stdout)
 
 
 if __name__ == "__main__":
