@@ -60,8 +60,8 @@ check_one (const MvmNetwork *n, const MvmForward *f, guint32 qemu_uid, GError **
   err = try_bind (f);
   if (err == 0)
     return TRUE;
-  g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG, "[Network %s] Forward=%s: host port %u %s",
-               n->label, spelled, f->host_port,
+  g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+               "[Network %s] Forward=%s: host port %u %s", n->label, spelled, f->host_port,
                err == EADDRINUSE ? "is in use" : g_strerror (err));
   return FALSE;
 }

@@ -15,8 +15,7 @@ mvd_passt_argv (const char *binary, const MvmNetwork *n)
   g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
   g_autofree char *fd = g_strdup_printf ("%d", PASST_FD);
 
-  g_strv_builder_add_many (argv, binary, "--foreground", "--one-off", "--quiet", "--fd", fd,
-                           NULL);
+  g_strv_builder_add_many (argv, binary, "--foreground", "--one-off", "--quiet", "--fd", fd, NULL);
   if (n->host_loopback != 1)
     g_strv_builder_add (argv, "--no-map-gw");
   for (guint i = 0; n->forwards && i < n->forwards->len; i++)

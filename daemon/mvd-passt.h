@@ -14,8 +14,7 @@ G_BEGIN_DECLS
  * become passt's -t and -u. Its output goes to @runtime_dir/passt-netINDEX.out.
  * Returns the process, with QEMU's end of the pair in *@qemu_end. */
 GSubprocess *mvd_passt_spawn (const char *binary, const MvmNetwork *n, guint index,
-                              const char *runtime_dir, guint32 uid, int *qemu_end,
-                              GError **error);
+                              const char *runtime_dir, guint32 uid, int *qemu_end, GError **error);
 
 /* passt's argv for card @n (pure; for tests and for the spawn) */
 GStrv mvd_passt_argv (const char *binary, const MvmNetwork *n);

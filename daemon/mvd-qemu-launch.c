@@ -19,6 +19,7 @@
 #include "mvd-passt.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
+#include "mvd-tap-filter.h"
 #include "qmp-commands.h"
 #include "mvd-log.h"
 
@@ -321,8 +322,7 @@ on_passt_exited (GObject *source, GAsyncResult *result, gpointer data)
             ? g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (passt))
             : g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (passt));
       mvd_qemu_fail_network (w->self, g_strdup_printf ("passt of [Network %s] %s%s%s", w->label,
-                                                       how, words ? ": " : "",
-                                                       words ? words : ""));
+                                                       how, words ? ": " : "", words ? words : ""));
     }
   g_object_unref (w->self);
   g_free (w->label);
@@ -334,8 +334,8 @@ static gboolean
 open_passt (MvdQemu *self, const MvmNetwork *net, guint index, int *qemu_end, GError **error)
 {
   PasstWatch *w;
-  GSubprocess *passt = mvd_passt_spawn (self->context->facts->passt, net, index,
-                                        self->runtime_dir, self->uid, qemu_end, error);
+  GSubprocess *passt = mvd_passt_spawn (self->context->facts->passt, net, index, self->runtime_dir,
+                                        self->uid, qemu_end, error);
 
   if (passt == NULL)
     return FALSE;
@@ -350,8 +350,8 @@ open_passt (MvdQemu *self, const MvmNetwork *net, guint index, int *qemu_end, GE
 
 /* Each card's host side: its tap, or its passt; QEMU gets the fd. */
 static gboolean
-open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch,
-               ChildFds *fds, GError **error)
+open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
+               GError **error)
 {
   for (guint i = 0; i < config->networks->len; i++)
     {
@@ -378,6 +378,12 @@ open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *lau
           return FALSE;
         }
       child_fds_add (fds, fd, launch->net_fds[i]);
+      if (!mvd_tap_filter_add (name, net, error))
+        {
+          g_prefix_error (error, "[Network %s]: ", net->label);
+          return FALSE;
+        }
+      g_ptr_array_add (self->tap_filters, g_strdup (name));
       if ((ifindex = if_nametoindex (name)) > 0)
         g_array_append_val (self->ifindex, ifindex);
     }
@@ -413,6 +419,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   self->memory = config->memory;
   self->uuid = g_strdup (config->uuid);
   self->ifindex = g_array_new (FALSE, FALSE, sizeof (int));
+  self->tap_filters = g_ptr_array_new_with_free_func (g_free);
   ok = mvd_forwards_check (config, self->uid, error) && bind_sockets (self, &fds, error)
        && open_networks (self, config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);

@@ -59,6 +59,7 @@ struct _MvdQemu
   char *cgroup_dir; /* the cgroup v2 folder made for it, removed once it is gone */
   char *uuid;       /* the guest's, and its taps' interface indexes (int): for machined */
   GArray *ifindex;
+  GPtrArray *tap_filters; /* names of the taps whose nftables rules go with this QEMU */
 };
 
 /* Keeps RUNTIME/NAME/qemu.out under LogMaxBytes= while the process lives. */

@@ -20,6 +20,7 @@
 #include "mvd-state-file.h"
 #include "qmp-client.h"
 #include "mvd-log.h"
+#include "mvd-tap-filter.h"
 
 enum
 {
@@ -277,6 +278,8 @@ process_exited (MvdQemu *self, int status)
   mvd_serial_close_consoles (self->serial); /* console sessions end with their QEMU */
   mvm_paths_clean_runtime_dir (self->runtime_dir);
   mvd_cgroup_remove (self->cgroup_dir);
+  for (guint i = 0; self->tap_filters && i < self->tap_filters->len; i++)
+    mvd_tap_filter_remove (self->tap_filters->pdata[i]);
   /* the guest's state first, so a Shutdown that returns finds it stopped */
   g_signal_emit (self, signals[SIGNAL_EXITED], 0, (guint)self->end_reason, self->end_message,
                  failed);
@@ -705,6 +708,8 @@ mvd_qemu_finalize (GObject *object)
   g_free (self->uuid);
   if (self->ifindex)
     g_array_unref (self->ifindex);
+  if (self->tap_filters)
+    g_ptr_array_unref (self->tap_filters);
   g_free (self->name);
   g_free (self->runtime_dir);
   G_OBJECT_CLASS (mvd_qemu_parent_class)->finalize (object);

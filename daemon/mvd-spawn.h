@@ -16,8 +16,8 @@ typedef struct
   const char *output_path; /* stdout and stderr, truncated first (RUNTIME/NAME/qemu.out) */
   const char *pid_file; /* gets the child's pid before it execs (RUNTIME/NAME/qemu.pid), or NULL */
   const char *tmp_dir;  /* TMPDIR: where an ephemeral disk's overlay goes (RUNTIME/NAME/tmp) */
-  guint32 uid;             /* QEMU's own uid and gid; 0: stays root (not confined) */
-  gint64 kvm_gid;          /* its one supplementary group (/dev/kvm, vhost); -1: none */
+  guint32 uid;          /* QEMU's own uid and gid; 0: stays root (not confined) */
+  gint64 kvm_gid;       /* its one supplementary group (/dev/kvm, vhost); -1: none */
 } MvdSpawnRequest;
 
 /* Starts the process @request describes; closes every fd of @request, success or not. */

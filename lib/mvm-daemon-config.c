@@ -21,14 +21,9 @@
 #define DEFAULT_GUEST_UID_LAST (DEFAULT_GUEST_UID_FIRST + 65535u)
 
 static const char *const daemon_keys[] = {
-  "QemuBinary",       "Accelerator",
-  "DefaultKernel",    "DefaultInitrd",
-  "ImageDirectories", "LogMaxBytes",
-  "LogKeepFiles",     "ShutdownGuests",
-  "MaxGuests",        "AllowedDevices",
-  "ShareDirectories", "AllowedBridges",
-  "GuestUIDs",        "UserNetwork",
-  NULL,
+  "QemuBinary",       "Accelerator",    "DefaultKernel",  "DefaultInitrd", "ImageDirectories",
+  "LogMaxBytes",      "LogKeepFiles",   "ShutdownGuests", "MaxGuests",     "AllowedDevices",
+  "ShareDirectories", "AllowedBridges", "GuestUIDs",      "UserNetwork",   NULL,
 };
 static const MvmEnumEntry accel_entries[] = {
   { "auto", MVM_ACCEL_AUTO },

@@ -35,9 +35,9 @@ typedef struct
   guint log_keep_files;
   MvmShutdownGuests shutdown_guests;
   MvmUserNetwork user_network; /* what Mode=user cards get */
-  guint max_guests;        /* defined and transient guests together */
-  guint32 guest_uid_first; /* each running QEMU gets a uid of its own from this range */
-  guint32 guest_uid_last;  /* ... when the daemon runs as root; 0-0: QEMU runs as root */
+  guint max_guests;            /* defined and transient guests together */
+  guint32 guest_uid_first;     /* each running QEMU gets a uid of its own from this range */
+  guint32 guest_uid_last;      /* ... when the daemon runs as root; 0-0: QEMU runs as root */
 } MvmDaemonConfig;
 
 MvmDaemonConfig *mvm_daemon_config_new_default (void);

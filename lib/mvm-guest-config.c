@@ -57,7 +57,8 @@ static const char *const guest_keys[] = {
 };
 static const char *const disk_keys[] = { "Path", "Format", "ReadOnly", "Ephemeral", NULL };
 static const char *const network_keys[]
-  = { "Mode", "Bridge", "MAC", "Address", "Gateway", "DNS", "Forward", "HostLoopback", NULL };
+  = { "Mode",    "Bridge",       "MAC",    "Address", "Gateway", "DNS",
+      "Forward", "HostLoopback", "Egress", "AllowTo", NULL };
 static const char *const share_keys[] = { "Path", "Tag", "ReadOnly", NULL };
 static const char *const vsock_keys[] = { "CID", NULL };
 static const char *const balloon_keys[] = { "FreePageReporting", "DeflateOnOOM", NULL };
@@ -83,6 +84,7 @@ network_free (gpointer p)
   g_free (n->bridge);
   mvm_net_addressing_clear (&n->addressing);
   g_clear_pointer (&n->forwards, g_ptr_array_unref);
+  mvm_egress_clear (&n->egress);
   g_free (n->mac);
   g_free (n);
 }
@@ -366,8 +368,13 @@ parse_network (const MvmKeyParser *p, const char *group, const char *label, MvmG
   if (n->forwards->len > 0 && !mvm_network_is_user_mode (n))
     return mvm_key_parser_fail (p, group, "Forward", error,
                                 "only applies to Mode=user and Mode=passt");
-  if (!parse_host_loopback (p, group, n, error))
+  if (!parse_host_loopback (p, group, n, error) || !mvm_egress_parse (p, group, &n->egress, error))
     return FALSE;
+  if (n->egress.deny && n->mode != MVM_NET_MODE_TAP)
+    return mvm_key_parser_fail (p, group, "Egress", error,
+                                "deny is enforced on Mode=tap cards only (by nftables on the "
+                                "tap); passt and QEMU's user-mode network have no filter per "
+                                "destination");
   if (n->bridge && n->bridge[0] == '\0')
     g_clear_pointer (&n->bridge, g_free);
   if (n->bridge && mode != MVM_NET_MODE_TAP)

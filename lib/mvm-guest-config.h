@@ -71,10 +71,11 @@ typedef struct
   MvmNetAddressing addressing;
   GPtrArray *forwards; /* MvmForward; user and passt modes only */
   int host_loopback;   /* HostLoopback=: 1, 0, or -1 when unset; user and passt modes only */
+  MvmEgress egress;    /* tap mode only */
 } MvmNetwork;
 
 /* A card whose network is the user-mode kind: QEMU's own (slirp) or passt. */
-#define mvm_network_is_user_mode(n)                                                               \
+#define mvm_network_is_user_mode(n)                                                                \
   ((n)->mode == MVM_NET_MODE_USER || (n)->mode == MVM_NET_MODE_PASST)
 
 typedef struct

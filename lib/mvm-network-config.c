@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const mvm_network_list_keys[] = { "Address", "Gateway", "DNS", "Forward", NULL };
+const char *const mvm_network_list_keys[]
+  = { "Address", "Gateway", "DNS", "Forward", "AllowTo", NULL };
 
 /* AF_INET or AF_INET6 for a plain address, 0 for anything else */
 static int
@@ -239,4 +240,47 @@ mvm_forward_to_string (const MvmForward *f)
   return g_strdup_printf ("%s:%s:%u:%u", f->udp ? "udp" : "tcp",
                           f->host_address ? f->host_address : "0.0.0.0", f->host_port,
                           f->guest_port);
+}
+
+/* --- Egress= and AllowTo= ------------------------------------------------------------------ */
+
+/* ADDRESS, CIDR, or IPv4 ADDRESS-or-CIDR:PORT */
+static gboolean
+check_allow_to (const char *word, gpointer data, char **why)
+{
+  const char *colon = strrchr (word, ':');
+  g_autofree char *dest = NULL;
+  guint16 port;
+
+  if (address_family (word) != 0 || cidr_is_valid (word))
+    return TRUE;
+  dest = colon ? g_strndup (word, colon - word) : NULL;
+  if (dest && (address_family (dest) == AF_INET || (cidr_is_valid (dest) && !strchr (dest, ':')))
+      && parse_port (colon + 1, &port))
+    return TRUE;
+  *why = g_strdup ("is not an address or a network (10.0.0.1, 10.0.0.0/8, fd00::/64), with an "
+                   "optional port after an IPv4 one (10.0.0.1:443)");
+  return FALSE;
+}
+
+gboolean
+mvm_egress_parse (const MvmKeyParser *p, const char *group, MvmEgress *out, GError **error)
+{
+  static const MvmEnumEntry modes[] = { { "allow", 0 }, { "deny", 1 }, { NULL, 0 } };
+  int deny = 0;
+
+  if (!mvm_key_parser_get_enum (p, group, "Egress", modes, &deny, error)
+      || !mvm_key_parser_get_list (p, group, "AllowTo", check_allow_to, NULL, &out->allow_to,
+                                   error))
+    return FALSE;
+  out->deny = deny;
+  if (out->allow_to && !deny)
+    return mvm_key_parser_fail (p, group, "AllowTo", error, "only applies with Egress=deny");
+  return TRUE;
+}
+
+void
+mvm_egress_clear (MvmEgress *e)
+{
+  g_clear_pointer (&e->allow_to, g_strfreev);
 }

@@ -33,6 +33,18 @@ gboolean mvm_forwards_parse (const MvmKeyParser *p, const char *group, GPtrArray
 /* "tcp:0.0.0.0:18080:80", the form Forward= takes with every part spelled out */
 char *mvm_forward_to_string (const MvmForward *f);
 
+/* Egress=deny with AllowTo= DESTINATION[:PORT], DESTINATION an address or a CIDR network
+ * (PORT with IPv4 only): what a tap card's guest may send to. */
+typedef struct
+{
+  gboolean deny; /* Egress=deny: only AllowTo= (and ARP, NDP, DHCP) */
+  GStrv allow_to;
+} MvmEgress;
+
+gboolean mvm_egress_parse (const MvmKeyParser *p, const char *group, MvmEgress *out,
+                           GError **error);
+void mvm_egress_clear (MvmEgress *e);
+
 /* The keys this module reads: they may be given on several lines. */
 extern const char *const mvm_network_list_keys[];
 

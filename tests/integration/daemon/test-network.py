@@ -212,6 +212,47 @@ def test_passt_killed_fails_the_guest():
         check(w.qemu_pids() == [], "QEMU outlived its network")
 
 
+TAP_GUEST = """[Guest]
+Memory=192M
+[Network lan]
+Mode=tap
+Bridge=br0
+MAC=52:54:00:12:34:{mac}
+Address=10.77.0.{host}/24
+{extra}"""
+
+
+def test_egress_rules_and_mac_spoofing():
+    """Egress=deny with AllowTo=: the allowed destination answers, another address of the
+    same host does not. A guest that takes another MAC gets no frames through. The rules go
+    with the guest."""
+    with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
+                                   conf_extra="AllowedBridges=br0\n") as w:
+        ip("-n", ns.name, "addr", "add", "10.77.0.5/24", "dev", "br0")
+        w.ctl("define", w.write_guest("e.guest", TAP_GUEST.format(
+            mac="02", host=2, extra="Egress=deny\nAllowTo=10.77.0.1\n")))
+        w.ctl("define", w.write_guest("m.guest", TAP_GUEST.format(mac="03", host=3, extra="")))
+        for name in ("e", "m"):
+            w.ctl("start", name, "--wait-ready")
+        out = type_into(w, "e", "ping -c 2 -W 3 10.77.0.1 && echo ALLOWED-REACH''ED; "
+                        "ping -c 2 -W 3 10.77.0.5 || echo DENIED-BLOCK''ED\n").stdout
+        check("ALLOWED-REACHED" in out, f"the allowed destination:\n{out}")
+        check("DENIED-BLOCKED" in out, f"the denied destination:\n{out}")
+        out = type_into(w, "m", "ping -c 1 -W 3 10.77.0.5 && echo BEFORE-O''K; "
+                        "ip link set eth0 down; ip link set eth0 address 52:54:00:66:66:66; "
+                        "ip link set eth0 up; ip neigh flush all; "
+                        "ping -c 2 -W 3 10.77.0.5 || echo FORGED-BLOCK''ED\n", linger="8").stdout
+        check("BEFORE-OK" in out and "FORGED-BLOCKED" in out, f"MAC spoofing:\n{out}")
+        tables = subprocess.run(["ip", "netns", "exec", ns.name, "nft", "list", "tables"],
+                                capture_output=True, text=True).stdout
+        check(tables.count("netdev microvmd-mvm") == 2, f"nft tables:\n{tables}")
+        for name in ("e", "m"):
+            w.ctl("stop", name)
+        tables = subprocess.run(["ip", "netns", "exec", ns.name, "nft", "list", "tables"],
+                                capture_output=True, text=True).stdout
+        check("microvmd-" not in tables, f"rules outlived their guests:\n{tables}")
+
+
 def test_missing_bridge():
     with Namespace() as ns, World(daemon_prefix=["ip", "netns", "exec", ns.name],
                                    conf_extra="AllowedBridges=br0 nobr0\n") as w:
