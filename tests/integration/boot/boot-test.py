@@ -415,6 +415,14 @@ def case_ext4_root(args, workdir):
         out = guest.run("cat /etc/marker; grep ' / ' /proc/mounts", deadline)
         expect(token in out.replace("cat /etc/marker", ""), "the marker file of the ext4 root is readable at /")
         expect(re.search(r"^/dev/vda / ext4 rw", out, re.M), "/ is the ext4 disk, mounted rw")
+        # the network configured in the initrd is handed over: the card keeps its lease,
+        # /run/microvmd keeps the settings and the name servers
+        out = guest.run("ip -o -4 addr show eth0; cat /run/microvmd/network "
+                        "/run/microvmd/resolv.conf", deadline)
+        expect("inet 10.0.2.15/24" in out, "eth0 keeps its DHCP address in the switched root")
+        expect(re.search(r"^microvmd\.net=52:54:00:[0-9a-f:]+,dhcp\r?$", out, re.M),
+               "/run/microvmd/network holds the card's settings")
+        expect("nameserver 10.0.2.3" in out, "/run/microvmd/resolv.conf holds the name server")
         guest.run("echo written-in-guest > /etc/written", deadline)
         press_power_button(guest, deadline)
         guest.quit(deadline)
@@ -446,6 +454,7 @@ def case_ext4_own_init(args, workdir):
                 "/bin/busybox echo \"root-init: pid $$ marker $(/bin/busybox cat /etc/marker)\"\n"
                 "/bin/busybox echo \"root-init: mounts $(/bin/busybox cut -d' ' -f2 /proc/mounts | "
                 "/bin/busybox tr '\\n' ' ')\"\n"
+                "/bin/busybox echo \"root-init: network $(/bin/busybox cat /run/microvmd/network)\"\n"
                 "/bin/busybox echo root-init: done\n"
                 "exec /bin/busybox sleep 3600\n")
     os.chmod(init, 0o755)
@@ -464,6 +473,8 @@ def case_ext4_own_init(args, workdir):
         mounts = re.search(r"root-init: mounts (.*)", text).group(1).split()
         for m in ("/", "/proc", "/sys", "/dev", "/run"):
             expect(m in mounts, f"{m} is mounted in the new root")
+        expect(re.search(r"root-init: network microvmd\.net=52:54:00:[0-9a-f:]+,dhcp", text),
+               "the root's own init finds the card's settings in /run/microvmd/network")
         secs = guest.ready_seconds(deadline)
         log(f"ok: READY=1 arrived {secs:.2f} s after QEMU was spawned")
         guest.quit(deadline)
