@@ -26,7 +26,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import tap  # noqa: E402
+import support  # noqa: E402
+from support import TestFailure, check, wait_for  # noqa: E402,F401
 
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
 SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))
@@ -43,28 +44,8 @@ BOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BOOT_TIMEOUT = 120
 
 
-class TestFailure(Exception):
-    pass
-
-
 class Skip(Exception):
     """This machine cannot run the suite (not root, no systemd-nspawn or mmdebstrap)."""
-
-
-def check(condition, message):
-    if not condition:
-        raise TestFailure(message)
-
-
-def wait_for(what, predicate, timeout=90, interval=0.2):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise TestFailure(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def log(message):
@@ -410,4 +391,4 @@ def run(tests):
     except Skip as e:
         print(f"1..0 # SKIP {e}", flush=True)
         return 77
-    return tap.run(tests)
+    return support.run(tests)

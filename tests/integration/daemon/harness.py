@@ -13,7 +13,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from tap import run  # noqa: E402,F401  (the test scripts take run from here)
+# the test scripts take these from here
+from support import TestFailure, check, run, wait_for  # noqa: E402,F401
 
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
 SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))
@@ -23,27 +24,6 @@ VMLINUX = os.path.join(BUILD, "guest-kernel", "vmlinux")
 INITRD = os.path.join(BUILD, "guest-kernel", "initrd.img")
 
 BOOT_TIMEOUT = 90
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise TestFailure(message)
-
-
-def wait_for(what, predicate, timeout=BOOT_TIMEOUT, interval=0.1):
-    """Polls predicate until it returns a true value, which is returned."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise TestFailure(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def guest_path(name):

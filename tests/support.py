@@ -1,9 +1,31 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""TAP for the Python test scripts (meson's protocol: 'tap'): runs the named test functions,
-each to its end, and says how each went."""
+"""What every Python test script uses: a failure, a check, a bounded wait, and the TAP
+runner (meson's protocol: 'tap') that runs the named test functions, each to its end, and
+says how each went."""
 
 import sys
 import time
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def wait_for(what, predicate, timeout=90, interval=0.1):
+    """Polls predicate until it returns a true value, which is returned."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TestFailure(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def run(tests):
