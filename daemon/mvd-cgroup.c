@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvd-cgroup.h"
 #include "mvd-log.h"
-#include "mvd-machine.h"
+#include "mvd-machined.h"
 
 #include <errno.h>
 #include <signal.h>

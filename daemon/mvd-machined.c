@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mvd-machine.h"
+#include "mvd-machined.h"
 
 #include <string.h>
 
