@@ -193,8 +193,15 @@ def _unmount(path):
             subprocess.run(["umount", "-l", path], capture_output=True)
 
 
+_layers = None
+
+
 def shared_root():
-    """(base, install): the two read-only layers every box is made of."""
+    """(base, install): the two read-only layers every box is made of; made or checked once
+    per test process."""
+    global _layers
+    if _layers:
+        return _layers
     if os.geteuid() != 0:
         raise Skip("the host suite needs root (mounts, systemd-nspawn)")
     for tool in ("mmdebstrap", "systemd-nspawn", "nsenter"):
@@ -202,7 +209,8 @@ def shared_root():
             raise Skip(f"{tool} is not installed (scripts/install-deps.sh installs it)")
     with _locked():
         _sweep_boxes()
-        return _base(), _install()
+        _layers = (_base(), _install())
+        return _layers
 
 
 # --- one booted host -------------------------------------------------------------------
