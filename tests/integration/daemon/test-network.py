@@ -110,7 +110,7 @@ def test_user_mode_dhcp_and_dns():
                                               "[Network net0]\nMode=user\n"))
                 w.ctl("start", "u", "--wait-ready")
                 check("microvmd-init: net: eth0 10.0.2.15/24" in w.log("u"), w.log("u")[-1500:])
-                out = type_into(w, "u", "nslookup web.test; hostname\n").stdout
+                out = type_into(w, "u", "hostname; nslookup web.test\n", linger="10").stdout
                 check("10.78.0.99" in out, f"web.test did not resolve:\n{out}")
                 check("web1" in out, f"no host name:\n{out}")
         finally:
