@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-login.h>
 #include <unistd.h>
@@ -30,17 +31,33 @@ warn_once (const char *why)
 
 /* --- with systemd: a scope, made by machined or by us ---------------------------------- */
 
+/* The systemd unit the daemon runs in ("microvmd.service"), asked once; NULL outside one. */
+static const char *
+daemon_service (void)
+{
+  static gsize asked;
+  static char *unit;
+
+  if (g_once_init_enter (&asked))
+    {
+      if (sd_pid_get_unit (0, &unit) < 0 || !g_str_has_suffix (unit, ".service"))
+        g_clear_pointer (&unit, free);
+      g_once_init_leave (&asked, 1);
+    }
+  return unit;
+}
+
 /* What the guest's scope has whoever makes it: its limits, and its place in the order. */
 static void
 add_limits (GVariantBuilder *props, const MvdCgroupRequest *request)
 {
-  g_autofree char *daemon_unit = NULL;
+  const char *daemon_unit = daemon_service ();
 
   g_variant_builder_add (props, "(sv)", "MemoryMax", g_variant_new_uint64 (request->memory_max));
   g_variant_builder_add (props, "(sv)", "TasksMax", g_variant_new_uint64 (request->tasks_max));
   /* At host shutdown systemd stops the daemon's unit first, so that ShutdownGuests=shutdown
    * can power the guests off before systemd ends their scopes with SIGTERM. */
-  if (sd_pid_get_unit (0, &daemon_unit) >= 0 && g_str_has_suffix (daemon_unit, ".service"))
+  if (daemon_unit)
     g_variant_builder_add (props, "(sv)", "Before",
                            g_variant_new_strv ((const char *const[]){ daemon_unit }, 1));
 }

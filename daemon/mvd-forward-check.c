@@ -42,19 +42,20 @@ try_bind (const MvmForward *f)
   return saved;
 }
 
+/* @first_free: the first port a QEMU without privileges may bind; 0 when QEMU has them */
 static gboolean
-check_one (const MvmNetwork *n, const MvmForward *f, guint32 qemu_uid, GError **error)
+check_one (const MvmNetwork *n, const MvmForward *f, guint first_free, GError **error)
 {
   g_autofree char *spelled = mvm_forward_to_string (f);
   int err;
 
-  if (qemu_uid != 0 && f->host_port < first_unprivileged_port ())
+  if (f->host_port < first_free)
     {
       g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
                    "[Network %s] Forward=%s: host port %u is privileged and the guest's QEMU "
                    "runs without privileges; use a port from %u (net.ipv4."
                    "ip_unprivileged_port_start)",
-                   n->label, spelled, f->host_port, first_unprivileged_port ());
+                   n->label, spelled, f->host_port, first_free);
       return FALSE;
     }
   err = try_bind (f);
@@ -69,12 +70,18 @@ check_one (const MvmNetwork *n, const MvmForward *f, guint32 qemu_uid, GError **
 gboolean
 mvd_forwards_check (const MvmGuestConfig *config, guint32 qemu_uid, GError **error)
 {
+  guint first_free = 0;
+
   for (guint i = 0; i < config->networks->len; i++)
     {
       const MvmNetwork *n = config->networks->pdata[i];
       for (guint j = 0; mvm_network_is_user_mode (n) && j < n->forwards->len; j++)
-        if (!check_one (n, n->forwards->pdata[j], qemu_uid, error))
-          return FALSE;
+        {
+          if (first_free == 0 && qemu_uid != 0)
+            first_free = first_unprivileged_port ();
+          if (!check_one (n, n->forwards->pdata[j], first_free, error))
+            return FALSE;
+        }
     }
   return TRUE;
 }

@@ -83,9 +83,8 @@ forwards_variant (const MvmGuestConfig *config)
           g_variant_builder_add (&d, "{sv}", "Network", g_variant_new_string (n->label));
           g_variant_builder_add (&d, "{sv}", "Protocol",
                                  g_variant_new_string (f->udp ? "udp" : "tcp"));
-          g_variant_builder_add (
-            &d, "{sv}", "HostAddress",
-            g_variant_new_string (f->host_address ? f->host_address : "0.0.0.0"));
+          g_variant_builder_add (&d, "{sv}", "HostAddress",
+                                 g_variant_new_string (mvm_forward_host_address (f)));
           g_variant_builder_add (&d, "{sv}", "HostPort", g_variant_new_uint16 (f->host_port));
           g_variant_builder_add (&d, "{sv}", "GuestPort", g_variant_new_uint16 (f->guest_port));
           g_variant_builder_add_value (&list, g_variant_builder_end (&d));

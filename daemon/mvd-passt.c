@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "mvd-spawn.h"
+#include "mvm-paths.h"
 
 #define PASST_FD 3
 
@@ -35,7 +36,7 @@ mvd_passt_spawn (const char *binary, const MvmNetwork *n, guint index, const cha
                  guint32 uid, int *qemu_end, GError **error)
 {
   g_auto (GStrv) argv = mvd_passt_argv (binary, n);
-  g_autofree char *output = g_strdup_printf ("%s/passt-net%u.out", runtime_dir, index);
+  g_autofree char *output = mvm_paths_passt_output (runtime_dir, index);
   int pair[2], target = PASST_FD;
   MvdSpawnRequest request = { .argv = (const char *const *)argv,
                               .fds = &pair[0],

@@ -342,9 +342,30 @@ open_passt (MvdQemu *self, const MvmNetwork *net, guint index, int *qemu_end, GE
   w = g_new0 (PasstWatch, 1);
   w->self = g_object_ref (self);
   w->label = g_strdup (net->label);
-  w->output = g_strdup_printf ("%s/passt-net%u.out", self->runtime_dir, index);
+  w->output = mvm_paths_passt_output (self->runtime_dir, index);
   g_subprocess_wait_async (passt, NULL, on_passt_exited, w);
   g_object_unref (passt);
+  return TRUE;
+}
+
+/* A tap card's tap, with its rules; its fd goes to QEMU (in @fds) even when the rules fail,
+ * so that the tap goes away with the failed start. */
+static gboolean
+open_tap (MvdQemu *self, const MvmGuestConfig *config, guint index, int target, ChildFds *fds,
+          GError **error)
+{
+  const MvmNetwork *net = config->networks->pdata[index];
+  g_autofree char *name = mvd_tap_name (config, index);
+  int fd, ifindex;
+
+  if ((fd = mvd_tap_open (name, net->bridge, error)) < 0)
+    return FALSE;
+  child_fds_add (fds, fd, target);
+  if (!mvd_tap_filter_add (name, net, error))
+    return FALSE;
+  g_ptr_array_add (self->tap_filters, g_strdup (name));
+  if ((ifindex = if_nametoindex (name)) > 0)
+    g_array_append_val (self->ifindex, ifindex);
   return TRUE;
 }
 
@@ -356,36 +377,22 @@ open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *lau
   for (guint i = 0; i < config->networks->len; i++)
     {
       const MvmNetwork *net = config->networks->pdata[i];
-      g_autofree char *name = NULL;
-      int fd = -1, ifindex;
+      gboolean ok = TRUE;
+      int fd;
 
       if (mvm_network_uses_passt (net, self->context->facts))
         {
-          if (!open_passt (self, net, i, &fd, error))
-            {
-              g_prefix_error (error, "[Network %s]: ", net->label);
-              return FALSE;
-            }
-          child_fds_add (fds, fd, launch->net_fds[i]);
-          continue;
+          ok = open_passt (self, net, i, &fd, error);
+          if (ok)
+            child_fds_add (fds, fd, launch->net_fds[i]);
         }
-      if (net->mode != MVM_NET_MODE_TAP)
-        continue;
-      name = mvd_tap_name (config, i);
-      if ((fd = mvd_tap_open (name, net->bridge, error)) < 0)
+      else if (net->mode == MVM_NET_MODE_TAP)
+        ok = open_tap (self, config, i, launch->net_fds[i], fds, error);
+      if (!ok)
         {
           g_prefix_error (error, "[Network %s]: ", net->label);
           return FALSE;
         }
-      child_fds_add (fds, fd, launch->net_fds[i]);
-      if (!mvd_tap_filter_add (name, net, error))
-        {
-          g_prefix_error (error, "[Network %s]: ", net->label);
-          return FALSE;
-        }
-      g_ptr_array_add (self->tap_filters, g_strdup (name));
-      if ((ifindex = if_nametoindex (name)) > 0)
-        g_array_append_val (self->ifindex, ifindex);
     }
   return TRUE;
 }

@@ -1,43 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvd-tap-filter.h"
 
-#include <arpa/inet.h>
 #include <gio/gio.h>
-#include <string.h>
 
 #include "mvm-error.h"
 
-/* An IPv6 address or network: the part before any '/' parses as one */
-static gboolean
-is_ipv6 (const char *dest)
+/* "ip daddr 10.0.0.0/8 tcp dport 443 accept" and its udp twin, or one rule without a port */
+static void
+append_allow (GString *s, const MvmAllowTo *a)
 {
-  g_autofree char *addr = g_strndup (dest, strcspn (dest, "/"));
-  struct in6_addr buf;
-
-  return inet_pton (AF_INET6, addr, &buf) == 1;
+  if (a->port == 0)
+    {
+      g_string_append_printf (s, "    %s daddr %s accept\n", a->ipv6 ? "ip6" : "ip", a->network);
+      return;
+    }
+  g_string_append_printf (s, "    ip daddr %s tcp dport %u accept\n", a->network, a->port);
+  g_string_append_printf (s, "    ip daddr %s udp dport %u accept\n", a->network, a->port);
 }
 
-/* "ip daddr 10.0.0.0/8 tcp dport 443 accept" and its udp twin, or one rule without a port
- * (AllowTo= was checked when the guest file was read: a port comes after IPv4 only) */
+/* Drops the tap's table: "add" first, so that a table that is not there is no error. */
 static void
-append_allow (GString *s, const char *dest)
+append_drop_table (GString *s, const char *tap)
 {
-  const char *colon = strrchr (dest, ':');
-  g_autofree char *addr = NULL;
-
-  if (is_ipv6 (dest))
-    {
-      g_string_append_printf (s, "    ip6 daddr %s accept\n", dest);
-      return;
-    }
-  if (colon == NULL)
-    {
-      g_string_append_printf (s, "    ip daddr %s accept\n", dest);
-      return;
-    }
-  addr = g_strndup (dest, colon - dest);
-  g_string_append_printf (s, "    ip daddr %s tcp dport %s accept\n", addr, colon + 1);
-  g_string_append_printf (s, "    ip daddr %s udp dport %s accept\n", addr, colon + 1);
+  g_string_append_printf (s, "add table netdev microvmd-%s\n", tap);
+  g_string_append_printf (s, "delete table netdev microvmd-%s\n", tap);
 }
 
 char *
@@ -45,9 +31,7 @@ mvd_tap_filter_ruleset (const char *tap, const MvmNetwork *n)
 {
   GString *s = g_string_new (NULL);
 
-  /* add, then delete: no error when there was none before, and no rules left from one */
-  g_string_append_printf (s, "add table netdev microvmd-%s\n", tap);
-  g_string_append_printf (s, "delete table netdev microvmd-%s\n", tap);
+  append_drop_table (s, tap); /* no rules left from an earlier guest's tap of that name */
   g_string_append_printf (s, "table netdev microvmd-%s {\n", tap);
   g_string_append_printf (s,
                           "  chain ingress {\n"
@@ -60,8 +44,8 @@ mvd_tap_filter_ruleset (const char *tap, const MvmNetwork *n)
                           "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
                           "nd-neighbor-advert } accept\n"
                           "    udp dport 67 accept\n");
-      for (guint i = 0; n->egress.allow_to && n->egress.allow_to[i]; i++)
-        append_allow (s, n->egress.allow_to[i]);
+      for (guint i = 0; n->egress.allow_to && i < n->egress.allow_to->len; i++)
+        append_allow (s, n->egress.allow_to->pdata[i]);
       g_string_append (s, "    drop\n");
     }
   g_string_append (s, "  }\n}\n");
@@ -99,8 +83,8 @@ mvd_tap_filter_add (const char *tap, const MvmNetwork *n, GError **error)
 void
 mvd_tap_filter_remove (const char *tap)
 {
-  g_autofree char *script
-    = g_strdup_printf ("add table netdev microvmd-%s\ndelete table netdev microvmd-%s\n", tap, tap);
+  g_autoptr (GString) script = g_string_new (NULL);
 
-  run_nft (script, NULL);
+  append_drop_table (script, tap);
+  run_nft (script->str, NULL);
 }

@@ -234,30 +234,64 @@ mvm_forwards_parse (const MvmKeyParser *p, const char *group, GPtrArray **out, G
   return TRUE;
 }
 
+const char *
+mvm_forward_host_address (const MvmForward *f)
+{
+  return f->host_address ? f->host_address : "0.0.0.0";
+}
+
 char *
 mvm_forward_to_string (const MvmForward *f)
 {
-  return g_strdup_printf ("%s:%s:%u:%u", f->udp ? "udp" : "tcp",
-                          f->host_address ? f->host_address : "0.0.0.0", f->host_port,
-                          f->guest_port);
+  return g_strdup_printf ("%s:%s:%u:%u", f->udp ? "udp" : "tcp", mvm_forward_host_address (f),
+                          f->host_port, f->guest_port);
 }
 
 /* --- Egress= and AllowTo= ------------------------------------------------------------------ */
 
-/* ADDRESS, CIDR, or IPv4 ADDRESS-or-CIDR:PORT */
-static gboolean
-check_allow_to (const char *word, gpointer data, char **why)
+static void
+allow_to_free (gpointer p)
+{
+  MvmAllowTo *a = p;
+  g_free (a->network);
+  g_free (a);
+}
+
+/* ADDRESS, CIDR, or IPv4 ADDRESS-or-CIDR:PORT; NULL when it is none of these */
+static MvmAllowTo *
+allow_to_parse (const char *word)
 {
   const char *colon = strrchr (word, ':');
   g_autofree char *dest = NULL;
-  guint16 port;
+  MvmAllowTo a = { 0 };
 
   if (address_family (word) != 0 || cidr_is_valid (word))
-    return TRUE;
+    {
+      g_autofree char *addr = g_strndup (word, strcspn (word, "/"));
+      a.ipv6 = address_family (addr) == AF_INET6;
+      a.network = g_strdup (word);
+      return g_memdup2 (&a, sizeof a);
+    }
   dest = colon ? g_strndup (word, colon - word) : NULL;
   if (dest && (address_family (dest) == AF_INET || (cidr_is_valid (dest) && !strchr (dest, ':')))
-      && parse_port (colon + 1, &port))
-    return TRUE;
+      && parse_port (colon + 1, &a.port))
+    {
+      a.network = g_steal_pointer (&dest);
+      return g_memdup2 (&a, sizeof a);
+    }
+  return NULL;
+}
+
+static gboolean
+check_allow_to (const char *word, gpointer data, char **why)
+{
+  MvmAllowTo *a = allow_to_parse (word);
+
+  if (a)
+    {
+      allow_to_free (a);
+      return TRUE;
+    }
   *why = g_strdup ("is not an address or a network (10.0.0.1, 10.0.0.0/8, fd00::/64), with an "
                    "optional port after an IPv4 one (10.0.0.1:443)");
   return FALSE;
@@ -267,20 +301,26 @@ gboolean
 mvm_egress_parse (const MvmKeyParser *p, const char *group, MvmEgress *out, GError **error)
 {
   static const MvmEnumEntry modes[] = { { "allow", 0 }, { "deny", 1 }, { NULL, 0 } };
+  g_auto (GStrv) words = NULL;
   int deny = 0;
 
   if (!mvm_key_parser_get_enum (p, group, "Egress", modes, &deny, error)
-      || !mvm_key_parser_get_list (p, group, "AllowTo", check_allow_to, NULL, &out->allow_to,
-                                   error))
+      || !mvm_key_parser_get_list (p, group, "AllowTo", check_allow_to, NULL, &words, error))
     return FALSE;
   out->deny = deny;
-  if (out->allow_to && !deny)
+  if (words && !deny)
     return mvm_key_parser_fail (p, group, "AllowTo", error, "only applies with Egress=deny");
+  if (words == NULL)
+    return TRUE;
+  g_clear_pointer (&out->allow_to, g_ptr_array_unref);
+  out->allow_to = g_ptr_array_new_with_free_func (allow_to_free);
+  for (guint i = 0; words[i]; i++)
+    g_ptr_array_add (out->allow_to, allow_to_parse (words[i]));
   return TRUE;
 }
 
 void
 mvm_egress_clear (MvmEgress *e)
 {
-  g_clear_pointer (&e->allow_to, g_strfreev);
+  g_clear_pointer (&e->allow_to, g_ptr_array_unref);
 }

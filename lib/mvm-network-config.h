@@ -32,13 +32,23 @@ gboolean mvm_forwards_parse (const MvmKeyParser *p, const char *group, GPtrArray
                              GError **error);
 /* "tcp:0.0.0.0:18080:80", the form Forward= takes with every part spelled out */
 char *mvm_forward_to_string (const MvmForward *f);
+/* The host address a forward listens on: its own, or "0.0.0.0" for all */
+const char *mvm_forward_host_address (const MvmForward *f);
 
-/* Egress=deny with AllowTo= DESTINATION[:PORT], DESTINATION an address or a CIDR network
- * (PORT with IPv4 only): what a tap card's guest may send to. */
+/* One AllowTo= DESTINATION[:PORT], DESTINATION an address or a CIDR network (PORT with
+ * IPv4 only). */
 typedef struct
 {
-  gboolean deny; /* Egress=deny: only AllowTo= (and ARP, NDP, DHCP) */
-  GStrv allow_to;
+  char *network; /* "10.0.0.0/8", "10.0.0.1", "fd00::/64" */
+  gboolean ipv6;
+  guint16 port; /* TCP and UDP; 0: any */
+} MvmAllowTo;
+
+/* Egress=deny with AllowTo=: what a tap card's guest may send to. */
+typedef struct
+{
+  gboolean deny;       /* Egress=deny: only AllowTo= (and ARP, NDP, DHCP) */
+  GPtrArray *allow_to; /* MvmAllowTo; NULL when AllowTo= is not given */
 } MvmEgress;
 
 gboolean mvm_egress_parse (const MvmKeyParser *p, const char *group, MvmEgress *out,

@@ -111,6 +111,12 @@ mvm_paths_guest_log (const MvmPaths *paths, const char *name)
   return g_build_filename (paths->log_dir, file, NULL);
 }
 
+char *
+mvm_paths_passt_output (const char *dir, guint index)
+{
+  return g_strdup_printf ("%s/passt-net%u.out", dir, index);
+}
+
 void
 mvm_paths_clean_runtime_dir (const char *dir)
 {
@@ -127,9 +133,9 @@ mvm_paths_clean_runtime_dir (const char *dir)
       g_autofree char *path = g_build_filename (dir, files[i], NULL);
       g_unlink (path);
     }
-  for (guint i = 0; i < MVM_MAX_NETWORKS; i++) /* passt's output, a card each */
+  for (guint i = 0; i < MVM_MAX_NETWORKS; i++)
     {
-      g_autofree char *path = g_strdup_printf ("%s/passt-net%u.out", dir, i);
+      g_autofree char *path = mvm_paths_passt_output (dir, i);
       g_unlink (path);
     }
   /* ephemeral overlays a killed QEMU could not delete */

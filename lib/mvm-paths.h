@@ -27,6 +27,8 @@ char *mvm_paths_guest_file (const MvmPaths *paths, const char *name);
 char *mvm_paths_guest_runtime (const MvmPaths *paths, const char *name);
 /* Removes what a QEMU left in its runtime folder, and the folder. */
 void mvm_paths_clean_runtime_dir (const char *dir);
+/* RUNTIME/NAME/passt-netINDEX.out: the output of card INDEX's passt, in runtime folder @dir */
+char *mvm_paths_passt_output (const char *dir, guint index);
 void mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name);
 char *mvm_paths_guest_log (const MvmPaths *paths, const char *name);
 
