@@ -17,6 +17,7 @@
 #include "mvd-cgroup.h"
 #include "mvd-forward-check.h"
 #include "mvd-passt.h"
+#include "mvd-virtiofs.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 #include "mvd-tap-filter.h"
@@ -145,8 +146,8 @@ record_state (MvdQemu *self)
 /* The fds QEMU inherits, each with the number its argv names. */
 typedef struct
 {
-  int fd[3 + MVM_MAX_NETWORKS + G_N_ELEMENTS (((MvmGuestFiles *)0)->fds)];
-  int target[3 + MVM_MAX_NETWORKS + G_N_ELEMENTS (((MvmGuestFiles *)0)->fds)];
+  int fd[3 + MVM_MAX_NETWORKS + MVM_MAX_SHARES + G_N_ELEMENTS (((MvmGuestFiles *)0)->fds)];
+  int target[3 + MVM_MAX_NETWORKS + MVM_MAX_SHARES + G_N_ELEMENTS (((MvmGuestFiles *)0)->fds)];
   guint n;
 } ChildFds;
 
@@ -284,9 +285,9 @@ bind_sockets (MvdQemu *self, ChildFds *fds, GError **error)
   return TRUE;
 }
 
-/* passt's last line (its reason, when it says one), or NULL */
+/* A helper's last line (its reason, when it says one), or NULL */
 static char *
-passt_last_words (const char *path)
+helper_last_words (const char *path)
 {
   g_autofree char *text = NULL;
   g_auto (GStrv) lines = NULL;
@@ -299,52 +300,65 @@ passt_last_words (const char *path)
   return n > 0 && lines[n - 1][0] ? g_strdup (lines[n - 1]) : NULL;
 }
 
+/* A process beside QEMU that the guest needs: a card's passt, a share's virtiofsd. */
 typedef struct
 {
   MvdQemu *self;
-  char *label;
+  char *what; /* "passt of [Network net0]" */
   char *output;
-} PasstWatch;
+  MvmStateReason reason;
+} HelperWatch;
 
-/* passt quits with 0 when QEMU closes its end; anything else ended the guest's network */
+/* A helper quits with 0 when QEMU hangs up; anything else, or any end while QEMU runs, took
+ * something from the guest under it */
 static void
-on_passt_exited (GObject *source, GAsyncResult *result, gpointer data)
+on_helper_exited (GObject *source, GAsyncResult *result, gpointer data)
 {
-  PasstWatch *w = data;
-  GSubprocess *passt = G_SUBPROCESS (source);
+  HelperWatch *w = data;
+  GSubprocess *process = G_SUBPROCESS (source);
 
-  g_subprocess_wait_finish (passt, result, NULL);
-  if (!w->self->exited && !g_subprocess_get_successful (passt))
+  g_subprocess_wait_finish (process, result, NULL);
+  if (!w->self->exited && !g_subprocess_get_successful (process))
     {
-      g_autofree char *words = passt_last_words (w->output);
+      g_autofree char *words = helper_last_words (w->output);
       g_autofree char *how
-        = g_subprocess_get_if_signaled (passt)
-            ? g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (passt))
-            : g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (passt));
-      mvd_qemu_fail_network (w->self, g_strdup_printf ("passt of [Network %s] %s%s%s", w->label,
-                                                       how, words ? ": " : "", words ? words : ""));
+        = g_subprocess_get_if_signaled (process)
+            ? g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (process))
+            : g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process));
+      mvd_qemu_fail_helper (
+        w->self, w->reason,
+        g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
     }
   g_object_unref (w->self);
-  g_free (w->label);
+  g_free (w->what);
   g_free (w->output);
   g_free (w);
+}
+
+/* Watches @process (taken) for the guest's life; @what and @output are taken */
+static void
+watch_helper (MvdQemu *self, GSubprocess *process, char *what, char *output, MvmStateReason reason)
+{
+  HelperWatch *w = g_new0 (HelperWatch, 1);
+
+  w->self = g_object_ref (self);
+  w->what = what;
+  w->output = output;
+  w->reason = reason;
+  g_subprocess_wait_async (process, NULL, on_helper_exited, w);
+  g_object_unref (process);
 }
 
 static gboolean
 open_passt (MvdQemu *self, const MvmNetwork *net, guint index, int *qemu_end, GError **error)
 {
-  PasstWatch *w;
   GSubprocess *passt = mvd_passt_spawn (self->context->facts->passt, net, index, self->runtime_dir,
                                         self->uid, qemu_end, error);
 
   if (passt == NULL)
     return FALSE;
-  w = g_new0 (PasstWatch, 1);
-  w->self = g_object_ref (self);
-  w->label = g_strdup (net->label);
-  w->output = mvm_paths_passt_output (self->runtime_dir, index);
-  g_subprocess_wait_async (passt, NULL, on_passt_exited, w);
-  g_object_unref (passt);
+  watch_helper (self, passt, g_strdup_printf ("passt of [Network %s]", net->label),
+                mvm_paths_passt_output (self->runtime_dir, index), MVM_STATE_REASON_NETWORK_FAILED);
   return TRUE;
 }
 
@@ -397,6 +411,54 @@ open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *lau
   return TRUE;
 }
 
+/* A virtiofs share's virtiofsd, listening on a socket whose file is gone as soon as QEMU's
+ * end is connected to it */
+static gboolean
+open_virtiofs (MvdQemu *self, const MvmShare *share, guint index, int target, ChildFds *fds,
+               GError **error)
+{
+  g_autofree char *file = g_strdup_printf ("virtiofsd-fs%u.sock", index);
+  g_autofree char *path = mvd_qemu_path (self, file);
+  GSubprocess *process;
+  int listen_fd, qemu_end;
+
+  if ((listen_fd = mvd_qemu_unix_socket (path, TRUE, error)) < 0)
+    return FALSE;
+  qemu_end = mvd_qemu_unix_socket (path, FALSE, error);
+  g_unlink (path);
+  if (qemu_end < 0)
+    {
+      close (listen_fd);
+      return FALSE;
+    }
+  child_fds_add (fds, qemu_end, target);
+  process = mvd_virtiofs_spawn (self->context->facts->virtiofsd, share, index, self->runtime_dir,
+                                listen_fd, error);
+  if (process == NULL)
+    return FALSE;
+  watch_helper (self, process, g_strdup_printf ("virtiofsd of [Share %s]", share->label),
+                mvm_paths_virtiofsd_output (self->runtime_dir, index),
+                MVM_STATE_REASON_SHARE_FAILED);
+  return TRUE;
+}
+
+static gboolean
+open_shares (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *launch, ChildFds *fds,
+             GError **error)
+{
+  for (guint i = 0; i < config->shares->len; i++)
+    {
+      const MvmShare *share = config->shares->pdata[i];
+      if (share->type == MVM_SHARE_VIRTIOFS
+          && !open_virtiofs (self, share, i, launch->share_fds[i], fds, error))
+        {
+          g_prefix_error (error, "[Share %s]: ", share->label);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* The plan keeps its own fds (a failed start closes them with the plan): QEMU gets copies. */
 static gboolean
 pass_files (const MvmGuestFiles *files, ChildFds *fds, GError **error)
@@ -429,6 +491,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   self->tap_filters = g_ptr_array_new_with_free_func (g_free);
   ok = mvd_forwards_check (config, self->uid, error) && bind_sockets (self, &fds, error)
        && open_networks (self, config, &plan->launch, &fds, error)
+       && open_shares (self, config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)

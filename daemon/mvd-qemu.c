@@ -407,14 +407,14 @@ failure_message (MvdQemu *self, QmpRunState state)
 }
 
 void
-mvd_qemu_fail_network (MvdQemu *self, char *message)
+mvd_qemu_fail_helper (MvdQemu *self, MvmStateReason reason, char *message)
 {
   if (self->exited || mvm_state_reason_is_failure (self->end_reason))
     {
       g_free (message);
       return;
     }
-  mvd_qemu_set_end_reason (self, MVM_STATE_REASON_NETWORK_FAILED, message);
+  mvd_qemu_set_end_reason (self, reason, message);
   mvd_guest_warning (self->name, "%s; killing QEMU", self->end_message);
   g_clear_handle_id (&self->power_button, g_source_remove);
   mvd_qemu_send_signal (self, SIGKILL);

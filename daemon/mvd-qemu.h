@@ -70,9 +70,10 @@ void mvd_qemu_end (MvdQemu *self, MvmStateReason reason, const char *message);
 /* QEMU stopped the guest for good (@state is a failure run state): recorded as the reason
  * it ends, and QEMU is killed. */
 void mvd_qemu_fail_guest (MvdQemu *self, QmpRunState state);
-/* A card's network ended under the guest (its passt exited): the guest crashes with reason
- * network-failed and @message (taken), and QEMU is killed. */
-void mvd_qemu_fail_network (MvdQemu *self, char *message);
+/* A process beside QEMU ended under the guest (a card's passt: @reason network-failed; a
+ * share's virtiofsd: share-failed): the guest crashes with @reason and @message (taken), and
+ * QEMU is killed. */
+void mvd_qemu_fail_helper (MvdQemu *self, MvmStateReason reason, char *message);
 /* Is @state one that no guest comes back from by itself? */
 gboolean mvd_qemu_run_state_is_failure (QmpRunState state);
 

@@ -18,6 +18,9 @@ typedef struct
   const char *tmp_dir;  /* TMPDIR: where an ephemeral disk's overlay goes (RUNTIME/NAME/tmp) */
   guint32 uid;          /* QEMU's own uid and gid; 0: stays root (not confined) */
   gint64 kvm_gid;       /* its one supplementary group (/dev/kvm, vhost); -1: none */
+  /* made read-only, submounts too, in a mount namespace of the child's own: what a read-only
+   * share's virtiofsd serves; NULL: none */
+  const char *read_only_tree;
 } MvdSpawnRequest;
 
 /* Starts the process @request describes; closes every fd of @request, success or not. */

@@ -3,7 +3,7 @@
 #
 # Builds microvmd's default initrd: a static busybox, our /init, and the
 # modules of kernel KVER that a microvm guest needs (virtio on PCI and MMIO,
-# block, net, console, rng, balloon, vsock, 9p, ext4, the ACPI power button)
+# block, net, console, rng, balloon, vsock, 9p, virtiofs, ext4, the ACPI power button)
 # when that kernel has them as modules. Built-in or absent drivers are
 # skipped. Dependencies come from modinfo; modules.dep inside the initrd is
 # made by depmod so busybox modprobe works in the guest.
@@ -69,6 +69,7 @@ early_modules="virtio_pci virtio_mmio virtio_console button evdev pvpanic_pci vi
 late_modules="virtio_blk virtio_rng virtio_balloon
     crc32c_generic ext4
     9pnet_virtio 9p
+    fuse virtiofs
     vmw_vsock_virtio_transport"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/microvmd-initrd.XXXXXX")

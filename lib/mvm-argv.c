@@ -23,6 +23,7 @@ typedef enum
   DEV_BALLOON,
   DEV_9P,
   DEV_VSOCK,
+  DEV_VIRTIOFS,
 } DeviceKind;
 
 /* Non-transitional PCI devices (modern virtio only) for PCIe, the plain virtio-mmio ones else. */
@@ -37,12 +38,13 @@ device_model (const Builder *b, DeviceKind kind)
     [DEV_BALLOON] = "virtio-balloon-pci-non-transitional",
     [DEV_9P] = "virtio-9p-pci-non-transitional",
     [DEV_VSOCK] = "vhost-vsock-pci-non-transitional",
+    [DEV_VIRTIOFS] = "vhost-user-fs-pci", /* modern only: no transitional variant exists */
   };
   static const char *const mmio[] = {
     [DEV_BLK] = "virtio-blk-device",         [DEV_NET] = "virtio-net-device",
     [DEV_SERIAL] = "virtio-serial-device",   [DEV_RNG] = "virtio-rng-device",
     [DEV_BALLOON] = "virtio-balloon-device", [DEV_9P] = "virtio-9p-device",
-    [DEV_VSOCK] = "vhost-vsock-device",
+    [DEV_VSOCK] = "vhost-vsock-device",      [DEV_VIRTIOFS] = "vhost-user-fs-device",
   };
   return b->config->transport == MVM_TRANSPORT_PCIE ? pcie[kind] : mmio[kind];
 }
@@ -98,15 +100,34 @@ uses_acpi (const MvmGuestConfig *c)
   return c->os == MVM_OS_LINUX || c->os == MVM_OS_OTHER;
 }
 
+static gboolean
+has_virtiofs (const MvmGuestConfig *c)
+{
+  for (guint i = 0; i < c->shares->len; i++)
+    if (((const MvmShare *)c->shares->pdata[i])->type == MVM_SHARE_VIRTIOFS)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 add_machine (Builder *b)
 {
   const char *legacy = b->facts->kvm ? "off" : "on"; /* TCG guests hang calibrating without */
+  guint64 mib = b->config->memory / (1024 * 1024);
+  /* virtiofsd maps the guest's memory: it must be a memfd QEMU shares */
+  gboolean shared = has_virtiofs (b->config);
 
-  add_option (b, "-M",
-              "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=%s,pcie=%s,pit=%s,pic=%s",
-              uses_acpi (b->config) ? "on" : "off",
-              b->config->transport == MVM_TRANSPORT_PCIE ? "on" : "off", legacy, legacy);
+  add_option (
+    b, "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=%s,pcie=%s,pit=%s,pic=%s%s",
+    uses_acpi (b->config) ? "on" : "off", b->config->transport == MVM_TRANSPORT_PCIE ? "on" : "off",
+    legacy, legacy, shared ? ",memory-backend=mem" : "");
+  /* QEMU's virtio-mmio devices are legacy (version 1) unless told otherwise; Linux drives the
+   * modern ones, which vhost-user devices (virtiofs) require; the BSDs keep what they know */
+  if (b->config->transport == MVM_TRANSPORT_MMIO && b->config->os == MVM_OS_LINUX)
+    add_option (b, "-global", "virtio-mmio.force-legacy=off");
+  if (shared)
+    add_option (b, "-object", "memory-backend-memfd,id=mem,size=%" G_GUINT64_FORMAT "M,share=on",
+                mib);
   if (b->facts->kvm)
     {
       add_option (b, "-accel", "kvm");
@@ -115,7 +136,7 @@ add_machine (Builder *b)
   else
     add_option (b, "-accel", "tcg");
   add_option (b, "-smp", "%u", b->config->cpus);
-  add_option (b, "-m", "%" G_GUINT64_FORMAT "M", b->config->memory / (1024 * 1024));
+  add_option (b, "-m", "%" G_GUINT64_FORMAT "M", mib);
   if (b->facts->qboot_rom)
     add_option (b, "-bios", "%s", b->facts->qboot_rom);
   add (b, "-nodefaults");
@@ -332,18 +353,57 @@ add_networks (Builder *b, GError **error)
 }
 
 static void
-add_shares (Builder *b)
+add_share_9p (Builder *b, const MvmShare *s, guint i)
+{
+  g_autofree char *prefix = g_strdup_printf ("local,id=fs%u,path=", i);
+
+  add_option_with_value (b, "-fsdev", prefix, s->path,
+                         s->read_only ? ",security_model=none,readonly=on"
+                                      : ",security_model=none");
+  add_option (b, "-device", "%s,fsdev=fs%u,mount_tag=%s", device_model (b, DEV_9P), i, s->tag);
+}
+
+/* QEMU gets a socket to the share's virtiofsd, which the daemon starts; read-only is
+ * enforced there, by virtiofsd's read-only view of the folder */
+static void
+add_share_virtiofs (Builder *b, const MvmShare *s, guint i)
+{
+  add_option (b, "-chardev", "socket,id=fs%u,fd=%d", i, b->launch->share_fds[i]);
+  add_option (b, "-device", "%s,chardev=fs%u,tag=%s", device_model (b, DEV_VIRTIOFS), i, s->tag);
+}
+
+static gboolean
+virtiofs_possible (const Builder *b, const MvmShare *s, GError **error)
+{
+  if (b->facts->virtiofsd == NULL)
+    g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                 "guest %s: [Share %s] Type=virtiofs needs QEMU's virtiofsd, which this host "
+                 "lacks (Debian: qemu-system-common; or use Type=9p)",
+                 b->config->name, s->label);
+  else if (b->config->transport == MVM_TRANSPORT_MMIO && b->config->os != MVM_OS_LINUX)
+    g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                 "guest %s: [Share %s] Type=virtiofs needs modern virtio-mmio devices, which "
+                 "only OS=linux guests get on Transport=mmio (use Transport=pcie or Type=9p)",
+                 b->config->name, s->label);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+static gboolean
+add_shares (Builder *b, GError **error)
 {
   for (guint i = 0; i < b->config->shares->len; i++)
     {
       const MvmShare *s = b->config->shares->pdata[i];
-      g_autofree char *prefix = g_strdup_printf ("local,id=fs%u,path=", i);
-
-      add_option_with_value (b, "-fsdev", prefix, s->path,
-                             s->read_only ? ",security_model=none,readonly=on"
-                                          : ",security_model=none");
-      add_option (b, "-device", "%s,fsdev=fs%u,mount_tag=%s", device_model (b, DEV_9P), i, s->tag);
+      if (s->type == MVM_SHARE_9P)
+        add_share_9p (b, s, i);
+      else if (!virtiofs_possible (b, s, error))
+        return FALSE;
+      else
+        add_share_virtiofs (b, s, i);
     }
+  return TRUE;
 }
 
 static gboolean
@@ -400,8 +460,7 @@ mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const M
   add_disks (&b);
   if (!add_networks (&b, error))
     return NULL;
-  add_shares (&b);
-  if (!add_vsock (&b, error))
+  if (!add_shares (&b, error) || !add_vsock (&b, error))
     return NULL;
   g_ptr_array_add (b.argv, NULL);
   /* g_ptr_array_steal() would leave the GPtrArray itself behind, leaked */
@@ -430,6 +489,11 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
   launch->kernel_fd = MVM_FD_KERNEL;
   launch->vhost_vsock_fd = config->vsock ? MVM_FD_VHOST_VSOCK : -1;
   launch->initrd_fd = initrd ? MVM_FD_INITRD : -1;
+  for (guint i = 0, next = MVM_FD_VIRTIOFS_FIRST; i < MVM_MAX_SHARES; i++)
+    {
+      const MvmShare *s = i < config->shares->len ? config->shares->pdata[i] : NULL;
+      launch->share_fds[i] = s && s->type == MVM_SHARE_VIRTIOFS ? (int)next++ : -1;
+    }
   for (guint i = 0; i < MVM_MAX_DISKS; i++)
     {
       const MvmDisk *d = i < config->disks->len ? config->disks->pdata[i] : NULL;

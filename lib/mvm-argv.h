@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 #define MVM_FD_INITRD (MVM_FD_KERNEL + 1)
 #define MVM_FD_DISK_FIRST (MVM_FD_INITRD + 1)
 #define MVM_FD_VHOST_VSOCK (MVM_FD_DISK_FIRST + 2 * MVM_MAX_DISKS)
+/* then each virtiofs share's socket to its virtiofsd, in file order */
+#define MVM_FD_VIRTIOFS_FIRST (MVM_FD_VHOST_VSOCK + 1)
 
 /* A listening socket for QEMU: an inherited fd, or a path QEMU binds itself. */
 typedef struct
@@ -40,6 +42,7 @@ typedef struct
   int initrd_fd;
   int disk_fds[MVM_MAX_DISKS][2]; /* read-only, read-write (-1 for a read-only disk) */
   int vhost_vsock_fd;             /* /dev/vhost-vsock, opened by the daemon ([Vsock]) */
+  int share_fds[MVM_MAX_SHARES];  /* a virtiofs share's socket to its virtiofsd; -1: 9p */
   gboolean paused;                /* -S: start with the CPUs stopped */
 } MvmLaunch;
 

@@ -32,6 +32,11 @@ static const MvmEnumEntry format_entries[] = {
   { "qcow2", MVM_DISK_FORMAT_QCOW2 },
   { NULL, 0 },
 };
+static const MvmEnumEntry share_type_entries[] = {
+  { "9p", MVM_SHARE_9P },
+  { "virtiofs", MVM_SHARE_VIRTIOFS },
+  { NULL, 0 },
+};
 static const MvmEnumEntry net_mode_entries[] = {
   { "none", MVM_NET_MODE_NONE },
   { "user", MVM_NET_MODE_USER },
@@ -59,7 +64,7 @@ static const char *const disk_keys[] = { "Path", "Format", "ReadOnly", "Ephemera
 static const char *const network_keys[]
   = { "Mode",    "Bridge",       "MAC",    "Address", "Gateway", "DNS",
       "Forward", "HostLoopback", "Egress", "AllowTo", NULL };
-static const char *const share_keys[] = { "Path", "Tag", "ReadOnly", NULL };
+static const char *const share_keys[] = { "Type", "Path", "Tag", "ReadOnly", NULL };
 static const char *const vsock_keys[] = { "CID", NULL };
 static const char *const balloon_keys[] = { "FreePageReporting", "DeflateOnOOM", NULL };
 
@@ -401,6 +406,7 @@ parse_share (const MvmKeyParser *p, const char *group, const char *label, MvmGue
 {
   g_autoptr (GPtrArray) owner = g_ptr_array_new_with_free_func (share_free);
   MvmShare *s = g_new0 (MvmShare, 1);
+  int type = MVM_SHARE_9P;
 
   g_ptr_array_add (owner, s);
   s->label = g_strdup (label);
@@ -409,12 +415,14 @@ parse_share (const MvmKeyParser *p, const char *group, const char *label, MvmGue
     return mvm_key_parser_fail (p, group, NULL, error, "too many shares; at most %d",
                                 MVM_MAX_SHARES);
   if (!mvm_key_parser_check_keys (p, group, share_keys, error)
+      || !mvm_key_parser_get_enum (p, group, "Type", share_type_entries, &type, error)
       || !mvm_key_parser_get_path (p, group, "Path", &s->path, error)
       || !mvm_key_parser_get_string (p, group, "Tag", &s->tag, error)
       || !mvm_key_parser_get_bool (p, group, "ReadOnly", &s->read_only, error))
     return FALSE;
   if (s->path == NULL)
     return mvm_key_parser_fail (p, group, "Path", error, "a share needs Path=, an absolute path");
+  s->type = type;
   if (s->tag == NULL || s->tag[0] == '\0')
     {
       g_free (s->tag);

@@ -78,11 +78,18 @@ typedef struct
 #define mvm_network_is_user_mode(n)                                                                \
   ((n)->mode == MVM_NET_MODE_USER || (n)->mode == MVM_NET_MODE_PASST)
 
+typedef enum
+{
+  MVM_SHARE_9P,       /* virtio-9p, served by QEMU itself */
+  MVM_SHARE_VIRTIOFS, /* vhost-user-fs, served by a virtiofsd beside QEMU */
+} MvmShareType;
+
 typedef struct
 {
   char *label;
   char *path;
   char *tag;
+  MvmShareType type;
   gboolean read_only;
 } MvmShare;
 

@@ -23,6 +23,7 @@ static const char *const reason_names[] = {
   [MVM_STATE_REASON_GUEST_PANICKED] = "guest-panicked",
   [MVM_STATE_REASON_LOST] = "lost",
   [MVM_STATE_REASON_NETWORK_FAILED] = "network-failed",
+  [MVM_STATE_REASON_SHARE_FAILED] = "share-failed",
 };
 
 static gboolean
@@ -90,6 +91,7 @@ mvm_state_reason_is_failure (MvmStateReason reason)
       case MVM_STATE_REASON_GUEST_PANICKED:
       case MVM_STATE_REASON_LOST:
       case MVM_STATE_REASON_NETWORK_FAILED:
+      case MVM_STATE_REASON_SHARE_FAILED:
         return TRUE;
       default:
         return FALSE;

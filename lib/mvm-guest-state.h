@@ -35,6 +35,7 @@ typedef enum
   MVM_STATE_REASON_GUEST_PANICKED,     /* the guest kernel panicked (pvpanic) */
   MVM_STATE_REASON_LOST,               /* QEMU ended while no daemon watched it */
   MVM_STATE_REASON_NETWORK_FAILED,     /* a card's network (passt) ended under the guest */
+  MVM_STATE_REASON_SHARE_FAILED,       /* a share's server (virtiofsd) ended under the guest */
 } MvmStateReason;
 
 const char *mvm_guest_state_to_string (MvmGuestState state);

@@ -24,6 +24,7 @@ mvm_host_facts_free (MvmHostFacts *facts)
   g_free (facts->qemu_version);
   g_free (facts->qboot_rom);
   g_free (facts->passt);
+  g_free (facts->virtiofsd);
   g_free (facts->note);
   g_free (facts);
 }
@@ -146,6 +147,28 @@ find_qboot (const char *binary)
   return NULL;
 }
 
+/* QEMU's own virtiofsd: beside the QEMU in use (a build's tools/virtiofsd, or the lib/qemu
+ * or libexec folder of its prefix), then where distributions put it. */
+static char *
+find_virtiofsd (const char *binary)
+{
+  g_autofree char *bindir = g_path_get_dirname (binary);
+  const char *const near[] = { "../lib/qemu/virtiofsd", "../libexec/virtiofsd" };
+  const char *const system[] = { "/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (near); i++)
+    {
+      g_autofree char *path = g_build_filename (bindir, near[i], NULL);
+      g_autofree char *canonical = g_canonicalize_filename (path, NULL);
+      if (g_file_test (canonical, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&canonical);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (system); i++)
+    if (g_file_test (system[i], G_FILE_TEST_IS_EXECUTABLE))
+      return g_strdup (system[i]);
+  return NULL;
+}
+
 #define TSC_CALIBRATION_NSEC (10 * 1000 * 1000)
 
 static gint64
@@ -246,6 +269,7 @@ mvm_host_facts_probe (const char *qemu_binary, MvmAccel accel, GError **error)
   facts->vhost_vsock = access ("/dev/vhost-vsock", R_OK | W_OK) == 0;
   facts->qboot_rom = find_qboot (facts->qemu_binary);
   facts->passt = g_find_program_in_path ("passt");
+  facts->virtiofsd = find_virtiofsd (facts->qemu_binary);
   facts->tsc_khz = probe_tsc_khz ();
   return g_steal_pointer (&facts);
 }

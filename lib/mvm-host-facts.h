@@ -21,6 +21,7 @@ typedef struct
   gboolean vhost_vsock; /* /dev/vhost-vsock present */
   char *qboot_rom;      /* NULL when absent */
   char *passt;          /* passt's path, NULL when not installed */
+  char *virtiofsd;      /* QEMU's virtiofsd, NULL when not installed */
   guint64 tsc_khz;      /* 0 when unknown */
   char *note;           /* why KVM is not used though /dev/kvm exists, or NULL */
 } MvmHostFacts;

@@ -117,6 +117,12 @@ mvm_paths_passt_output (const char *dir, guint index)
   return g_strdup_printf ("%s/passt-net%u.out", dir, index);
 }
 
+char *
+mvm_paths_virtiofsd_output (const char *dir, guint index)
+{
+  return g_strdup_printf ("%s/virtiofsd-fs%u.out", dir, index);
+}
+
 void
 mvm_paths_clean_runtime_dir (const char *dir)
 {
@@ -136,6 +142,11 @@ mvm_paths_clean_runtime_dir (const char *dir)
   for (guint i = 0; i < MVM_MAX_NETWORKS; i++)
     {
       g_autofree char *path = mvm_paths_passt_output (dir, i);
+      g_unlink (path);
+    }
+  for (guint i = 0; i < MVM_MAX_SHARES; i++)
+    {
+      g_autofree char *path = mvm_paths_virtiofsd_output (dir, i);
       g_unlink (path);
     }
   /* ephemeral overlays a killed QEMU could not delete */

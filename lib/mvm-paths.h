@@ -29,6 +29,8 @@ char *mvm_paths_guest_runtime (const MvmPaths *paths, const char *name);
 void mvm_paths_clean_runtime_dir (const char *dir);
 /* RUNTIME/NAME/passt-netINDEX.out: the output of card INDEX's passt, in runtime folder @dir */
 char *mvm_paths_passt_output (const char *dir, guint index);
+/* RUNTIME/NAME/virtiofsd-fsINDEX.out: the output of share INDEX's virtiofsd */
+char *mvm_paths_virtiofsd_output (const char *dir, guint index);
 void mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name);
 char *mvm_paths_guest_log (const MvmPaths *paths, const char *name);
 

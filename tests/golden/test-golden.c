@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Golden argv tests: every NAME.guest here is built against fixed host facts and compared
  * with NAME.args (one argument a line) or, for a guest that must be refused, NAME.err.
- * A "# golden: kvm vsock noqboot paused sockets passt" comment line selects the host facts.
+ * A "# golden: kvm vsock noqboot paused sockets passt novirtiofsd" comment line selects the host
+ * facts.
  * MICROVMD_GOLDEN_UPDATE=1 rewrites the expected files: see README.md. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,6 +44,7 @@ fake_facts (const char *data)
     .vhost_vsock = has_flag (data, "vsock"),
     .qboot_rom = has_flag (data, "noqboot") ? NULL : (char *)"/usr/share/qemu/qboot.rom",
     .passt = has_flag (data, "passt") ? (char *)"/usr/bin/passt" : NULL,
+    .virtiofsd = has_flag (data, "novirtiofsd") ? NULL : (char *)"/usr/lib/qemu/virtiofsd",
     .tsc_khz = 2600000,
   };
   return facts;
