@@ -1,10 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvd-virtiofs.h"
 
+#include <string.h>
+#include <unistd.h>
+
 #include "mvd-spawn.h"
 #include "mvm-paths.h"
 
 #define VIRTIOFSD_FD 3
+#define CAP_SYS_ADMIN_BIT 21
+
+/* Does this process hold CAP_SYS_ADMIN, which virtiofsd needs to sandbox itself in namespaces
+ * (and the daemon to give a read-only share its read-only view)? Read once: a daemon's
+ * capabilities do not change. */
+static gboolean
+has_cap_sys_admin (void)
+{
+  static int known = -1;
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (known >= 0)
+    return known;
+  known = 0;
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+      && (line = strstr (status, "\nCapEff:\t")) != NULL)
+    known = (g_ascii_strtoull (line + 9, NULL, 16) >> CAP_SYS_ADMIN_BIT) & 1;
+  return known;
+}
 
 GStrv
 mvd_virtiofs_argv (const char *binary, const MvmShare *share)
@@ -42,8 +65,18 @@ mvd_virtiofs_spawn (const char *binary, const MvmShare *share, guint index, cons
                               .uid = 0,
                               .kvm_gid = -1,
                               .read_only_tree = share->read_only ? share->path : NULL };
-  GSubprocess *process = mvd_spawn_qemu (&request, NULL, error);
+  GSubprocess *process;
 
+  if (!has_cap_sys_admin ())
+    {
+      close (listen_fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "Type=virtiofs: virtiofsd needs CAP_SYS_ADMIN to sandbox itself, and this "
+                   "microvmd has not got it (a --session daemon of a user, or the hardened "
+                   "microvmd.service, see microvmd(8)); use Type=9p");
+      return NULL;
+    }
+  process = mvd_spawn_qemu (&request, NULL, error);
   if (process == NULL)
     g_prefix_error (error, "cannot start virtiofsd: ");
   return process;
