@@ -261,8 +261,8 @@ add_disk_fdset (Builder *b, guint i)
                   d->label, modes[m]);
 }
 
-static void
-add_disks (Builder *b)
+static gboolean
+add_disks (Builder *b, GError **error)
 {
   for (guint i = 0; i < b->config->disks->len; i++)
     {
@@ -274,11 +274,19 @@ add_disks (Builder *b)
         d->read_only ? ",readonly=on" : "", d->ephemeral && !d->read_only ? ",snapshot=on" : "");
       gboolean by_fd = b->launch->disk_fds[i][0] >= 0;
 
+      if (!by_fd && d->path == NULL)
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                       "guest %s: [Disk %s] Image=%s has no file yet (the launch names it)",
+                       b->config->name, d->label, d->image);
+          return FALSE;
+        }
       if (by_fd)
         add_disk_fdset (b, i);
       add_option_with_value (b, "-drive", prefix, by_fd ? fdset : d->path, suffix);
       add_option (b, "-device", "%s,drive=disk%u", device_model (b, DEV_BLK), i);
     }
+  return TRUE;
 }
 
 /* ",hostfwd=tcp:ADDR:PORT-:PORT" for each Forward= */
@@ -457,8 +465,7 @@ mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const M
   add_boot (&b);
   add_channels (&b);
   add_rng_and_balloon (&b);
-  add_disks (&b);
-  if (!add_networks (&b, error))
+  if (!add_disks (&b, error) || !add_networks (&b, error))
     return NULL;
   if (!add_shares (&b, error) || !add_vsock (&b, error))
     return NULL;

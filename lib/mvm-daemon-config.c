@@ -73,6 +73,7 @@ mvm_daemon_config_free (MvmDaemonConfig *config)
   g_free (config->default_kernel);
   g_free (config->default_initrd);
   g_strfreev (config->image_dirs);
+  g_free (config->images_dir);
   g_strfreev (config->allowed_devices);
   g_strfreev (config->share_dirs);
   g_strfreev (config->allowed_bridges);
@@ -154,6 +155,8 @@ parse_guest_uids (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
 void
 mvm_daemon_config_set_default_image_dir (MvmDaemonConfig *config, const char *dir)
 {
+  g_free (config->images_dir);
+  config->images_dir = g_strdup (dir);
   if (config->image_dirs[0] != NULL)
     return;
   g_strfreev (config->image_dirs);

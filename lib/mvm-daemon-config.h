@@ -28,6 +28,7 @@ typedef struct
   char *default_kernel; /* NULL: <datadir>/microvmd/vmlinux, then /boot */
   char *default_initrd;
   GStrv image_dirs;      /* disks, kernels, initrds beneath these (default STATE/images) */
+  char *images_dir;      /* imported images, NAME.ext4, for [Disk] Image=NAME (STATE/images) */
   GStrv allowed_devices; /* block devices a disk may be, by name; default none */
   GStrv share_dirs;      /* shares beneath these; default none */
   GStrv allowed_bridges; /* bridges a tap may join; default none */
@@ -48,7 +49,8 @@ gboolean mvm_daemon_config_apply_user_network (const MvmDaemonConfig *config, Mv
 MvmDaemonConfig *mvm_daemon_config_load (const char *path, gboolean optional, GError **error);
 void mvm_daemon_config_free (MvmDaemonConfig *config);
 
-/* ImageDirectories= when microvmd.conf does not set it: @dir (STATE/images). */
+/* The folder of imported images, @dir (STATE/images); also ImageDirectories= when
+ * microvmd.conf does not set it. */
 void mvm_daemon_config_set_default_image_dir (MvmDaemonConfig *config, const char *dir);
 
 /* Checks the daemon's policy for @guest's shares and bridges; disks, kernel and initrd are

@@ -60,7 +60,7 @@ static const char *const guest_keys[] = {
   "Hostname",
   NULL,
 };
-static const char *const disk_keys[] = { "Path", "Format", "ReadOnly", "Ephemeral", NULL };
+static const char *const disk_keys[] = { "Path", "Image", "Format", "ReadOnly", "Ephemeral", NULL };
 static const char *const network_keys[]
   = { "Mode",    "Bridge",       "MAC",    "Address", "Gateway", "DNS",
       "Forward", "HostLoopback", "Egress", "AllowTo", NULL };
@@ -78,6 +78,7 @@ disk_free (gpointer p)
   MvmDisk *d = p;
   g_free (d->label);
   g_free (d->path);
+  g_free (d->image);
   g_free (d);
 }
 
@@ -307,6 +308,27 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
   return TRUE;
 }
 
+/* Path= or Image=, one of them; an imported image is a raw ext4 file of the daemon's */
+static gboolean
+check_disk_source (const MvmKeyParser *p, const char *group, const MvmDisk *d, int format,
+                   GError **error)
+{
+  if (d->path && d->image)
+    return mvm_key_parser_fail (p, group, "Image", error, "a disk has Path= or Image=, not both");
+  if (d->image && !mvm_name_is_valid (d->image))
+    return mvm_key_parser_fail (p, group, "Image", error,
+                                "'%s' is not an image name (letters, digits, '_', '.', '-')",
+                                d->image);
+  if (d->image && format != MVM_DISK_FORMAT_RAW)
+    return mvm_key_parser_fail (p, group, "Format", error,
+                                "an imported image is raw; Format= does not apply to Image=");
+  if (d->path == NULL && d->image == NULL)
+    return mvm_key_parser_fail (p, group, "Path", error,
+                                "a disk needs Path=, an absolute path, or Image=, an imported "
+                                "image's name");
+  return TRUE;
+}
+
 static gboolean
 parse_disk (const MvmKeyParser *p, const char *group, const char *label, MvmGuestConfig *c,
             GError **error)
@@ -321,12 +343,13 @@ parse_disk (const MvmKeyParser *p, const char *group, const char *label, MvmGues
     return mvm_key_parser_fail (p, group, NULL, error, "too many disks; at most %d", MVM_MAX_DISKS);
   if (!mvm_key_parser_check_keys (p, group, disk_keys, error)
       || !mvm_key_parser_get_path (p, group, "Path", &d->path, error)
+      || !mvm_key_parser_get_string (p, group, "Image", &d->image, error)
       || !mvm_key_parser_get_enum (p, group, "Format", format_entries, &format, error)
       || !mvm_key_parser_get_bool (p, group, "ReadOnly", &d->read_only, error)
       || !mvm_key_parser_get_bool (p, group, "Ephemeral", &d->ephemeral, error))
     return FALSE;
-  if (d->path == NULL)
-    return mvm_key_parser_fail (p, group, "Path", error, "a disk needs Path=, an absolute path");
+  if (!check_disk_source (p, group, d, format, error))
+    return FALSE;
   d->format = format;
   g_ptr_array_add (c->disks, g_ptr_array_steal_index (owner, 0));
   return TRUE;

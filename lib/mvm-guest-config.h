@@ -56,7 +56,8 @@ typedef enum
 typedef struct
 {
   char *label;
-  char *path;
+  char *path;  /* Path=, or NULL for an imported image */
+  char *image; /* Image=: an imported image's name, or NULL */
   MvmDiskFormat format;
   gboolean read_only;
   gboolean ephemeral;

@@ -9,6 +9,7 @@
 
 #include "mvm-error.h"
 #include "mvm-host-file.h"
+#include "mvm-paths.h"
 #include "mvm-qcow2.h"
 
 static void
@@ -55,11 +56,35 @@ open_boot (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
   return TRUE;
 }
 
+/* An imported image: beneath the images folder, whatever ImageDirectories= says */
+static int
+open_image_fd (const MvmDaemonConfig *config, const MvmDisk *disk, int flags, GError **error)
+{
+  const char *const dirs[] = { config->images_dir, NULL };
+  g_autofree char *path = NULL;
+
+  if (config->images_dir == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG, "this daemon has no images folder");
+      return -1;
+    }
+  path = mvm_paths_image_file (config->images_dir, disk->image);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "no image named '%s' (microvmctl image list shows the images)", disk->image);
+      return -1;
+    }
+  return mvm_host_file_open_beneath (dirs, path, flags, error);
+}
+
 static int
 open_disk_fd (const MvmDaemonConfig *config, const MvmDisk *disk, int flags, GError **error)
 {
   int fd;
 
+  if (disk->image)
+    return open_image_fd (config, disk, flags, error);
   if (mvm_host_file_listed ((const char *const *)config->allowed_devices, disk->path))
     return mvm_host_file_open_device (disk->path, flags, error);
   fd = mvm_host_file_open_beneath ((const char *const *)config->image_dirs, disk->path, flags,
@@ -86,7 +111,8 @@ open_disk (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
         continue;
       if ((fd = open_disk_fd (config, disk, flags[m], error)) < 0)
         {
-          g_prefix_error (error, "guest %s: [Disk %s] Path: ", guest->name, disk->label);
+          g_prefix_error (error, "guest %s: [Disk %s] %s: ", guest->name, disk->label,
+                          disk->image ? "Image" : "Path");
           return FALSE;
         }
       add_fd (files, fd, launch->disk_fds[i][m]);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvm-launch-plan.h"
 
+#include "mvm-paths.h"
+
 void
 mvm_launch_plan_free (MvmLaunchPlan *plan)
 {
@@ -45,6 +47,18 @@ never_in_use (guint32 cid, gpointer user_data)
   return FALSE;
 }
 
+/* An Image= disk is named by its file in messages and in an argv to run by hand */
+static void
+name_images (const MvmDaemonConfig *config, MvmGuestConfig *guest)
+{
+  for (guint i = 0; i < guest->disks->len; i++)
+    {
+      MvmDisk *d = guest->disks->pdata[i];
+      if (d->image && d->path == NULL)
+        d->path = mvm_paths_image_file (config->images_dir, d->image);
+    }
+}
+
 MvmLaunchPlan *
 mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
                      MvmGuestConfig *guest, const MvmLaunchPlace *place, GError **error)
@@ -63,6 +77,7 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   plan->launch.vsock_cid = cid;
   if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, error))
     return NULL;
+  name_images (config, guest);
   if (place->socket_dir)
     by_name (plan, place->socket_dir);
   plan->argv = mvm_argv_build (guest, facts, &plan->launch, error);

@@ -118,6 +118,22 @@ mvm_paths_passt_output (const char *dir, guint index)
 }
 
 char *
+mvm_paths_image_file (const char *images_dir, const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".ext4", NULL);
+
+  return g_build_filename (images_dir, file, NULL);
+}
+
+char *
+mvm_paths_image_meta (const char *images_dir, const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".json", NULL);
+
+  return g_build_filename (images_dir, file, NULL);
+}
+
+char *
 mvm_paths_virtiofsd_output (const char *dir, guint index)
 {
   return g_strdup_printf ("%s/virtiofsd-fs%u.out", dir, index);

@@ -29,6 +29,10 @@ char *mvm_paths_guest_runtime (const MvmPaths *paths, const char *name);
 void mvm_paths_clean_runtime_dir (const char *dir);
 /* RUNTIME/NAME/passt-netINDEX.out: the output of card INDEX's passt, in runtime folder @dir */
 char *mvm_paths_passt_output (const char *dir, guint index);
+/* IMAGES/NAME.ext4: imported image NAME in the images folder @images_dir */
+char *mvm_paths_image_file (const char *images_dir, const char *name);
+/* IMAGES/NAME.json: what is known of imported image NAME (source kind, time, OCI config) */
+char *mvm_paths_image_meta (const char *images_dir, const char *name);
 /* RUNTIME/NAME/virtiofsd-fsINDEX.out: the output of share INDEX's virtiofsd */
 char *mvm_paths_virtiofsd_output (const char *dir, guint index);
 void mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name);

@@ -22,14 +22,15 @@ static const struct
   { "-name", NULL, (const char *const[]){ "guest", "debug-threads", NULL } },
   { "-M", (const char *const[]){ "microvm", NULL },
     (const char *const[]){ "x-option-roms", "isa-serial", "rtc", "acpi", "pcie", "pit", "pic",
-                           NULL } },
+                           "memory-backend", NULL } },
+  { "-global", NULL, (const char *const[]){ "virtio-mmio.force-legacy", NULL } },
   { "-sandbox", (const char *const[]){ "on", NULL },
     (const char *const[]){ "obsolete", "elevateprivileges", "spawn", "resourcecontrol", NULL } },
   { "-chardev", (const char *const[]){ "socket", NULL },
     (const char *const[]){ "id", "fd", "path", "server", "wait", NULL } },
   { "-mon", NULL, (const char *const[]){ "chardev", "mode", NULL } },
-  { "-object", (const char *const[]){ "rng-random", NULL },
-    (const char *const[]){ "id", "filename", NULL } },
+  { "-object", (const char *const[]){ "rng-random", "memory-backend-memfd", NULL },
+    (const char *const[]){ "id", "filename", "size", "share", NULL } },
   { "-add-fd", NULL, (const char *const[]){ "fd", "set", "opaque", NULL } },
   { "-drive", NULL,
     (const char *const[]){ "if", "id", "file", "format", "readonly", "snapshot", NULL } },
@@ -40,7 +41,7 @@ static const struct
   { "-device", (const char *const[]){ "*", NULL }, /* any device model first */
     (const char *const[]){ "id", "drive", "netdev", "mac", "fsdev", "mount_tag", "rng",
                            "deflate-on-oom", "free-page-reporting", "guest-cid", "bus", "chardev",
-                           "name", "vhostfd", NULL } },
+                           "name", "vhostfd", "tag", NULL } },
 };
 
 /* Splits @value as QemuOpts does and checks each part against @k's keys. */
@@ -106,6 +107,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                          .qemu_version = (char *)"7.2.0",
                          .kvm = size & 1,
                          .vhost_vsock = TRUE,
+                         .virtiofsd = (char *)"/usr/lib/qemu/virtiofsd",
                          .tsc_khz = 2600000 };
   g_autoptr (MvmGuestConfig) guest = NULL;
   g_auto (GStrv) argv = NULL;

@@ -305,7 +305,8 @@ test_errors_name_file_and_line (void **state)
                 "/etc/g/web.guest:4: [Network n] Bridge: only applies to Mode=tap");
   /* without the key, the group header's line */
   assert_error ("[Guest]\n\n[Disk root]\nReadOnly=yes\n",
-                "/etc/g/web.guest:3: [Disk root] Path: a disk needs Path=, an absolute path");
+                "/etc/g/web.guest:3: [Disk root] Path: a disk needs Path=, an absolute path, or "
+                "Image=, an imported image's name");
   /* the index refuses what GKeyFile merges or takes the last of */
   assert_error ("[Guest]\nCPUs=1\nCPUs=2\n",
                 "/etc/g/web.guest:3: [Guest] CPUs: key given twice (first at line 2); keep one");

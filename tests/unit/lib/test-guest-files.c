@@ -148,6 +148,34 @@ test_disk_beneath_images (void **state)
   mvm_guest_files_clear (&files);
 }
 
+/* Image=NAME: IMAGES/NAME.ext4, opened beneath the images folder even when
+ * ImageDirectories= names other folders; a missing one and a symlink are refused by name. */
+static void
+test_disk_image (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *elsewhere = g_build_filename (f->dir, "outside", NULL);
+  g_autofree char *link = g_build_filename (f->images, "linked.ext4", NULL);
+  g_autoptr (MvmGuestConfig) good = guest ("[Guest]\nName=g\n[Disk root]\nImage=deb\n");
+  g_autoptr (MvmGuestConfig) missing = guest ("[Guest]\nName=g\n[Disk root]\nImage=nope\n");
+  g_autoptr (MvmGuestConfig) linked = guest ("[Guest]\nName=g\n[Disk root]\nImage=linked\n");
+  MvmGuestFiles files;
+
+  g_free (put (f, "images/deb.ext4", "ext4", 4));
+  assert_int_equal (symlink ("../outside/secret.img", link), 0);
+  g_strfreev (f->config->image_dirs);
+  f->config->image_dirs = g_new0 (char *, 2);
+  f->config->image_dirs[0] = g_strdup (elsewhere);
+  assert_null (open_files (f, good, &files));
+  assert_int_equal (files.n, 3);
+  assert_int_equal (files.fds[2].target, MVM_FD_DISK_FIRST + 1);
+  assert_int_equal (access_mode (files.fds[2].fd), O_RDWR);
+  mvm_guest_files_clear (&files);
+  assert_refused (f, missing, "guest g: [Disk root] Image: no image named 'nope'");
+  assert_refused (f, linked, "guest g: [Disk root] Image: ");
+  assert_refused (f, linked, "symlink or '..'");
+}
+
 /* The review's H1 and H4: host files, "..", a symlink swapped in, a string prefix. */
 static void
 test_disk_escapes_refused (void **state)
@@ -262,8 +290,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    FIXTURE (test_disk_beneath_images), FIXTURE (test_disk_escapes_refused), FIXTURE (test_devices),
-    FIXTURE (test_qcow2_header),        FIXTURE (test_boot_files),
+    FIXTURE (test_disk_beneath_images),  FIXTURE (test_disk_image),
+    FIXTURE (test_disk_escapes_refused), FIXTURE (test_devices),
+    FIXTURE (test_qcow2_header),         FIXTURE (test_boot_files),
   };
 
   return cmocka_run_group_tests_name ("guest-files", tests, NULL, NULL);
