@@ -574,22 +574,50 @@ add_symlink (MvmExt4Writer *self, ext2_ino_t dir, const char *component,
   return update_attrs (self, *ino, entry, name, error);
 }
 
+/* The inode at @parts without following symlinks, or 0 when there is none. */
+static gboolean
+resolve (MvmExt4Writer *self, const char *const *parts, guint n, ext2_ino_t *ino, const char *name,
+         GError **error)
+{
+  ext2_ino_t dir;
+
+  if (n == 0)
+    {
+      *ino = EXT2_ROOT_INO;
+      return TRUE;
+    }
+  if (!walk (self, parts, n - 1, FALSE, &dir, name, error))
+    return FALSE;
+  if (dir == 0)
+    {
+      *ino = 0;
+      return TRUE;
+    }
+  return lookup (self, dir, parts[n - 1], ino, name, error);
+}
+
 static gboolean
 add_hardlink (MvmExt4Writer *self, ext2_ino_t dir, const char *component,
               struct archive_entry *entry, ext2_ino_t *ino, const char *name, GError **error)
 {
-  g_auto (GStrv) target = mvm_image_path_split (archive_entry_hardlink (entry), error);
+  const char *target_name = archive_entry_hardlink (entry);
+  g_auto (GStrv) target = mvm_image_path_split (target_name, error);
   struct ext2_inode inode;
 
-  if (target == NULL
-      || !walk (self, (const char *const *)target, g_strv_length (target), FALSE, ino, name, error))
-    return FALSE;
-  if (*ino == 0 || !read_inode (self, *ino, &inode, name, error) || LINUX_S_ISDIR (inode.i_mode))
+  if (target == NULL)
     {
-      if (error == NULL || *error == NULL)
-        g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                     "entry '%s': hard link target '%s' is not a file in the image", name,
-                     archive_entry_hardlink (entry));
+      g_prefix_error (error, "entry '%s' is a hard link whose target is refused: ", name);
+      return FALSE;
+    }
+  if (!resolve (self, (const char *const *)target, g_strv_length (target), ino, name, error))
+    return FALSE;
+  if (*ino != 0 && !read_inode (self, *ino, &inode, name, error))
+    return FALSE;
+  if (*ino == 0 || LINUX_S_ISDIR (inode.i_mode))
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "entry '%s': hard link target '%s' is not a file in the image", name,
+                   target_name);
       return FALSE;
     }
   if (!link_name (self, dir, component, *ino, dirent_type (inode.i_mode), name, error))
@@ -705,8 +733,10 @@ whiteout (MvmExt4Writer *self, char **parts, guint n, const char *name, GError *
     return TRUE;
   if (!walk (self, (const char *const *)parts, n - 1, FALSE, &dir, name, error))
     return FALSE;
-  if (dir == 0 || !lookup (self, dir, hidden, &ino, name, error))
-    return dir == 0;
+  if (dir == 0)
+    return TRUE;
+  if (!lookup (self, dir, hidden, &ino, name, error))
+    return FALSE;
   return ino == 0 || remove_child (self, dir, hidden, ino, name, error);
 }
 
