@@ -31,6 +31,7 @@ static const MvcVerb verbs[] = {
   { "reload", mvc_reload, "Re-read the guest folder" },
   { "console", mvc_console, "Connect to a running guest's serial console" },
   { "log", mvc_log, "Print a guest's serial console log" },
+  { "image", mvc_image, "Import, list, inspect or remove images" },
 };
 
 static const MvcVerb *

@@ -32,6 +32,9 @@ static const struct
   { "SetMemory", MVD_ACTION_MANAGE },
   { "Set", MVD_ACTION_MANAGE }, /* org.freedesktop.DBus.Properties: Autostart */
   { "OpenConsole", MVD_ACTION_CONSOLE },
+  { "ImportImage", MVD_ACTION_MANAGE },
+  { "Remove", MVD_ACTION_MANAGE }, /* org.microvmd1.Image */
+  { "Cancel", MVD_ACTION_MANAGE }, /* org.microvmd1.Job */
 };
 
 MvdAction

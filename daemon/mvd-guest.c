@@ -132,6 +132,22 @@ mvd_guest_is_transient (MvdGuest *self)
   return self->file_path == NULL;
 }
 
+static gboolean
+config_uses_image (const MvmGuestConfig *config, const char *image)
+{
+  for (guint i = 0; config && i < config->disks->len; i++)
+    if (g_strcmp0 (((const MvmDisk *)config->disks->pdata[i])->image, image) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+mvd_guest_uses_image (MvdGuest *self, const char *image)
+{
+  return config_uses_image (self->config, image)
+         || config_uses_image (mvd_guest_get_active_config (self), image);
+}
+
 const char *
 mvd_guest_get_guest_file (MvdGuest *self)
 {

@@ -28,6 +28,8 @@ guint32 mvd_guest_get_vsock_cid (MvdGuest *self);
 /* The uid the guest's QEMU runs under; 0 when none runs, or it runs as root. */
 guint32 mvd_guest_get_uid (MvdGuest *self);
 gboolean mvd_guest_is_transient (MvdGuest *self);
+/* Does a disk of its stored definition, or of the one its QEMU runs, name image @image? */
+gboolean mvd_guest_uses_image (MvdGuest *self, const char *image);
 /* The host's accelerator changed: a stopped guest's Accelerator property follows it. */
 void mvd_guest_refresh_accelerator (MvdGuest *self);
 /* Stores a new definition; a running guest keeps its old one until the next start. */

@@ -204,9 +204,63 @@ handle_reload (MvmDbusManager *iface, GDBusMethodInvocation *invocation)
   return TRUE;
 }
 
+/* ImportImage's options: "size" (t), bytes */
+static gboolean
+parse_import_options (GVariant *options, guint64 *size, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  *size = 0;
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr (GVariant) owned = value;
+      if (!g_str_equal (key, "size") || !g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                       "unknown option '%s' or wrong type; the options are: size (t)", key);
+          return FALSE;
+        }
+      *size = g_variant_get_uint64 (value);
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_import_image (MvmDbusManager *iface, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+                     GVariant *source, const char *name, GVariant *options)
+{
+  MvdManager *self = MVD_MANAGER (iface);
+  GError *error = NULL;
+  guint64 size;
+  MvdJob *job = NULL;
+  int fd = -1;
+
+  if (parse_import_options (options, &size, &error))
+    {
+      if (fd_list == NULL
+          || (fd = g_unix_fd_list_get (fd_list, g_variant_get_handle (source), &error)) < 0)
+        {
+          g_clear_error (&error);
+          error = g_error_new (MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                               "ImportImage needs the source as a file descriptor");
+        }
+      else
+        job = mvd_image_store_import (self->images, fd, name, size, &error);
+    }
+  if (job == NULL)
+    mvd_dbus_return_error (invocation, error);
+  else
+    mvm_dbus_manager_complete_import_image (iface, invocation, NULL, mvd_job_get_path (job));
+  return TRUE;
+}
+
 void
 mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface)
 {
+  iface->handle_import_image = handle_import_image;
   iface->handle_define_guest = handle_define_guest;
   iface->handle_create_guest = handle_create_guest;
   iface->handle_get_guest = handle_get_guest;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "mvd-image-store.h"
 #include "mvd-manager.h"
 
 G_BEGIN_DECLS
@@ -12,6 +13,7 @@ struct _MvdManager
   MvdContext context;
   GHashTable *guests; /* name -> MvdGuest */
   GDBusObjectManagerServer *object_manager;
+  MvdImageStore *images;
   GQueue autostart_queue; /* MvdGuest, with a reference */
   guint autostart_running;
 };
@@ -33,6 +35,8 @@ gboolean mvd_manager_check_room (MvdManager *self, const char *name, GError **er
 MvdGuest *mvd_manager_define (MvdManager *self, const char *text, const char *file_name,
                               GError **error);
 char *mvd_manager_guest_path (const char *name);
+/* A guest was added, removed or redefined: what depends on the guests follows (UsedBy). */
+void mvd_manager_guests_changed (MvdManager *self);
 
 void mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface);
 

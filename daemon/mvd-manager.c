@@ -79,6 +79,7 @@ mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char *text, con
   mvd_authority_guard (G_DBUS_INTERFACE_SKELETON (guest), &self->context);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   mvm_dbus_manager_emit_guest_added (MVM_DBUS_MANAGER (self), name, path);
+  mvd_manager_guests_changed (self);
   return guest;
 }
 
@@ -95,6 +96,7 @@ mvd_manager_remove (MvdManager *self, MvdGuest *guest)
   g_hash_table_steal_extended (self->guests, name, (gpointer *)&key, NULL);
   g_idle_add_full (G_PRIORITY_DEFAULT, (GSourceFunc)unref_later, guest, NULL);
   mvm_dbus_manager_emit_guest_removed (MVM_DBUS_MANAGER (self), name, path);
+  mvd_manager_guests_changed (self);
 }
 
 gboolean
@@ -137,6 +139,7 @@ mvd_manager_define (MvdManager *self, const char *text, const char *file_name, G
   if (guest)
     {
       mvd_guest_redefine (guest, g_steal_pointer (&config), text);
+      mvd_manager_guests_changed (self);
       return guest;
     }
   return mvd_manager_add (self, g_steal_pointer (&config), text, file);
@@ -187,7 +190,10 @@ reload_file (MvdManager *self, const char *path, GHashTable *seen, GError **erro
   if (guest == NULL)
     mvd_manager_add (self, config, text, path);
   else if (g_strcmp0 (mvd_guest_get_guest_file (guest), text) != 0)
-    mvd_guest_redefine (guest, config, text);
+    {
+      mvd_guest_redefine (guest, config, text);
+      mvd_manager_guests_changed (self);
+    }
   else
     mvm_guest_config_free (config);
   return TRUE;
@@ -249,6 +255,7 @@ void
 mvd_manager_load (MvdManager *self)
 {
   mvd_manager_reload (self, NULL);
+  mvd_image_store_load (self->images);
 }
 
 /* --- autostart ------------------------------------------------------------------------- */
@@ -374,6 +381,7 @@ mvd_manager_dispose (GObject *object)
 
   g_queue_clear_full (&self->autostart_queue, g_object_unref);
   g_clear_pointer (&self->guests, g_hash_table_unref);
+  g_clear_pointer (&self->images, mvd_image_store_free);
   g_clear_object (&self->object_manager);
   G_OBJECT_CLASS (mvd_manager_parent_class)->dispose (object);
 }
@@ -460,6 +468,29 @@ uid_in_use (guint32 uid, gpointer user_data)
   return any_guest_has (user_data, mvd_guest_get_uid, uid);
 }
 
+/* The guests whose disks name image @image */
+static GStrv
+image_users (const char *image, gpointer user_data)
+{
+  MvdManager *self = user_data;
+  g_autoptr (GStrvBuilder) users = g_strv_builder_new ();
+  GHashTableIter iter;
+  gpointer name, guest;
+
+  g_hash_table_iter_init (&iter, self->guests);
+  while (g_hash_table_iter_next (&iter, &name, &guest))
+    if (mvd_guest_uses_image (guest, image))
+      g_strv_builder_add (users, name);
+  return g_strv_builder_end (users);
+}
+
+void
+mvd_manager_guests_changed (MvdManager *self)
+{
+  if (self->images)
+    mvd_image_store_refresh_users (self->images);
+}
+
 MvdManager *
 mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
 {
@@ -481,6 +512,7 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
   mvm_dbus_manager_set_version (MVM_DBUS_MANAGER (self), MVM_VERSION);
   mvm_dbus_manager_set_qemu_version (MVM_DBUS_MANAGER (self), facts->qemu_version);
   publish_accelerator (self);
+  self->images = mvd_image_store_new (&self->context, self->object_manager, image_users, self);
   return self;
 }
 

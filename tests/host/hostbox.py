@@ -37,7 +37,7 @@ HOST_DIR = os.path.join(BUILD, "tests", "host")
 # come with microvmd (built from this machine's kernel), so no linux-image here.
 PACKAGES = ["systemd", "systemd-sysv", "dbus", "polkitd", "systemd-container",
             "qemu-system-x86", "passt", "libglib2.0-0", "libjson-glib-1.0-0", "libsystemd0",
-            "procps", "iproute2"]
+            "libarchive13", "libext2fs2", "e2fsprogs", "procps", "iproute2"]
 BASE_VERSION = "1"
 
 BOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

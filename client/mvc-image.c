@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* microvmctl image: import, list, inspect, remove; import is in mvc-image-import.c. */
+#include <string.h>
+
+#include "mvc-verbs.h"
+#include "mvm-value.h"
+
+#define MVC_IMAGE_IFACE "org.microvmd1.Image"
+
+/* Every image's properties, sorted by name, from one GetManagedObjects */
+static GPtrArray *
+fetch_images (MvcContext *ctx, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariantIter) objects = NULL;
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify)g_variant_unref);
+  GVariant *interfaces;
+
+  if (mvc_manager (ctx, error) == NULL)
+    return NULL;
+  reply = g_dbus_connection_call_sync (ctx->bus, MVC_BUS_NAME, MVC_MANAGER_PATH,
+                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(a{oa{sa{sv}}})", &objects);
+  while (g_variant_iter_next (objects, "{o@a{sa{sv}}}", NULL, &interfaces))
+    {
+      g_autoptr (GVariant) owned = interfaces;
+      GVariant *props
+        = g_variant_lookup_value (interfaces, MVC_IMAGE_IFACE, G_VARIANT_TYPE_VARDICT);
+      if (props)
+        g_ptr_array_add (images, props);
+    }
+  return g_steal_pointer (&images);
+}
+
+static const char *
+lookup_string (GVariant *props, const char *key)
+{
+  const char *value = NULL;
+
+  return g_variant_lookup (props, key, "&s", &value) ? value : "";
+}
+
+static guint64
+lookup_u64 (GVariant *props, const char *key)
+{
+  guint64 value = 0;
+
+  g_variant_lookup (props, key, "t", &value);
+  return value;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (lookup_string (*(GVariant *const *)a, "Name"),
+                    lookup_string (*(GVariant *const *)b, "Name"));
+}
+
+static char *
+used_by (GVariant *props)
+{
+  g_autofree const char **users = NULL;
+
+  if (!g_variant_lookup (props, "UsedBy", "^a&s", &users) || users[0] == NULL)
+    return g_strdup ("-");
+  return g_strjoinv (",", (char **)users);
+}
+
+/* The Image properties as one JSON object; the config as the image has it */
+static void
+add_json_image (JsonBuilder *b, GVariant *props)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  json_builder_begin_object (b);
+  g_variant_iter_init (&iter, props);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr (GVariant) owned = value;
+      json_builder_set_member_name (b, key);
+      json_builder_add_value (b, json_gvariant_serialize (value));
+    }
+  json_builder_end_object (b);
+}
+
+static void
+print_table (GPtrArray *images)
+{
+  int width = 4;
+
+  for (guint i = 0; i < images->len; i++)
+    width = MAX (width, (int)strlen (lookup_string (images->pdata[i], "Name")));
+  g_print ("%-*s %8s %-6s %-23s %s\n", width, "NAME", "SIZE", "SOURCE", "CREATED", "USED BY");
+  for (guint i = 0; i < images->len; i++)
+    {
+      GVariant *props = images->pdata[i];
+      g_autofree char *size = mvm_format_size (lookup_u64 (props, "Size"));
+      g_autofree char *created = mvc_format_timestamp (lookup_u64 (props, "Created"));
+      g_autofree char *users = used_by (props);
+      g_print ("%-*s %8s %-6s %-23s %s\n", width, lookup_string (props, "Name"), size,
+               lookup_string (props, "SourceKind"), created, users);
+    }
+}
+
+static int
+image_list (MvcContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!mvc_parse_verb_json (ctx, NULL, "",
+                            "Lists the images of the images folder: size, what they were imported "
+                            "from (oci, docker, tar, or file: put there by hand), when, and the "
+                            "guests whose disks name them.",
+                            0, &argc, &argv, &status))
+    return status;
+  if ((images = fetch_images (ctx, &error)) == NULL)
+    return mvc_fail (error);
+  g_ptr_array_sort (images, compare_names);
+  if (ctx->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_array (b);
+      for (guint i = 0; i < images->len; i++)
+        add_json_image (b, images->pdata[i]);
+      json_builder_end_array (b);
+      mvc_print_json (json_builder_get_root (b));
+    }
+  else
+    print_table (images);
+  return MVC_EXIT_OK;
+}
+
+static GVariant *
+find_image (GPtrArray *images, const char *name)
+{
+  for (guint i = 0; i < images->len; i++)
+    if (g_str_equal (lookup_string (images->pdata[i], "Name"), name))
+      return images->pdata[i];
+  return NULL;
+}
+
+static int
+image_inspect (MvcContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  GVariant *props;
+  int status;
+
+  if (!mvc_parse_verb (ctx, NULL, "NAME",
+                       "Prints image NAME as JSON: its properties and the OCI config kept with "
+                       "it (Entrypoint, Cmd, Env, WorkingDir, User).",
+                       1, &argc, &argv, &status))
+    return status;
+  if ((images = fetch_images (ctx, &error)) == NULL)
+    return mvc_fail (error);
+  if ((props = find_image (images, argv[1])) == NULL)
+    return mvc_usage ("no image named '%s' (microvmctl image list)", argv[1]);
+  add_json_image (b, props);
+  mvc_print_json (json_builder_get_root (b));
+  return MVC_EXIT_OK;
+}
+
+static int
+image_remove (MvcContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MvmDbusImage) image = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+  int status;
+
+  if (!mvc_parse_verb (ctx, NULL, "NAME",
+                       "Deletes image NAME from the images folder; refused while a guest's disk "
+                       "names it.",
+                       1, &argc, &argv, &status))
+    return status;
+  if ((images = fetch_images (ctx, &error)) == NULL)
+    return mvc_fail (error);
+  if (find_image (images, argv[1]) == NULL)
+    return mvc_usage ("no image named '%s' (microvmctl image list)", argv[1]);
+  escaped = g_dbus_escape_object_path (argv[1]);
+  path = g_strconcat (MVC_MANAGER_PATH "/image/", escaped, NULL);
+  image = mvm_dbus_image_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                                         MVC_BUS_NAME, path, NULL, &error);
+  if (image == NULL || !mvm_dbus_image_call_remove_sync (image, NULL, &error))
+    return mvc_fail (error);
+  return MVC_EXIT_OK;
+}
+
+int
+mvc_image (MvcContext *ctx, int argc, char **argv)
+{
+  static const struct
+  {
+    const char *name;
+    MvcVerbFunc run;
+  } subverbs[] = {
+    { "import", mvc_image_import },
+    { "list", image_list },
+    { "inspect", image_inspect },
+    { "remove", image_remove },
+  };
+
+  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+    {
+      g_print ("Usage: microvmctl image import NAME SOURCE [--size SIZE]\n"
+               "       microvmctl image list\n"
+               "       microvmctl image inspect NAME\n"
+               "       microvmctl image remove NAME\n\n"
+               "'microvmctl image VERB --help' describes each.\n");
+      return argc < 2 ? MVC_EXIT_USAGE : MVC_EXIT_OK;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (subverbs); i++)
+    if (g_str_equal (argv[1], subverbs[i].name))
+      return subverbs[i].run (ctx, argc - 1, argv + 1);
+  return mvc_usage ("unknown image verb '%s'; the verbs are import, list, inspect, remove",
+                    argv[1]);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What the daemon keeps beside an imported image, IMAGES/NAME.json: where it came from,
+ * when, and the image's OCI config. An image put in the folder by hand has no such file. */
+typedef struct
+{
+  char *source_kind;   /* oci, docker, tar; file for an image without this file */
+  gint64 created_usec; /* since the epoch */
+  char *config_json;   /* the OCI config object (Entrypoint, Cmd, ...), or NULL */
+} MvdImageMeta;
+
+/* Reads @path; an image without one (@path missing) gets kind "file" and @image_path's
+ * modification time. */
+MvdImageMeta *mvd_image_meta_read (const char *path, const char *image_path, GError **error);
+/* Writes @meta to @path atomically (a temporary file renamed over it). */
+gboolean mvd_image_meta_write (const MvdImageMeta *meta, const char *path, GError **error);
+void mvd_image_meta_free (MvdImageMeta *meta);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvdImageMeta, mvd_image_meta_free)
+
+G_END_DECLS

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Archives for the image tests, made with tarfile: one tree as an OCI image archive (two
+gzip layers, a whiteout and an opaque folder in the second), as a Docker archive, and as a
+plain tarball. What the tree holds after both layers is FINAL."""
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+
+MTIME = 1700000000
+CONFIG = {"Entrypoint": ["/bin/sh"], "Cmd": ["-c", "exit 3"], "Env": ["PATH=/bin", "A=b c"],
+          "WorkingDir": "/d", "User": "1000:1000"}
+
+
+def entry(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, uid=0, gid=0, **extra):
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.uid, info.gid, info.mtime = kind, mode, uid, gid, MTIME
+    info.size = len(data) if kind == tarfile.REGTYPE else 0
+    for key, value in extra.items():
+        setattr(info, key, value)
+    return info, data
+
+
+def folder(name, mode=0o755):
+    return entry(name, tarfile.DIRTYPE, mode=mode)
+
+
+def layer1():
+    return [
+        folder("etc/"), entry("etc/x", data=b"layer one\n"),
+        folder("d/"), entry("d/a", data=b"a\n"),
+        entry("gone", data=b"gone\n"),
+        entry("file", data=b"linked\n"),
+        entry("hard", tarfile.LNKTYPE, linkname="file"),
+        entry("sym", tarfile.SYMTYPE, linkname="file", mode=0o777),
+        folder("usr/"), folder("usr/bin/"),
+        entry("usr/bin/suid", data=b"#!/bin/sh\n", mode=0o4750, uid=1000, gid=1000),
+        entry("xattr", data=b"x\n", pax_headers={"SCHILY.xattr.user.foo": "bar"}),
+        folder("srv/"), entry("srv/tty9", tarfile.CHRTYPE, mode=0o620, gid=5, devmajor=4,
+                               devminor=9),
+        folder("run/"),
+    ]
+
+
+def layer2():
+    return [entry(".wh.gone"), entry("d/.wh..wh..opq"), entry("d/new", data=b"new\n"),
+            entry("etc/x", data=b"layer two\n")]
+
+
+def final():
+    dropped = ("gone", "d/a", "etc/x")
+    return ([e for e in layer1() if e[0].name not in dropped]
+            + [e for e in layer2() if ".wh." not in e[0].name])
+
+
+def tar_bytes(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in entries:
+            tar.addfile(info, io.BytesIO(data) if data else None)
+    return buf.getvalue()
+
+
+def digest(blob):
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def config_blob():
+    return json.dumps({"architecture": "amd64", "os": "linux", "config": CONFIG,
+                       "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+
+
+def oci_archive():
+    layers = [gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))]
+    config = config_blob()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": digest(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": digest(b), "size": len(b)} for b in layers]}).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(manifest),
+         "size": len(manifest)}]}).encode()
+    members = [entry("oci-layout", data=b'{"imageLayoutVersion": "1.0.0"}'),
+               entry("index.json", data=index), folder("blobs/"), folder("blobs/sha256/")]
+    members += [entry("blobs/sha256/" + digest(b)[7:], data=b)
+                for b in layers + [config, manifest]]
+    return tar_bytes(members)
+
+
+def docker_archive():
+    return tar_bytes([
+        entry("l1/layer.tar", data=tar_bytes(layer1())),
+        entry("l2/layer.tar", data=tar_bytes(layer2())),
+        entry("cfg.json", data=config_blob()),
+        entry("manifest.json", data=json.dumps([{"Config": "cfg.json", "RepoTags": ["x:1"],
+                                                   "Layers": ["l1/layer.tar",
+                                                              "l2/layer.tar"]}]).encode())])
+
+
+def plain_tarball():
+    return gzip.compress(tar_bytes(final()))
