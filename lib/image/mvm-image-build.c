@@ -117,15 +117,29 @@ create_target (const char *path, guint64 size, GError **error)
   return fd;
 }
 
+/* Debian puts mke2fs in /usr/sbin, which a user's PATH often lacks. */
+static char *
+find_mke2fs (void)
+{
+  char *found = g_find_program_in_path ("mke2fs");
+
+  if (found != NULL)
+    return found;
+  if (g_file_test ("/usr/sbin/mke2fs", G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup ("/usr/sbin/mke2fs");
+  return g_strdup ("/sbin/mke2fs");
+}
+
 static gboolean
 run_mke2fs (const char *path, guint64 inodes, GCancellable *cancellable, GError **error)
 {
   g_autofree char *inode_arg = g_strdup_printf ("%" G_GUINT64_FORMAT, inodes);
+  g_autofree char *mke2fs = find_mke2fs ();
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *err_text = NULL;
 
   proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                           error, "mke2fs", "-q", "-F", "-t", "ext4", "-O", EXT4_FEATURES, "-b",
+                           error, mke2fs, "-q", "-F", "-t", "ext4", "-O", EXT4_FEATURES, "-b",
                            "4096", "-I", "256", "-m", "0", "-N", inode_arg, "-E",
                            "root_owner=0:0,lazy_itable_init=1", path, NULL);
   if (proc == NULL)
@@ -196,6 +210,8 @@ write_image (Build *b, const char *path, GError **error)
         g_prefix_error (error, "layer %u (%s): ", i + 1, layer_label (b, i));
         return FALSE;
       }
+  if (g_cancellable_set_error_if_cancelled (b->cancellable, error))
+    return FALSE;
   return mvm_ext4_writer_close (writer, error);
 }
 

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from support import check, run  # noqa: E402
 
 TOOL = sys.argv.pop(1)
-WORK = tempfile.mkdtemp(prefix="test-image-build-")
+WORK = tempfile.mkdtemp(prefix="test-image-archives-")
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 MTIME = 1700000000
 BUSYBOX = random.Random(10).randbytes(300 * 1024 + 17)
