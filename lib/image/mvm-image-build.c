@@ -98,7 +98,7 @@ choose_size (Build *b, guint64 requested, guint64 *size, GError **error)
 static int
 create_target (const char *path, guint64 size, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
   if (fd < 0)
     {

@@ -130,8 +130,16 @@ def image_config():
                        "rootfs": {"type": "layers", "diff_ids": []}}).encode()
 
 
-def make_oci(path):
-    layers = [gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))]
+def zstd(data):
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True,
+                          check=True).stdout
+
+
+def make_oci(path, mixed=False):
+    if mixed:  # an uncompressed and a zstd layer
+        layers = [tar_bytes(layer1()), zstd(tar_bytes(layer2()))]
+    else:
+        layers = [gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))]
     config = image_config()
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -299,6 +307,11 @@ def test_oci():
     check_image(path("oci.tar"), "oci")
 
 
+def test_oci_mixed():
+    make_oci(path("oci-mixed.tar"), mixed=True)
+    check_image(path("oci-mixed.tar"), "oci")
+
+
 def test_docker():
     make_docker(path("docker.tar"))
     check_image(path("docker.tar"), "docker")
@@ -380,6 +393,7 @@ def test_target_exists():
 if __name__ == "__main__":
     sys.exit(run({
         "oci": test_oci,
+        "oci-mixed": test_oci_mixed,
         "docker": test_docker,
         "plain": test_plain,
         "corrupt": test_corrupt,

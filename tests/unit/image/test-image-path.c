@@ -64,6 +64,17 @@ test_dotdot_is_refused (void **state)
     assert_null (parts);
     assert_non_null (strstr (error->message, "longer than 255"));
   }
+  {
+    g_autoptr (GString) deep = g_string_new (NULL);
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv) parts = NULL;
+
+    while (deep->len <= 4096)
+      g_string_append (deep, "d/");
+    parts = mvm_image_path_split (deep->str, &error);
+    assert_null (parts);
+    assert_non_null (strstr (error->message, "longer than 4096 bytes"));
+  }
 }
 
 static void
