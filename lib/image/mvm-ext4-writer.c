@@ -705,6 +705,18 @@ replace (MvmExt4Writer *self, ext2_ino_t dir, const char *component, ext2_ino_t 
 
   if (!is_dir (self, old, &old_dir, name, error))
     return FALSE;
+  if (archive_entry_hardlink (entry) != NULL)
+    {
+      g_auto (GStrv) target = mvm_image_path_split (archive_entry_hardlink (entry), NULL);
+      ext2_ino_t ino = 0;
+      /* A hard link to the name it replaces changes nothing. */
+      if (target != NULL
+          && !resolve (self, (const char *const *)target, g_strv_length (target), &ino, name,
+                       error))
+        return FALSE;
+      if (ino == old)
+        return TRUE;
+    }
   if (old_dir && entry_type (entry) == LINUX_S_IFDIR)
     return update_attrs (self, old, entry, name, error)
            && set_xattrs (self, old, entry, name, error);

@@ -86,12 +86,19 @@ def layer1():
         entry("run/fifo", tarfile.FIFOTYPE, mode=0o600),
         entry("zeros", data=ZEROS),
         entry("empty"),
+        d("olddir/"),
+        d("olddir/deep/"),
+        entry("olddir/deep/file", data=BUSYBOX[:10000]),
+        entry("keep", data=b"kept\n"),
+        entry("keep-link", tarfile.LNKTYPE, linkname="keep"),
     ] + many
 
 
 def layer2():
     return [
         entry(".wh.gone"),
+        entry(".wh.olddir"),
+        entry(".wh.keep"),
         entry("d/new", data=b"new\n"),  # before the opaque marker: it must stay
         entry("d/.wh..wh..opq"),
         entry("d/new2", data=b"new2\n"),
@@ -102,8 +109,10 @@ def layer2():
 
 def final_tree():
     """What the two layers make, as one plain rootfs."""
-    dropped = ("gone", "d/a", "d/sub/", "d/sub/c", "etc/x", "replaced/", "replaced/inner")
+    dropped = ("gone", "d/a", "d/sub/", "d/sub/c", "etc/x", "replaced/", "replaced/inner",
+               "olddir/", "olddir/deep/", "olddir/deep/file", "keep")
     kept = [e for e in layer1() if e[0].name not in dropped]
+    kept = [entry("keep-link", data=b"kept\n") if e[0].name == "keep-link" else e for e in kept]
     new = [e for e in layer2() if ".wh." not in e[0].name]
     return kept + new
 
@@ -160,6 +169,9 @@ def make_oci(path, mixed=False):
     members = blob_entries(layers + [config, manifest, arm, image_index]) + [
         d("blobs/"), entry("index.json", data=index),
         entry("oci-layout", data=b'{"imageLayoutVersion": "1.0.0"}')]
+    if mixed:  # as `tar -C folder .` names them
+        for info, _ in members:
+            info.name = "./" + info.name
     with open(path, "wb") as f:
         f.write(tar_bytes(members))
 
@@ -235,6 +247,10 @@ def check_layers(image):
     check("File not found" in gone.stderr, f"/gone is still there: {gone.stdout}")
     check("gone" not in names(image, "/"), "/gone is still listed")
     check(names(image, "/d") == {"new", "new2"}, f"/d holds {names(image, '/d')}")
+    check(not {"olddir", "keep"} & names(image, "/"), "a whited-out folder or link remains")
+    kept = stat(image, "/keep-link")
+    check(field(kept, r"Links: (\d+)") == "1", f"/keep-link: {kept}")
+    check(debugfs(image, "cat /keep-link") == b"kept\n", "/keep-link lost its content")
     check(debugfs(image, "cat /d/new") == b"new\n", "/d/new differs")
 
 
@@ -382,6 +398,15 @@ def test_too_small():
     check_fsck(path("small.img"))
 
 
+def test_link_to_itself():
+    members = [entry("a", data=b"a\n"), entry("a", tarfile.LNKTYPE, linkname="a")]
+    open(path("self.tar"), "wb").write(tar_bytes(members))
+    result = build(path("self.tar"), path("self.img"))
+    check(result.returncode == 0, result.stderr)
+    check(debugfs(path("self.img"), "cat /a") == b"a\n", "/a lost its content")
+    check_fsck(path("self.img"))
+
+
 def test_target_exists():
     make_plain(path("exists.tar.gz"), "gzip")
     open(path("exists.img"), "w").write("mine")
@@ -399,5 +424,6 @@ if __name__ == "__main__":
         "corrupt": test_corrupt,
         "escape": test_escape,
         "too-small": test_too_small,
+        "link-to-itself": test_link_to_itself,
         "target-exists": test_target_exists,
     }))
