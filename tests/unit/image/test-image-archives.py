@@ -86,6 +86,7 @@ def layer1():
         entry("run/fifo", tarfile.FIFOTYPE, mode=0o600),
         entry("zeros", data=ZEROS),
         entry("empty"),
+        entry("future", data=b"f\n", mtime=4102444800.5),  # 2100-01-01, half a second
         d("olddir/"),
         d("olddir/deep/"),
         entry("olddir/deep/file", data=BUSYBOX[:10000]),
@@ -272,6 +273,8 @@ def check_owners(image):
           f"suid owner: {suid}")
     check(field(suid, r"mtime: (0x[0-9a-f]+)") == hex(MTIME), "mtime not kept")
     check(field(stat(image, "/bin/busybox"), r"Mode:\s+(\d+)") == "0755", "busybox mode")
+    future = field(stat(image, "/future"), r"mtime: (0x[0-9a-f]+:[0-9a-f]+ -- .*)\n")
+    check(future == "0xf4865700:77359401 -- Fri Jan  1 00:00:00 2100", f"/future: {future}")
 
 
 def check_special(image):
