@@ -335,8 +335,7 @@ set_owner_mode_time (struct ext2_inode *inode, guint16 type, struct archive_entr
 {
   la_int64_t uid = archive_entry_uid (entry);
   la_int64_t gid = archive_entry_gid (entry);
-  gint64 mtime
-    = CLAMP ((gint64)archive_entry_mtime (entry), (gint64)G_MININT32, (gint64)G_MAXINT32);
+  gint64 mtime = (gint64)archive_entry_mtime (entry);
 
   if (uid < 0 || uid > G_MAXUINT32 || gid < 0 || gid > G_MAXUINT32)
     {
@@ -351,7 +350,8 @@ set_owner_mode_time (struct ext2_inode *inode, guint16 type, struct archive_entr
   ext2fs_set_i_uid_high (*inode, (guint16)(uid >> 16));
   inode->i_gid = (guint16)(gid & 0xffff);
   ext2fs_set_i_gid_high (*inode, (guint16)(gid >> 16));
-  inode->i_atime = inode->i_ctime = inode->i_mtime = (__u32)(gint32)mtime;
+  /* The low 32 bits; finish_inode adds the epoch bits and nanoseconds. */
+  inode->i_atime = inode->i_ctime = inode->i_mtime = (__u32)mtime;
   return TRUE;
 }
 
@@ -399,6 +399,44 @@ set_xattrs (MvmExt4Writer *self, ext2_ino_t ino, struct archive_entry *entry, co
       err = err != 0 ? err : close_err;
     }
   return err == 0 || fs_failed (err, name, "writing extended attributes", error);
+}
+
+/* ext4's extra time field: nanoseconds, and the epoch bits that carry it past 2038. */
+static __u32
+time_extra (gint64 seconds, long nanoseconds)
+{
+  gint64 epoch = (seconds - (gint64)(gint32)seconds) >> 32;
+
+  return ((__u32)nanoseconds << EXT4_EPOCH_BITS) | ((__u32)epoch & EXT4_EPOCH_MASK);
+}
+
+/* Times in full precision, which only a large inode holds. */
+static gboolean
+set_times (MvmExt4Writer *self, ext2_ino_t ino, struct archive_entry *entry, const char *name,
+           GError **error)
+{
+  struct ext2_inode_large inode;
+  gint64 mtime = (gint64)archive_entry_mtime (entry);
+  errcode_t err;
+
+  err = ext2fs_read_inode_full (self->fs, ino, (struct ext2_inode *)&inode, sizeof inode);
+  if (err != 0)
+    return fs_failed (err, name, "reading an inode", error);
+  if (inode.i_extra_isize < offsetof (struct ext2_inode_large, i_crtime) - EXT2_GOOD_OLD_INODE_SIZE)
+    return TRUE;
+  inode.i_atime = inode.i_ctime = inode.i_mtime = (__u32)mtime;
+  inode.i_atime_extra = inode.i_ctime_extra = inode.i_mtime_extra
+    = time_extra (mtime, archive_entry_mtime_nsec (entry));
+  err = ext2fs_write_inode_full (self->fs, ino, (struct ext2_inode *)&inode, sizeof inode);
+  return err == 0 || fs_failed (err, name, "writing an inode", error);
+}
+
+/* What every entry gets once its inode is linked: xattrs and exact times. */
+static gboolean
+finish_inode (MvmExt4Writer *self, ext2_ino_t ino, struct archive_entry *entry, const char *name,
+              GError **error)
+{
+  return set_xattrs (self, ino, entry, name, error) && set_times (self, ino, entry, name, error);
 }
 
 /* A new inode of @type linked as @component in @dir, with the entry's owner, mode, time. */
@@ -691,7 +729,7 @@ create (MvmExt4Writer *self, ext2_ino_t dir, const char *component, struct archi
         if (!add_special (self, dir, component, type, entry, &ino, name, error))
           return FALSE;
     }
-  return set_xattrs (self, ino, entry, name, error);
+  return finish_inode (self, ino, entry, name, error);
 }
 
 /* An entry over an existing name: a folder over a folder keeps its content and takes the
@@ -705,9 +743,21 @@ replace (MvmExt4Writer *self, ext2_ino_t dir, const char *component, ext2_ino_t 
 
   if (!is_dir (self, old, &old_dir, name, error))
     return FALSE;
+  if (archive_entry_hardlink (entry) != NULL)
+    {
+      g_auto (GStrv) target = mvm_image_path_split (archive_entry_hardlink (entry), NULL);
+      ext2_ino_t ino = 0;
+      /* A hard link to the name it replaces changes nothing. */
+      if (target != NULL
+          && !resolve (self, (const char *const *)target, g_strv_length (target), &ino, name,
+                       error))
+        return FALSE;
+      if (ino == old)
+        return TRUE;
+    }
   if (old_dir && entry_type (entry) == LINUX_S_IFDIR)
     return update_attrs (self, old, entry, name, error)
-           && set_xattrs (self, old, entry, name, error);
+           && finish_inode (self, old, entry, name, error);
   return remove_child (self, dir, component, old, name, error)
          && create (self, dir, component, entry, data, name, cancellable, error);
 }
@@ -818,7 +868,7 @@ mvm_ext4_writer_add (MvmExt4Writer *self, struct archive_entry *entry, struct ar
   if (n == 0)
     return entry_type (entry) != LINUX_S_IFDIR
            || (update_attrs (self, EXT2_ROOT_INO, entry, name, error)
-               && set_xattrs (self, EXT2_ROOT_INO, entry, name, error));
+               && finish_inode (self, EXT2_ROOT_INO, entry, name, error));
   if (strcmp (parts[n - 1], WHITEOUT_OPAQUE) == 0)
     return opaque (self, parts, n, name, error);
   if (g_str_has_prefix (parts[n - 1], WHITEOUT_PREFIX WHITEOUT_PREFIX))

@@ -26,7 +26,7 @@ typedef struct
 {
   int fd;
   MvmImageSource *source;
-  MvmImageSize size;
+  MvmImageSize *size;
   guint64 total; /* bytes of all layers as stored */
   guint64 done;  /* bytes of the layers already applied */
   guint64 reported;
@@ -60,7 +60,7 @@ measure_layer (Build *b, guint i, GError **error)
         return FALSE;
       if (entry == NULL)
         return TRUE;
-      mvm_image_size_add_entry (&b->size, entry);
+      mvm_image_size_add_entry (b->size, entry);
     }
 }
 
@@ -76,15 +76,15 @@ measure (Build *b, GError **error)
 static gboolean
 choose_size (Build *b, guint64 requested, guint64 *size, GError **error)
 {
-  guint64 minimum = mvm_image_size_minimum (&b->size);
+  guint64 minimum = mvm_image_size_minimum (b->size);
 
   if (requested == 0)
     {
-      *size = mvm_image_size_auto (&b->size);
+      *size = mvm_image_size_auto (b->size);
       return TRUE;
     }
   *size = requested / MVM_IMAGE_BLOCK_SIZE * MVM_IMAGE_BLOCK_SIZE;
-  if (!mvm_image_size_fits (&b->size, *size))
+  if (!mvm_image_size_fits (b->size, *size))
     {
       g_set_error (error, MVM_ERROR, MVM_ERROR_LIMIT_EXCEEDED,
                    "an image of %" G_GUINT64_FORMAT " bytes is too small for this archive: it "
@@ -98,7 +98,7 @@ choose_size (Build *b, guint64 requested, guint64 *size, GError **error)
 static int
 create_target (const char *path, guint64 size, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
   if (fd < 0)
     {
@@ -117,15 +117,29 @@ create_target (const char *path, guint64 size, GError **error)
   return fd;
 }
 
+/* Debian puts mke2fs in /usr/sbin, which a user's PATH often lacks. */
+static char *
+find_mke2fs (void)
+{
+  char *found = g_find_program_in_path ("mke2fs");
+
+  if (found != NULL)
+    return found;
+  if (g_file_test ("/usr/sbin/mke2fs", G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup ("/usr/sbin/mke2fs");
+  return g_strdup ("/sbin/mke2fs");
+}
+
 static gboolean
 run_mke2fs (const char *path, guint64 inodes, GCancellable *cancellable, GError **error)
 {
   g_autofree char *inode_arg = g_strdup_printf ("%" G_GUINT64_FORMAT, inodes);
+  g_autofree char *mke2fs = find_mke2fs ();
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *err_text = NULL;
 
   proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                           error, "mke2fs", "-q", "-F", "-t", "ext4", "-O", EXT4_FEATURES, "-b",
+                           error, mke2fs, "-q", "-F", "-t", "ext4", "-O", EXT4_FEATURES, "-b",
                            "4096", "-I", "256", "-m", "0", "-N", inode_arg, "-E",
                            "root_owner=0:0,lazy_itable_init=1", path, NULL);
   if (proc == NULL)
@@ -196,13 +210,15 @@ write_image (Build *b, const char *path, GError **error)
         g_prefix_error (error, "layer %u (%s): ", i + 1, layer_label (b, i));
         return FALSE;
       }
+  if (g_cancellable_set_error_if_cancelled (b->cancellable, error))
+    return FALSE;
   return mvm_ext4_writer_close (writer, error);
 }
 
 static gboolean
 fill_target (Build *b, int target_fd, const char *path, guint64 size, GError **error)
 {
-  if (!run_mke2fs (path, mvm_image_size_inodes_for (&b->size, size), b->cancellable, error)
+  if (!run_mke2fs (path, mvm_image_size_inodes_for (b->size, size), b->cancellable, error)
       || !write_image (b, path, error))
     return FALSE;
   if (fsync (target_fd) < 0)
@@ -222,7 +238,7 @@ make_info (Build *b, guint64 size)
   info->kind = b->source->kind;
   info->config_json = g_strdup (b->source->config_json);
   info->n_layers = b->source->layers->len;
-  info->content_bytes = mvm_image_size_content (&b->size);
+  info->content_bytes = mvm_image_size_content (b->size);
   info->image_bytes = size;
   return info;
 }
@@ -233,7 +249,9 @@ mvm_image_build (int archive_fd, const char *target_path, guint64 size_bytes,
                  MvmImageInfo **info_out, GError **error)
 {
   g_autoptr (MvmImageSource) source = mvm_image_source_new (archive_fd, cancellable, error);
+  g_autoptr (MvmImageSize) size_needed = mvm_image_size_new ();
   Build b = { .fd = archive_fd,
+              .size = size_needed,
               .source = source,
               .progress = progress,
               .user_data = user_data,

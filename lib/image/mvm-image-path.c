@@ -7,7 +7,8 @@
 
 #include "mvm-error.h"
 
-#define MVM_IMAGE_NAME_MAX 255 /* EXT2_NAME_LEN */
+#define MVM_IMAGE_NAME_MAX 255  /* EXT2_NAME_LEN */
+#define MVM_IMAGE_PATH_MAX 4096 /* PATH_MAX: no longer name is usable in the guest */
 
 static gboolean
 check_component (const char *name, const char *part, GError **error)
@@ -31,8 +32,18 @@ check_component (const char *name, const char *part, GError **error)
 GStrv
 mvm_image_path_split (const char *name, GError **error)
 {
-  g_auto (GStrv) parts = g_strsplit (name, "/", -1);
+  g_auto (GStrv) parts = NULL;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  /* The bound on the length bounds the depth, and with it the writer's recursion when it
+   * removes a tree. */
+  if (strlen (name) > MVM_IMAGE_PATH_MAX)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "entry '%.64s...' has a name longer than %d bytes", name, MVM_IMAGE_PATH_MAX);
+      return NULL;
+    }
+  parts = g_strsplit (name, "/", -1);
 
   for (guint i = 0; parts[i] != NULL; i++)
     {

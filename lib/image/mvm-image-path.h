@@ -6,8 +6,9 @@
 G_BEGIN_DECLS
 
 /* Splits an archive member name into the components of a path below the image root.
- * "/", "." and empty components are dropped; ".." and over-long components are refused,
- * so no name can leave the root. An empty vector means the root itself. */
+ * "/", "." and empty components are dropped; "..", over-long components and names longer
+ * than PATH_MAX are refused, so no name can leave the root. An empty vector means the root itself.
+ */
 GStrv mvm_image_path_split (const char *name, GError **error);
 
 /* Joins the first @n components with "/": the key a path has in a layer's set. */

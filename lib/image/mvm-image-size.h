@@ -11,13 +11,20 @@ G_BEGIN_DECLS
 #define MVM_IMAGE_MIN_AUTO_BYTES (32 * 1024 * 1024)
 
 /* What the entries of all layers need, summed before anything is written; overwritten and
- * whited-out files count in full, so the estimate errs on the large side. */
+ * whited-out files count in full, so the estimate errs on the large side. Folders count
+ * once, whether an entry names them or only its path does. */
 typedef struct
 {
   guint64 data_bytes; /* file data and long symlinks, in whole blocks */
   guint64 dir_bytes;  /* one block per folder plus the size of every name */
   guint64 inodes;
+  GHashTable *folders; /* paths of the folders counted */
 } MvmImageSize;
+
+MvmImageSize *mvm_image_size_new (void);
+void mvm_image_size_free (MvmImageSize *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmImageSize, mvm_image_size_free)
 
 /* Counts one archive entry. */
 void mvm_image_size_add_entry (MvmImageSize *self, struct archive_entry *entry);

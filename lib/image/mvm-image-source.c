@@ -184,27 +184,29 @@ platform_is (JsonObject *desc, const char *os, const char *arch)
               == 0;
 }
 
-/* The only manifest of an index, or its linux/amd64 one. */
+/* The linux/amd64 manifest of an index; else its only one, or its first without a platform
+ * (an index of tags rather than of platforms). */
 static JsonObject *
 pick_manifest (JsonNode *index, const char *file, GError **error)
 {
   JsonObject *root = JSON_NODE_HOLDS_OBJECT (index) ? json_node_get_object (index) : NULL;
   JsonArray *manifests = root != NULL ? array_member (root, "manifests", NULL) : NULL;
   guint n = manifests != NULL ? json_array_get_length (manifests) : 0;
+  JsonObject *fallback = NULL;
 
-  if (n == 0)
-    {
-      invalid (error, file, "lists no manifests");
-      return NULL;
-    }
   for (guint i = 0; i < n; i++)
     {
       JsonObject *desc = json_array_get_object_element (manifests, i);
-      if (desc != NULL && (n == 1 || platform_is (desc, "linux", "amd64")))
+      if (desc == NULL)
+        continue;
+      if (platform_is (desc, "linux", "amd64"))
         return desc;
+      if (fallback == NULL && (n == 1 || object_member (desc, "platform", NULL) == NULL))
+        fallback = desc;
     }
-  invalid (error, file, "has no linux/amd64 manifest");
-  return NULL;
+  if (fallback == NULL)
+    invalid (error, file, n == 0 ? "lists no manifests" : "has no linux/amd64 manifest");
+  return fallback;
 }
 
 static gboolean

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from support import check, run  # noqa: E402
 
 TOOL = sys.argv.pop(1)
-WORK = tempfile.mkdtemp(prefix="test-image-build-")
+WORK = tempfile.mkdtemp(prefix="test-image-archives-")
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 MTIME = 1700000000
 BUSYBOX = random.Random(10).randbytes(300 * 1024 + 17)
@@ -86,12 +86,20 @@ def layer1():
         entry("run/fifo", tarfile.FIFOTYPE, mode=0o600),
         entry("zeros", data=ZEROS),
         entry("empty"),
+        entry("future", data=b"f\n", mtime=4102444800.5),  # 2100-01-01, half a second
+        d("olddir/"),
+        d("olddir/deep/"),
+        entry("olddir/deep/file", data=BUSYBOX[:10000]),
+        entry("keep", data=b"kept\n"),
+        entry("keep-link", tarfile.LNKTYPE, linkname="keep"),
     ] + many
 
 
 def layer2():
     return [
         entry(".wh.gone"),
+        entry(".wh.olddir"),
+        entry(".wh.keep"),
         entry("d/new", data=b"new\n"),  # before the opaque marker: it must stay
         entry("d/.wh..wh..opq"),
         entry("d/new2", data=b"new2\n"),
@@ -102,8 +110,10 @@ def layer2():
 
 def final_tree():
     """What the two layers make, as one plain rootfs."""
-    dropped = ("gone", "d/a", "d/sub/", "d/sub/c", "etc/x", "replaced/", "replaced/inner")
+    dropped = ("gone", "d/a", "d/sub/", "d/sub/c", "etc/x", "replaced/", "replaced/inner",
+               "olddir/", "olddir/deep/", "olddir/deep/file", "keep")
     kept = [e for e in layer1() if e[0].name not in dropped]
+    kept = [entry("keep-link", data=b"kept\n") if e[0].name == "keep-link" else e for e in kept]
     new = [e for e in layer2() if ".wh." not in e[0].name]
     return kept + new
 
@@ -130,8 +140,16 @@ def image_config():
                        "rootfs": {"type": "layers", "diff_ids": []}}).encode()
 
 
-def make_oci(path):
-    layers = [gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))]
+def zstd(data):
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True,
+                          check=True).stdout
+
+
+def make_oci(path, mixed=False):
+    if mixed:  # an uncompressed and a zstd layer
+        layers = [tar_bytes(layer1()), zstd(tar_bytes(layer2()))]
+    else:
+        layers = [gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))]
     config = image_config()
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -152,6 +170,9 @@ def make_oci(path):
     members = blob_entries(layers + [config, manifest, arm, image_index]) + [
         d("blobs/"), entry("index.json", data=index),
         entry("oci-layout", data=b'{"imageLayoutVersion": "1.0.0"}')]
+    if mixed:  # as `tar -C folder .` names them
+        for info, _ in members:
+            info.name = "./" + info.name
     with open(path, "wb") as f:
         f.write(tar_bytes(members))
 
@@ -227,6 +248,10 @@ def check_layers(image):
     check("File not found" in gone.stderr, f"/gone is still there: {gone.stdout}")
     check("gone" not in names(image, "/"), "/gone is still listed")
     check(names(image, "/d") == {"new", "new2"}, f"/d holds {names(image, '/d')}")
+    check(not {"olddir", "keep"} & names(image, "/"), "a whited-out folder or link remains")
+    kept = stat(image, "/keep-link")
+    check(field(kept, r"Links: (\d+)") == "1", f"/keep-link: {kept}")
+    check(debugfs(image, "cat /keep-link") == b"kept\n", "/keep-link lost its content")
     check(debugfs(image, "cat /d/new") == b"new\n", "/d/new differs")
 
 
@@ -248,6 +273,8 @@ def check_owners(image):
           f"suid owner: {suid}")
     check(field(suid, r"mtime: (0x[0-9a-f]+)") == hex(MTIME), "mtime not kept")
     check(field(stat(image, "/bin/busybox"), r"Mode:\s+(\d+)") == "0755", "busybox mode")
+    future = field(stat(image, "/future"), r"mtime: (0x[0-9a-f]+:[0-9a-f]+ -- .*)\n")
+    check(future == "0xf4865700:77359401 -- Fri Jan  1 00:00:00 2100", f"/future: {future}")
 
 
 def check_special(image):
@@ -297,6 +324,11 @@ def path(name):
 def test_oci():
     make_oci(path("oci.tar"))
     check_image(path("oci.tar"), "oci")
+
+
+def test_oci_mixed():
+    make_oci(path("oci-mixed.tar"), mixed=True)
+    check_image(path("oci-mixed.tar"), "oci")
 
 
 def test_docker():
@@ -369,6 +401,15 @@ def test_too_small():
     check_fsck(path("small.img"))
 
 
+def test_link_to_itself():
+    members = [entry("a", data=b"a\n"), entry("a", tarfile.LNKTYPE, linkname="a")]
+    open(path("self.tar"), "wb").write(tar_bytes(members))
+    result = build(path("self.tar"), path("self.img"))
+    check(result.returncode == 0, result.stderr)
+    check(debugfs(path("self.img"), "cat /a") == b"a\n", "/a lost its content")
+    check_fsck(path("self.img"))
+
+
 def test_target_exists():
     make_plain(path("exists.tar.gz"), "gzip")
     open(path("exists.img"), "w").write("mine")
@@ -380,10 +421,12 @@ def test_target_exists():
 if __name__ == "__main__":
     sys.exit(run({
         "oci": test_oci,
+        "oci-mixed": test_oci_mixed,
         "docker": test_docker,
         "plain": test_plain,
         "corrupt": test_corrupt,
         "escape": test_escape,
         "too-small": test_too_small,
+        "link-to-itself": test_link_to_itself,
         "target-exists": test_target_exists,
     }))
