@@ -32,23 +32,29 @@ def guest_path(name):
 
 
 class World:
-    def __init__(self, conf_extra="", logs_tmpfs=None, daemon_prefix=()):
+    def __init__(self, conf_extra="", logs_tmpfs=None, daemon_prefix=(), user=None):
         """logs_tmpfs: a size ("32k"): the log folder is a tmpfs of that size (needs root),
         unmounted at teardown. daemon_prefix: a command the daemon runs under, such as
-        ["ip", "netns", "exec", NS] (it must exec the daemon, not fork it)."""
+        ["ip", "netns", "exec", NS] (it must exec the daemon, not fork it). user: a uid
+        that the bus, the daemon and microvmctl all run as, owning the folders: a user's
+        own --session daemon, without root."""
         self.tmp = tempfile.TemporaryDirectory(prefix="mvd-")
         self.dir = self.tmp.name
         # QEMU runs under a uid of its own (GuestUIDs=): shares are opened by that uid
         os.chmod(self.dir, 0o755)
         self.tag = "mvd-test-" + os.path.basename(self.dir)
         self.conf_extra = conf_extra
-        self.daemon_prefix = list(daemon_prefix)
+        self.as_user = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] \
+            if user is not None else []
+        self.daemon_prefix = list(daemon_prefix) + self.as_user
         self.bus = None
         self.daemon = None
         self.daemon_log = None
         self.logs_mounted = False
         for sub in ("conf/guests", "state", "run", "logs", "images"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        if user is not None:
+            subprocess.run(["chown", "-R", f"{user}:{user}", self.dir], check=True)
         if logs_tmpfs:
             try:
                 subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={logs_tmpfs},mode=0755",
@@ -122,7 +128,7 @@ class World:
 
     def _start_bus(self):
         self.bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            self.as_user + ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
             stdout=subprocess.PIPE, text=True,
             env=dict(os.environ, MICROVMD_TEST_TAG=self.tag))
         self.bus_address = self.bus.stdout.readline().strip()
@@ -149,9 +155,10 @@ class World:
         return subprocess.Popen(argv, env=self.env(), **kwargs)
 
     def name_has_owner(self):
-        r = subprocess.run(["gdbus", "call", "--session", "-d", "org.freedesktop.DBus",
-                            "-o", "/org/freedesktop/DBus", "-m",
-                            "org.freedesktop.DBus.NameHasOwner", "org.microvmd1"],
+        r = subprocess.run(self.as_user + ["gdbus", "call", "--session", "-d",
+                                           "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus",
+                                           "-m", "org.freedesktop.DBus.NameHasOwner",
+                                           "org.microvmd1"],
                            env=self.env(), capture_output=True, text=True)
         return "true" in r.stdout
 
@@ -210,16 +217,16 @@ class World:
     def ctl(self, *args, expect=0, timeout=180, input=""):
         """Runs microvmctl --session ARGS with INPUT as its stdin; checks its exit status;
         returns the result."""
-        r = subprocess.run([MICROVMCTL, "--session", *args], env=self.env(), input=input,
-                           capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run(self.as_user + [MICROVMCTL, "--session", *args], env=self.env(),
+                           input=input, capture_output=True, text=True, timeout=timeout)
         if expect is not None and r.returncode != expect:
             raise TestFailure(f"microvmctl {' '.join(args)}: exit {r.returncode}, "
                               f"expected {expect}\nstdout: {r.stdout}\nstderr: {r.stderr}")
         return r
 
     def gdbus(self, *args, timeout=180):
-        return subprocess.run(["gdbus", *args], env=self.env(), capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(self.as_user + ["gdbus", *args], env=self.env(),
+                              capture_output=True, text=True, timeout=timeout)
 
     def prop(self, name, prop):
         r = self.gdbus("call", "--session", "-d", "org.microvmd1", "-o", guest_path(name), "-m",

@@ -127,6 +127,21 @@ def test_bad_inputs_leave_nothing():
         check(image_files(w) == [], f"left in the images folder: {image_files(w)}")
 
 
+def test_user_session_import_keeps_owners():
+    """A user's own --session daemon (uid 65534, no root anywhere) imports an archive it
+    can read and keeps its files' owners: uid 1000 and the 4750 mode come through."""
+    with World(user=65534) as w:
+        archive = write(w, "oci.tar", fx.oci_archive())
+        os.chown(archive, 65534, 65534)
+        w.ctl("image", "import", "mine", archive)
+        image = os.path.join(images_dir(w), "mine.ext4")
+        check(os.stat(image).st_uid == 65534, "the image is not the user's")
+        suid = " ".join(debugfs(image, "stat /usr/bin/suid").split())
+        check("User: 1000 Group: 1000" in suid and "Mode: 04750" in suid, suid)
+        check(" ".join(debugfs(image, "stat /srv/tty9").split()).find("Type: character") >= 0,
+              "the device node")
+
+
 SLOW_SOURCE = """
 import sys, time
 for _ in range(600):
