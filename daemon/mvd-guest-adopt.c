@@ -102,8 +102,8 @@ on_adopted (GObject *source, GAsyncResult *result, gpointer user_data)
       undo_interrupted_start (self);
       return;
     }
-  mvd_guest_message (self->config->name, "adopted pid %d (%s)", state->pid,
-                     qmp_run_state_to_string (run_state));
+  mvd_guest_log_id (G_LOG_LEVEL_MESSAGE, self->config->name, MVD_MESSAGE_ADOPTED,
+                    "adopted pid %d (%s)", state->pid, qmp_run_state_to_string (run_state));
   message
     = g_strdup_printf ("%s%sadopted by a restarted daemon", state->message ? state->message : "",
                        state->message && state->message[0] ? "; " : "");

@@ -20,16 +20,44 @@ static guint signals[N_SIGNALS];
 G_DEFINE_TYPE_WITH_CODE (MvdGuest, mvd_guest, MVM_DBUS_TYPE_GUEST_SKELETON,
                          G_IMPLEMENT_INTERFACE (MVM_DBUS_TYPE_GUEST, mvd_guest_dbus_iface_init))
 
+/* The MESSAGE_ID of a change to @state for @reason: started (or restarted), stopped,
+ * crashed; NULL for the steps between. */
+static const char *
+state_message_id (MvmGuestState from, MvmGuestState state, MvmStateReason reason)
+{
+  switch (state)
+    {
+      case MVM_GUEST_STATE_RUNNING:
+        if (from != MVM_GUEST_STATE_STARTING)
+          return NULL; /* resumed, or adopted (which has a line of its own) */
+        return reason == MVM_STATE_REASON_RESTARTED ? MVD_MESSAGE_RESTARTED : MVD_MESSAGE_STARTED;
+      case MVM_GUEST_STATE_STOPPED:
+        return MVD_MESSAGE_STOPPED;
+      case MVM_GUEST_STATE_CRASHED:
+        return MVD_MESSAGE_CRASHED;
+      default:
+        return NULL;
+    }
+}
+
 static void
 log_state (MvdGuest *self, MvmGuestState state, MvmStateReason reason, const char *message)
 {
   GLogLevelFlags level
     = state == MVM_GUEST_STATE_CRASHED ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE;
+  const char *id = state_message_id (self->state, state, reason);
+  const char *from = mvm_guest_state_to_string (self->state);
+  const char *to = mvm_guest_state_to_string (state);
+  const char *why = mvm_state_reason_to_string (reason);
+  const char *colon = message && message[0] ? ": " : "";
 
-  mvd_guest_log (level, self->config->name, "%s -> %s (%s%s%s)",
-                 mvm_guest_state_to_string (self->state), mvm_guest_state_to_string (state),
-                 mvm_state_reason_to_string (reason), message && message[0] ? ": " : "",
-                 message ? message : "");
+  if (message == NULL)
+    message = "";
+  if (id)
+    mvd_guest_log_id (level, self->config->name, id, "%s -> %s (%s%s%s)", from, to, why, colon,
+                      message);
+  else
+    mvd_guest_log (level, self->config->name, "%s -> %s (%s%s%s)", from, to, why, colon, message);
 }
 
 void
@@ -192,7 +220,8 @@ on_qemu_ready (MvdQemu *qemu, guint64 boot_usec, gpointer user_data)
 {
   MvdGuest *self = user_data;
 
-  mvd_guest_message (self->config->name, "ready after %.3f s", boot_usec / 1e6);
+  mvd_guest_log_id (G_LOG_LEVEL_MESSAGE, self->config->name, MVD_MESSAGE_READY,
+                    "ready after %.3f s", boot_usec / 1e6);
   mvm_dbus_guest_set_boot_time_usec (MVM_DBUS_GUEST (self), boot_usec);
   mvm_dbus_guest_set_ready (MVM_DBUS_GUEST (self), TRUE);
 }

@@ -64,6 +64,12 @@ def test_bus_activation():
         check(box.show("microvmd", "ActiveState") == "active", "no second activation")
 
 
+# daemon/mvd-log.h
+STARTED = "ea547699aa464776a120f4e824722ee2"
+READY = "8abb58c354a548e190b35f4938f20d3d"
+STOPPED = "c1a46e21ab394565aff344847d5a9a9d"
+
+
 def test_journal_tells_a_guests_life():
     with Box("journal") as box:
         box.define("web", GUEST)
@@ -77,6 +83,14 @@ def test_journal_tells_a_guests_life():
         lines = [line for line in fields.splitlines() if line]
         check(lines and all("web" in line for line in lines),
               f"journalctl MICROVMD_GUEST=web:\n{fields}")
+        # each event of a life by its MESSAGE_ID (microvmd(8) lists them), with the guest's field
+        for event, id128, needle in (("started", STARTED, "starting -> running"),
+                                     ("ready", READY, "ready after"),
+                                     ("stopped", STOPPED, "-> stopped")):
+            found = box.run("journalctl", f"MESSAGE_ID={id128}", "MICROVMD_GUEST=web",
+                            "--no-pager", "-o", "cat").stdout
+            check(needle in found and len(found.splitlines()) == 1,
+                  f"MESSAGE_ID of {event}: {found!r}")
 
 
 def test_machinectl_knows_running_guests():
