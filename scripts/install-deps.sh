@@ -8,7 +8,7 @@ PACKAGES="
   libglib2.0-dev libglib2.0-bin libjson-glib-dev libsystemd-dev libcmocka-dev scdoc
   qemu-system-x86 qemu-utils busybox-static linux-image-amd64 kmod cpio gzip xz-utils zstd
   e2fsprogs dbus python3 python3-dbusmock util-linux valgrind iproute2 iputils-ping systemd
-  mmdebstrap systemd-container passt nftables libarchive-dev libext2fs-dev
+  mmdebstrap systemd-container passt nftables libarchive-dev libext2fs-dev bash-completion
 "
 
 missing=""

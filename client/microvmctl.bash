@@ -1,0 +1,98 @@
+# bash completion for microvmctl(1)                        -*- shell-script -*-
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Verbs, options, and the names of guests and images, which are asked of the daemon with
+# a one-second bound (timeout(1)), so a daemon that does not answer never holds the prompt.
+
+# Guest names from "microvmctl list", those whose state matches the extended regex $2.
+__microvmctl_guests() {
+    local bus=$1 states=$2
+    timeout 1 microvmctl $bus --no-ask-password list 2>/dev/null |
+        awk -v s="^($states)" 'NR > 1 && $2 ~ s { print $1 }'
+}
+
+__microvmctl_images() {
+    timeout 1 microvmctl $1 --no-ask-password image list 2>/dev/null | awk 'NR > 1 { print $1 }'
+}
+
+_microvmctl() {
+    local cur prev words cword
+    _init_completion || return
+
+    local globals="--session --json --no-ask-password --version --help"
+    local verbs="list status define undefine create start stop kill reboot pause resume check
+                 set-memory stats autostart reload console log image"
+    local -A options=(
+        [list]="--json" [status]="--json" [stats]="--json"
+        [start]="--wait-ready --timeout --if-stopped" [stop]="--timeout"
+        [console]="--no-escape --force --read-only --linger"
+        [log]="--follow --lines --raw" [image]="--size"
+    )
+
+    # the verb: the first word after the global options; --session changes the bus asked
+    local i verb="" bus="" vi=0
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+        --session) bus=--session ;;
+        -*) ;;
+        *) verb=${words[i]}; vi=$i; break ;;
+        esac
+    done
+
+    if [[ -z $verb ]]; then
+        COMPREPLY=($(compgen -W "$globals $verbs" -- "$cur"))
+        return
+    fi
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "${options[$verb]} --help" -- "$cur"))
+        return
+    fi
+    case $prev in
+    --timeout | -t | --linger | --lines | -n | --size) return ;;
+    esac
+
+    # the position among the verb's arguments, options left out
+    local n=0
+    for ((i = vi + 1; i < cword; i++)); do
+        [[ ${words[i]} == -* ]] || ((n++))
+    done
+
+    case $verb in
+    define | create | check)
+        _filedir guest ;;
+    start | undefine | autostart | status | log)
+        if ((n == 0)); then
+            COMPREPLY=($(compgen -W "$(__microvmctl_guests "$bus" '.*')" -- "$cur"))
+        elif [[ $verb == autostart && n -eq 1 ]]; then
+            COMPREPLY=($(compgen -W "on off" -- "$cur"))
+        fi ;;
+    stop | kill | reboot | pause | console | stats | set-memory)
+        ((n == 0)) &&
+            COMPREPLY=($(compgen -W "$(__microvmctl_guests "$bus" 'running|paused|starting')" \
+                -- "$cur")) ;;
+    resume)
+        ((n == 0)) && COMPREPLY=($(compgen -W "$(__microvmctl_guests "$bus" paused)" -- "$cur")) ;;
+    image)
+        if ((n == 0)); then
+            COMPREPLY=($(compgen -W "import list inspect remove" -- "$cur"))
+        else
+            local sub
+            for ((i = vi + 1; i < cword; i++)); do
+                [[ ${words[i]} == -* ]] || { sub=${words[i]}; break; }
+            done
+            case $sub in
+            inspect | remove)
+                ((n == 1)) &&
+                    COMPREPLY=($(compgen -W "$(__microvmctl_images "$bus")" -- "$cur")) ;;
+            import)
+                if [[ $cur == -* ]]; then
+                    COMPREPLY=($(compgen -W "--size" -- "$cur"))
+                elif ((n == 2)); then
+                    _filedir
+                fi ;;
+            esac
+        fi ;;
+    esac
+}
+
+complete -F _microvmctl microvmctl
