@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvc-progress.h"
 #include "mvc-verbs.h"
 #include "mvm-error.h"
 #include "mvm-guest-state.h"
@@ -72,7 +73,7 @@ on_timeout (gpointer user_data)
 }
 
 static gboolean
-wait_ready (MvmDbusGuest *guest, guint timeout_sec, GError **error)
+wait_ready (MvmDbusGuest *guest, guint timeout_sec, gboolean quiet, GError **error)
 {
   ReadyWait w = { .guest = guest, .timeout_sec = timeout_sec };
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
@@ -87,7 +88,11 @@ wait_ready (MvmDbusGuest *guest, guint timeout_sec, GError **error)
     ;
   check_ready (&w);
   if (!mvm_dbus_guest_get_ready (guest) && w.error == NULL)
-    g_main_loop_run (loop);
+    {
+      MvcProgress *progress = quiet ? NULL : mvc_progress_begin (guest);
+      g_main_loop_run (loop);
+      mvc_progress_end (progress);
+    }
   g_clear_handle_id (&w.timer, g_source_remove);
   g_signal_handler_disconnect (guest, changed);
   g_signal_handler_disconnect (guest, owner);
@@ -130,7 +135,9 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
   if (!mvm_dbus_guest_call_start_sync (guest, NULL, &error)
       && !(if_stopped && g_error_matches (error, MVM_ERROR, MVM_ERROR_INVALID_STATE)))
     return mvc_fail (error);
-  if (ready && !wait_ready (guest, timeout > 0 ? timeout : DEFAULT_READY_TIMEOUT_SEC, &error))
+  /* a terminal gets a live line while it waits; a pipe or --json nothing more */
+  if (ready
+      && !wait_ready (guest, timeout > 0 ? timeout : DEFAULT_READY_TIMEOUT_SEC, ctx->json, &error))
     return mvc_fail (error);
   return MVC_EXIT_OK;
 }
