@@ -18,6 +18,7 @@ static const MvcVerb verbs[] = {
   { "define", mvc_define, "Define or replace a persistent guest from a guest file" },
   { "undefine", mvc_undefine, "Remove a stopped guest and its file" },
   { "create", mvc_create, "Start a transient guest from a guest file" },
+  { "run", mvc_run, "Run a transient guest's command in the foreground, with its exit status" },
   { "start", mvc_start, "Start a guest" },
   { "stop", mvc_stop, "Shut a guest down" },
   { "kill", mvc_kill, "Kill a guest's QEMU" },

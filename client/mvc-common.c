@@ -2,6 +2,8 @@
 #include "mvc-common.h"
 
 #include <errno.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -325,4 +327,31 @@ mvc_write_all (int fd, const char *what, const char *data, gsize length, GError 
       length -= n;
     }
   return TRUE;
+}
+
+int
+mvc_open_read_only_console (MvmDbusGuest *guest, GError **error)
+{
+  g_autoptr (GUnixFDList) fds = NULL;
+  g_autoptr (GVariant) handle = NULL;
+  GVariantDict options;
+  int fd;
+
+  g_variant_dict_init (&options, NULL);
+  g_variant_dict_insert (&options, "read-only", "b", TRUE);
+  if (!mvm_dbus_guest_call_open_console_sync (guest, g_variant_dict_end (&options), NULL, &handle,
+                                              &fds, NULL, error))
+    return -1;
+  if (fds == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "microvmd sent no console socket");
+      return -1;
+    }
+  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);
+  if (fd >= 0 && !g_unix_set_fd_nonblocking (fd, TRUE, error))
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
 }

@@ -69,6 +69,9 @@ typedef gboolean (*MvcSendGuestFunc) (MvmDbusManager *manager, const char *text,
                                       char **path, GCancellable *cancellable, GError **error);
 int mvc_send_guest_file (MvcContext *ctx, const char *file, MvcSendGuestFunc send);
 
+/* A read-only console socket of @guest, non-blocking; -1 when the caller may not have one. */
+int mvc_open_read_only_console (MvmDbusGuest *guest, GError **error);
+
 /* "2.215s", "3min 4s", "2h 5min", "3d 4h". */
 char *mvc_format_duration (guint64 usec);
 /* A wall-clock time in the local zone, "2024-05-01 12:00:03 CEST". */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvc-progress.h"
 
+#include "mvc-common.h"
+
 #include <errno.h>
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
@@ -110,29 +112,6 @@ draw (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static int
-open_read_only_console (MvmDbusGuest *guest)
-{
-  g_autoptr (GUnixFDList) fds = NULL;
-  g_autoptr (GVariant) handle = NULL;
-  GVariantDict options;
-  int fd;
-
-  g_variant_dict_init (&options, NULL);
-  g_variant_dict_insert (&options, "read-only", "b", TRUE);
-  if (!mvm_dbus_guest_call_open_console_sync (guest, g_variant_dict_end (&options), NULL, &handle,
-                                              &fds, NULL, NULL)
-      || fds == NULL)
-    return -1;
-  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), NULL);
-  if (fd >= 0 && !g_unix_set_fd_nonblocking (fd, TRUE, NULL))
-    {
-      close (fd);
-      return -1;
-    }
-  return fd;
-}
-
 MvcProgress *
 mvc_progress_begin (MvmDbusGuest *guest)
 {
@@ -144,7 +123,7 @@ mvc_progress_begin (MvmDbusGuest *guest)
   self->guest = g_object_ref (guest);
   self->started = g_get_monotonic_time ();
   self->partial = g_string_new (NULL);
-  self->console = open_read_only_console (guest);
+  self->console = mvc_open_read_only_console (guest, NULL);
   if (self->console >= 0)
     self->console_watch = g_unix_fd_add (self->console, G_IO_IN | G_IO_HUP, on_console, self);
   self->timer = g_timeout_add (REDRAW_MSEC, draw, self);

@@ -226,6 +226,16 @@ on_qemu_ready (MvdQemu *qemu, guint64 boot_usec, gpointer user_data)
   mvm_dbus_guest_set_ready (MVM_DBUS_GUEST (self), TRUE);
 }
 
+/* The guest's command ended: its status stands until the next start */
+static void
+on_qemu_exit_status (MvdQemu *qemu, int status, gpointer user_data)
+{
+  MvdGuest *self = user_data;
+
+  mvd_guest_message (self->config->name, "its command exited with status %d", status);
+  mvm_dbus_guest_set_exit_status (MVM_DBUS_GUEST (self), status);
+}
+
 static void
 on_qemu_reset (MvdQemu *qemu, gpointer user_data)
 {
@@ -243,6 +253,7 @@ mvd_guest_watch_qemu (MvdGuest *self, MvdQemu *qemu)
   g_signal_connect (qemu, "run-state-changed", G_CALLBACK (on_qemu_run_state), self);
   g_signal_connect (qemu, "ready", G_CALLBACK (on_qemu_ready), self);
   g_signal_connect (qemu, "reset", G_CALLBACK (on_qemu_reset), self);
+  g_signal_connect (qemu, "exit-status", G_CALLBACK (on_qemu_exit_status), self);
 }
 
 void
@@ -391,6 +402,7 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, start_message (reason));
   mvd_guest_publish_config (self);
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
+  mvm_dbus_guest_set_exit_status (iface, -1);
   mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
                            mvm_host_facts_accelerator (ctx->facts), self->vsock_cid);
   mvd_qemu_set_disks (self->qemu, self->config);
@@ -647,6 +659,7 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
   mvm_dbus_guest_set_uuid (iface, config->uuid);
   mvm_dbus_guest_set_state (iface, mvm_guest_state_to_string (MVM_GUEST_STATE_STOPPED));
   mvm_dbus_guest_set_state_reason (iface, mvm_state_reason_to_string (MVM_STATE_REASON_NONE));
+  mvm_dbus_guest_set_exit_status (iface, -1);
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
   return self;

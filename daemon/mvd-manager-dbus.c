@@ -5,8 +5,33 @@
 #include "mvd-manager-private.h"
 #include "mvm-error.h"
 
+/* One option of DefineGuest, CreateGuest or PreviewCommandLine */
+static gboolean
+take_option (const char *key, GVariant *value, char **file_name, GStrv *command, GError **error)
+{
+  if (g_str_equal (key, "file-name") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+      && g_variant_get_string (value, NULL)[0])
+    {
+      g_free (*file_name);
+      *file_name = g_path_get_basename (g_variant_get_string (value, NULL));
+      return TRUE;
+    }
+  if (command && g_str_equal (key, "command") && g_variant_is_of_type (value, G_VARIANT_TYPE ("as"))
+      && g_variant_n_children (value) > 0)
+    {
+      g_strfreev (*command);
+      *command = g_variant_dup_strv (value, NULL);
+      return TRUE;
+    }
+  g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+               "option '%s' is unknown or not of its type; the options are: file-name "
+               "(a non-empty string)%s",
+               key, command ? ", command (a non-empty string array)" : "");
+  return FALSE;
+}
+
 gboolean
-mvd_manager_parse_options (GVariant *options, char **file_name, GError **error)
+mvd_manager_parse_options (GVariant *options, char **file_name, GStrv *command, GError **error)
 {
   GVariantIter iter;
   const char *key;
@@ -17,22 +42,8 @@ mvd_manager_parse_options (GVariant *options, char **file_name, GError **error)
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       g_autoptr (GVariant) owned = value;
-
-      if (!g_str_equal (key, "file-name"))
-        {
-          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                       "unknown option '%s'; the options are: file-name", key);
-          return FALSE;
-        }
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
-          || !g_variant_get_string (value, NULL)[0])
-        {
-          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                       "option 'file-name' must be a non-empty string");
-          return FALSE;
-        }
-      g_free (*file_name);
-      *file_name = g_path_get_basename (g_variant_get_string (value, NULL));
+      if (!take_option (key, value, file_name, command, error))
+        return FALSE;
     }
   return TRUE;
 }
@@ -47,7 +58,7 @@ handle_define_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, c
   MvdGuest *guest = NULL;
   g_autofree char *path = NULL;
 
-  if (mvd_manager_parse_options (options, &file_name, &error))
+  if (mvd_manager_parse_options (options, &file_name, NULL, &error))
     guest = mvd_manager_define (self, text, file_name, &error);
   if (guest == NULL)
     {
@@ -97,11 +108,18 @@ handle_create_guest (MvmDbusManager *iface, GDBusMethodInvocation *invocation, c
   GError *error = NULL;
   g_autofree char *file_name = NULL;
   MvmGuestConfig *config = NULL;
+  g_auto (GStrv) command = NULL;
   CreateCall *call;
   MvdGuest *guest;
 
-  if (mvd_manager_parse_options (options, &file_name, &error))
+  if (mvd_manager_parse_options (options, &file_name, &command, &error))
     config = mvd_manager_parse (self, text, file_name, &error);
+  if (config && command)
+    {
+      /* as docker run's arguments: they replace the file's Command= (the image's Cmd) */
+      g_strfreev (config->command);
+      config->command = g_steal_pointer (&command);
+    }
   if (config && mvd_manager_lookup (self, config->name))
     {
       error = g_error_new (MVM_ERROR, MVM_ERROR_ALREADY_EXISTS, "guest %s already exists",
@@ -172,7 +190,7 @@ preview (MvdManager *self, const char *text, GVariant *options, GError **error)
   g_autofree char *file_name = NULL;
   g_autoptr (MvmGuestConfig) config = NULL;
 
-  if (!mvd_manager_parse_options (options, &file_name, error)
+  if (!mvd_manager_parse_options (options, &file_name, NULL, error)
       || (config = mvd_manager_parse (self, text, file_name, error)) == NULL)
     return NULL;
   return mvd_check_argv (self->context.config, self->context.facts, config, NULL, error);

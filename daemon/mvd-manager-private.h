@@ -23,8 +23,10 @@ struct _MvdManager
 MvmGuestConfig *mvd_manager_parse (MvdManager *self, const char *text, const char *file_name,
                                    GError **error);
 /* The options of DefineGuest, CreateGuest and PreviewCommandLine: "file-name" (s), whose
- * base name is kept in @file_name. Anything else is refused, naming it. */
-gboolean mvd_manager_parse_options (GVariant *options, char **file_name, GError **error);
+ * base name is kept in @file_name, and for CreateGuest (@command not NULL) "command" (as).
+ * Anything else is refused, naming it. */
+gboolean mvd_manager_parse_options (GVariant *options, char **file_name, GStrv *command,
+                                    GError **error);
 /* Adds and exports a guest; @file_path NULL for transient. */
 MvdGuest *mvd_manager_add (MvdManager *self, MvmGuestConfig *config, const char *text,
                            const char *file_path);

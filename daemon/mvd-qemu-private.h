@@ -33,6 +33,7 @@ struct _MvdQemu
   int ready_fd;
   guint ready_watch;
   gboolean ready_seen;
+  GString *ready_line; /* what the ready port sent since its last newline */
 
   GTask *launch_task;
   guint launch_timeout;

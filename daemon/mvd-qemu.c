@@ -28,6 +28,7 @@ enum
   SIGNAL_READY,
   SIGNAL_RESET,
   SIGNAL_EXITED,
+  SIGNAL_EXIT_STATUS,
   N_SIGNALS,
 };
 static guint signals[N_SIGNALS];
@@ -318,6 +319,39 @@ mvd_qemu_send_signal (MvdQemu *self, int signum)
 
 /* --- output, ready channel, QMP events ------------------------------------------------- */
 
+static void
+ready_line_seen (MvdQemu *self)
+{
+  guint64 boot_usec = g_get_monotonic_time () - self->spawn_usec;
+
+  if (self->ready_seen)
+    return;
+  self->ready_seen = TRUE;
+  if (self->state)
+    {
+      self->state->ready = TRUE;
+      self->state->boot_usec = boot_usec;
+      save_state_soon (self);
+    }
+  g_signal_emit (self, signals[SIGNAL_READY], 0, boot_usec);
+}
+
+/* One line from the guest's init: READY=1, or EXIT_STATUS=N when its command ended. Lines
+ * from a guest are data: anything else is ignored. */
+static void
+take_ready_line (MvdQemu *self, const char *line)
+{
+  guint64 status;
+
+  if (g_str_equal (line, "READY=1"))
+    ready_line_seen (self);
+  else if (g_str_has_prefix (line, "EXIT_STATUS=")
+           && g_ascii_string_to_unsigned (line + 12, 10, 0, 255, &status, NULL))
+    g_signal_emit (self, signals[SIGNAL_EXIT_STATUS], 0, (int)status);
+}
+
+#define READY_LINE_MAX 64
+
 static gboolean
 on_ready_readable (int fd, GIOCondition condition, gpointer user_data)
 {
@@ -332,18 +366,16 @@ on_ready_readable (int fd, GIOCondition condition, gpointer user_data)
       self->ready_watch = 0;
       return G_SOURCE_REMOVE;
     }
-  if (!self->ready_seen && memchr (buf, '\n', n))
+  for (gssize i = 0; i < n; i++)
     {
-      guint64 boot_usec = g_get_monotonic_time () - self->spawn_usec;
-
-      self->ready_seen = TRUE;
-      if (self->state)
+      if (buf[i] != '\n')
         {
-          self->state->ready = TRUE;
-          self->state->boot_usec = boot_usec;
-          save_state_soon (self);
+          if (self->ready_line->len < READY_LINE_MAX)
+            g_string_append_c (self->ready_line, buf[i]);
+          continue;
         }
-      g_signal_emit (self, signals[SIGNAL_READY], 0, boot_usec);
+      take_ready_line (self, self->ready_line->str);
+      g_string_truncate (self->ready_line, 0);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -481,6 +513,7 @@ static void
 on_reset_event (MvdQemu *self)
 {
   self->ready_seen = FALSE;
+  g_string_truncate (self->ready_line, 0);
   self->spawn_usec = g_get_monotonic_time ();
   if (self->state)
     {
@@ -699,6 +732,7 @@ mvd_qemu_finalize (GObject *object)
   mvd_state_file_free (self->state);
   g_strfreev (self->argv);
   g_free (self->end_message);
+  g_string_free (self->ready_line, TRUE);
   g_free (self->io_error_drive);
   g_free (self->io_error_text);
   g_strfreev (self->disks);
@@ -732,12 +766,16 @@ mvd_qemu_class_init (MvdQemuClass *klass)
   signals[SIGNAL_EXITED]
     = g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  signals[SIGNAL_EXIT_STATUS]
+    = g_signal_new ("exit-status", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 }
 
 static void
 mvd_qemu_init (MvdQemu *self)
 {
   self->ready_fd = -1;
+  self->ready_line = g_string_new (NULL);
   self->pidfd = -1;
   self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
  *   "run-state-changed" (QmpRunState)       QMP_RUN_STATE_RUNNING or _PAUSED, from QMP
  *   "ready" (guint64 boot_usec)             the guest's first ready line since spawn or reset
  *   "reset" ()                              the guest rebooted
+ *   "exit-status" (int)                     the guest's command (Command=) ended so
  *   "exited" (MvmStateReason, const char *) the process is gone and reaped: why, in a word
  *                                           and a sentence (with QEMU's last words after a
  *                                           failure) */

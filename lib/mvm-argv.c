@@ -195,7 +195,11 @@ mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *
 static void
 add_boot (Builder *b)
 {
-  g_autofree char *append = mvm_argv_kernel_command_line (b->config, b->facts);
+  g_autofree char *kernel_args = mvm_argv_kernel_command_line (b->config, b->facts);
+  g_autofree char *append = b->launch->run
+                              ? g_strdup_printf ("%s%smicrovmd.run=%s", kernel_args,
+                                                 kernel_args[0] ? " " : "", b->launch->run)
+                              : g_steal_pointer (&kernel_args);
 
   /* QEMU's loader fopen()s these names, so the inherited fds go by their /proc name */
   if (b->launch->kernel_fd >= 0)

@@ -44,6 +44,7 @@ typedef struct
   int vhost_vsock_fd;             /* /dev/vhost-vsock, opened by the daemon ([Vsock]) */
   int share_fds[MVM_MAX_SHARES];  /* a virtiofs share's socket to its virtiofsd; -1: 9p */
   gboolean paused;                /* -S: start with the CPUs stopped */
+  const char *run;                /* microvmd.run=: the command's script in base64, or NULL */
 } MvmLaunch;
 
 /* The launch the daemon uses: fds 3, 4, 5, the cards (taps, passt) from 6, then kernel,

@@ -58,6 +58,7 @@ static const char *const guest_keys[] = {
   "Restart",
   "ShutdownTimeoutSec",
   "Hostname",
+  "Command",
   NULL,
 };
 static const char *const disk_keys[] = { "Path", "Image", "Format", "ReadOnly", "Ephemeral", NULL };
@@ -117,6 +118,7 @@ mvm_guest_config_free (MvmGuestConfig *config)
   g_free (config->initrd);
   g_free (config->command_line);
   g_free (config->hostname);
+  g_strfreev (config->command);
   g_clear_pointer (&config->disks, g_ptr_array_unref);
   g_clear_pointer (&config->networks, g_ptr_array_unref);
   g_clear_pointer (&config->shares, g_ptr_array_unref);
@@ -275,6 +277,22 @@ parse_hostname (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
   return TRUE;
 }
 
+/* Command=: words as a shell splits them (quotes, backslashes), nothing expanded */
+static gboolean
+parse_command (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!mvm_key_parser_get_string (p, "Guest", "Command", &text, error))
+    return FALSE;
+  if (text == NULL || text[0] == '\0')
+    return TRUE;
+  if (!g_shell_parse_argv (text, NULL, &c->command, &local))
+    return mvm_key_parser_fail (p, "Guest", "Command", error, "%s", local->message);
+  return TRUE;
+}
+
 static gboolean
 parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
 {
@@ -290,6 +308,7 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
       || !mvm_key_parser_get_path (p, g, "Kernel", &c->kernel, error)
       || !mvm_key_parser_get_path (p, g, "Initrd", &c->initrd, error)
       || !parse_command_line (p, c, error) || !parse_hostname (p, c, error)
+      || !parse_command (p, c, error)
       || !mvm_key_parser_get_bool (p, g, "Autostart", &c->autostart, error)
       || !mvm_key_parser_get_enum (p, g, "Restart", restart_entries, &restart, error)
       || !mvm_key_parser_get_uint (p, g, "ShutdownTimeoutSec", 1, MAX_SHUTDOWN_TIMEOUT, &timeout,

@@ -108,6 +108,7 @@ typedef struct
   char *initrd;       /* NULL: the daemon's default */
   char *command_line; /* "" when unset */
   char *hostname;     /* NULL: the guest keeps its own */
+  GStrv command;      /* Command=, split as a shell would; NULL: the image's own, if any */
   gboolean autostart;
   MvmRestart restart;
   guint shutdown_timeout_sec;

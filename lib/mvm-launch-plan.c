@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvm-launch-plan.h"
 
+#include "mvm-image-meta.h"
+#include "mvm-image-run.h"
 #include "mvm-paths.h"
 
 void
@@ -10,6 +12,7 @@ mvm_launch_plan_free (MvmLaunchPlan *plan)
     return;
   g_free (plan->kernel);
   g_free (plan->initrd);
+  g_free (plan->run);
   for (guint i = 0; i < G_N_ELEMENTS (plan->socket_paths); i++)
     g_free (plan->socket_paths[i]);
   g_strfreev (plan->argv);
@@ -59,6 +62,27 @@ name_images (const MvmDaemonConfig *config, MvmGuestConfig *guest)
     }
 }
 
+/* Command=, or the root image's OCI Entrypoint and Cmd: the script, in base64 */
+static gboolean
+plan_run (const MvmDaemonConfig *config, const MvmGuestConfig *guest, char **run, GError **error)
+{
+  const MvmDisk *root = guest->disks->len ? guest->disks->pdata[0] : NULL;
+  g_autoptr (MvmImageMeta) meta = NULL;
+  GError *local = NULL;
+
+  if (root && root->image)
+    {
+      g_autofree char *meta_path = mvm_paths_image_meta (config->images_dir, root->image);
+      meta = mvm_image_meta_read (meta_path, root->path, NULL);
+    }
+  *run = mvm_image_run_argument (meta ? meta->config_json : NULL,
+                                 (const char *const *)guest->command, &local);
+  if (local == NULL)
+    return TRUE;
+  g_propagate_prefixed_error (error, local, "guest %s: ", guest->name);
+  return FALSE;
+}
+
 MvmLaunchPlan *
 mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
                      MvmGuestConfig *guest, const MvmLaunchPlace *place, GError **error)
@@ -78,6 +102,9 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, error))
     return NULL;
   name_images (config, guest);
+  if (!plan_run (config, guest, &plan->run, error))
+    return NULL;
+  plan->launch.run = plan->run;
   if (place->socket_dir)
     by_name (plan, place->socket_dir);
   plan->argv = mvm_argv_build (guest, facts, &plan->launch, error);

@@ -16,6 +16,7 @@ typedef struct
   char *kernel;
   char *initrd;
   char *socket_paths[3]; /* QMP, console, ready: NULL when they are inherited fds */
+  char *run;             /* the command the guest runs, for microvmd.run=, or NULL */
   MvmLaunch launch;      /* points into the strings above */
   MvmGuestFiles files;   /* kernel, initrd and disks, opened; closed with the plan */
   GStrv argv;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mvd-image-meta.h"
+#include "mvm-image-meta.h"
 #include "mvm-image-build.h"
 #include "mvm-paths.h"
 
@@ -180,11 +180,11 @@ publish (Import *import, const MvmImageInfo *info, const char *partial, GError *
 {
   g_autofree char *meta_path = mvm_paths_image_meta (import->images_dir, import->name);
   g_autofree char *image_path = mvm_paths_image_file (import->images_dir, import->name);
-  MvdImageMeta meta = { .source_kind = (char *)mvm_image_kind_to_string (info->kind),
+  MvmImageMeta meta = { .source_kind = (char *)mvm_image_kind_to_string (info->kind),
                         .created_usec = g_get_real_time (),
                         .config_json = info->config_json };
 
-  if (!mvd_image_meta_write (&meta, meta_path, error))
+  if (!mvm_image_meta_write (&meta, meta_path, error))
     return FALSE;
   if (rename (partial, image_path) < 0)
     {

@@ -92,13 +92,13 @@ add_image (MvdImageStore *self, const char *name)
   g_autofree char *meta_path = mvm_paths_image_meta (images_dir (self), name);
   g_autofree char *path = mvd_image_object_path (name);
   g_autoptr (GError) error = NULL;
-  g_autoptr (MvdImageMeta) meta = mvd_image_meta_read (meta_path, file, &error);
+  g_autoptr (MvmImageMeta) meta = mvm_image_meta_read (meta_path, file, &error);
   MvdImage *image;
 
   if (meta == NULL)
     {
       g_warning ("image %s: %s; listed as a plain file", name, error->message);
-      meta = mvd_image_meta_read ("/nonexistent", file, NULL);
+      meta = mvm_image_meta_read ("/nonexistent", file, NULL);
     }
   image = mvd_image_new (name, file, meta, remove_image, self);
   set_users (self, image);

@@ -119,7 +119,7 @@ mvd_image_config_to_variant (const char *config_json)
 }
 
 MvdImage *
-mvd_image_new (const char *name, const char *file, const MvdImageMeta *meta,
+mvd_image_new (const char *name, const char *file, const MvmImageMeta *meta,
                MvdImageRemoveFunc remove, gpointer remove_data)
 {
   MvdImage *self = g_object_new (MVD_TYPE_IMAGE, NULL);

@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "mvd-image-meta.h"
+#include "mvm-image-meta.h"
 #include "mvm-dbus.h"
 
 G_BEGIN_DECLS
@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE (MvdImage, mvd_image, MVD, IMAGE, MvmDbusImageSkeleton)
 typedef gboolean (*MvdImageRemoveFunc) (MvdImage *image, gpointer data, GError **error);
 
 /* Image @name, its file at @file, described by @meta. */
-MvdImage *mvd_image_new (const char *name, const char *file, const MvdImageMeta *meta,
+MvdImage *mvd_image_new (const char *name, const char *file, const MvmImageMeta *meta,
                          MvdImageRemoveFunc remove, gpointer remove_data);
 const char *mvd_image_get_name (MvdImage *self);
 /* /org/microvmd1/image/NAME, escaped */

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "mvm-argv.h"
+#include "mvm-image-run.h"
 
 typedef struct
 {
@@ -58,6 +59,7 @@ render (const char *file_name, const char *data)
   g_autoptr (MvmGuestConfig) guest = NULL;
   g_auto (GStrv) argv = NULL;
   g_autofree char *joined = NULL;
+  g_autofree char *run = NULL;
   MvmHostFacts facts = fake_facts (data);
   MvmLaunch launch;
 
@@ -74,7 +76,11 @@ render (const char *file_name, const char *data)
           launch.serial = (MvmSocket){ -1, "/run/microvmd/web,x/console.sock" };
           launch.ready = (MvmSocket){ -1, "/run/microvmd/web,x/ready.sock" };
         }
-      argv = mvm_argv_build (guest, &facts, &launch, &error);
+      /* Command= (an image's config takes the daemon's images folder: not here) */
+      run = mvm_image_run_argument (NULL, (const char *const *)guest->command, &error);
+      launch.run = run;
+      if (error == NULL)
+        argv = mvm_argv_build (guest, &facts, &launch, &error);
     }
   if (argv == NULL)
     return g_strdup_printf ("error: %s\n", error->message);

@@ -239,6 +239,8 @@ class World:
                 return int(value[len(prefix):])
         if value in ("true", "false"):
             return value == "true"
+        if value.lstrip("-").isdigit():  # int32, which gdbus prints bare
+            return int(value)
         return value.strip("'")
 
     def state(self, name):

@@ -103,3 +103,34 @@ def docker_archive():
 
 def plain_tarball():
     return gzip.compress(tar_bytes(final()))
+
+
+def app_archive(config):
+    """An OCI archive of one layer with a real static busybox (this machine's), its sh and a
+    few applets, a user app (uid 1000) and a /work folder, and @config as the image config."""
+    with open("/bin/busybox", "rb") as f:
+        busybox = f.read()
+    layer = [folder("bin/"), entry("bin/busybox", data=busybox, mode=0o755)]
+    layer += [entry(f"bin/{applet}", tarfile.SYMTYPE, linkname="busybox", mode=0o777)
+              for applet in ("sh", "id", "sleep", "cat", "pwd")]
+    layer += [folder("etc/"),
+              entry("etc/passwd", data=b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/work:/bin/sh\n"),
+              entry("etc/group", data=b"root:x:0:\napp:x:1000:\n"),
+              folder("work/", mode=0o777), folder("tmp/", mode=0o1777), folder("root/", mode=0o700)]
+    blob = gzip.compress(tar_bytes(layer))
+    config_bytes = json.dumps({"architecture": "amd64", "os": "linux", "config": config,
+                               "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": digest(config_bytes), "size": len(config_bytes)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": digest(blob), "size": len(blob)}]}).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(manifest),
+         "size": len(manifest)}]}).encode()
+    members = [entry("oci-layout", data=b'{"imageLayoutVersion": "1.0.0"}'),
+               entry("index.json", data=index), folder("blobs/"), folder("blobs/sha256/")]
+    members += [entry("blobs/sha256/" + digest(b)[7:], data=b)
+                for b in (blob, config_bytes, manifest)]
+    return tar_bytes(members)

@@ -298,7 +298,7 @@ test_errors_name_file_and_line (void **state)
   assert_error ("[Guest]\nMemory=100M\nCpus=2\n",
                 "/etc/g/web.guest:3: [Guest] Cpus: unknown key; this group takes Name, OS, "
                 "Transport, CPUs, Memory, Kernel, Initrd, CommandLine, Autostart, Restart, "
-                "ShutdownTimeoutSec, Hostname");
+                "ShutdownTimeoutSec, Hostname, Command");
   assert_error ("[Guest]\n[Share a]\nPath=/a\n[Share b]\nPath=/b\nTag=a\n",
                 "/etc/g/web.guest:6: [Share b] Tag: tag 'a' is used by another share");
   assert_error ("[Guest]\n[Network n]\nMode=user\nBridge=br0\n",

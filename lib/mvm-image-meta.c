@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mvd-image-meta.h"
+#include "mvm-image-meta.h"
 
 #include <json-glib/json-glib.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include "mvm-file.h"
 
 void
-mvd_image_meta_free (MvdImageMeta *meta)
+mvm_image_meta_free (MvmImageMeta *meta)
 {
   if (meta == NULL)
     return;
@@ -17,10 +17,10 @@ mvd_image_meta_free (MvdImageMeta *meta)
   g_free (meta);
 }
 
-static MvdImageMeta *
+static MvmImageMeta *
 meta_of_plain_file (const char *image_path)
 {
-  MvdImageMeta *meta = g_new0 (MvdImageMeta, 1);
+  MvmImageMeta *meta = g_new0 (MvmImageMeta, 1);
   struct stat st;
 
   meta->source_kind = g_strdup ("file");
@@ -29,11 +29,11 @@ meta_of_plain_file (const char *image_path)
   return meta;
 }
 
-MvdImageMeta *
-mvd_image_meta_read (const char *path, const char *image_path, GError **error)
+MvmImageMeta *
+mvm_image_meta_read (const char *path, const char *image_path, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (MvdImageMeta) meta = NULL;
+  g_autoptr (MvmImageMeta) meta = NULL;
   JsonObject *object;
   JsonNode *config;
 
@@ -47,7 +47,7 @@ mvd_image_meta_read (const char *path, const char *image_path, GError **error)
       return NULL;
     }
   object = json_node_get_object (json_parser_get_root (parser));
-  meta = g_new0 (MvdImageMeta, 1);
+  meta = g_new0 (MvmImageMeta, 1);
   meta->source_kind
     = g_strdup (json_object_get_string_member_with_default (object, "source-kind", "file"));
   meta->created_usec = json_object_get_int_member_with_default (object, "created-usec", 0);
@@ -58,7 +58,7 @@ mvd_image_meta_read (const char *path, const char *image_path, GError **error)
 }
 
 gboolean
-mvd_image_meta_write (const MvdImageMeta *meta, const char *path, GError **error)
+mvm_image_meta_write (const MvmImageMeta *meta, const char *path, GError **error)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) generator = json_generator_new ();

@@ -12,15 +12,15 @@ typedef struct
   char *source_kind;   /* oci, docker, tar; file for an image without this file */
   gint64 created_usec; /* since the epoch */
   char *config_json;   /* the OCI config object (Entrypoint, Cmd, ...), or NULL */
-} MvdImageMeta;
+} MvmImageMeta;
 
 /* Reads @path; an image without one (@path missing) gets kind "file" and @image_path's
  * modification time. */
-MvdImageMeta *mvd_image_meta_read (const char *path, const char *image_path, GError **error);
+MvmImageMeta *mvm_image_meta_read (const char *path, const char *image_path, GError **error);
 /* Writes @meta to @path atomically (a temporary file renamed over it). */
-gboolean mvd_image_meta_write (const MvdImageMeta *meta, const char *path, GError **error);
-void mvd_image_meta_free (MvdImageMeta *meta);
+gboolean mvm_image_meta_write (const MvmImageMeta *meta, const char *path, GError **error);
+void mvm_image_meta_free (MvmImageMeta *meta);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvdImageMeta, mvd_image_meta_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmImageMeta, mvm_image_meta_free)
 
 G_END_DECLS
