@@ -355,3 +355,30 @@ mvc_open_read_only_console (MvmDbusGuest *guest, GError **error)
     }
   return fd;
 }
+
+GPtrArray *
+mvc_managed_properties (MvcContext *ctx, const char *interface, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariantIter) objects = NULL;
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify)g_variant_unref);
+  GVariant *interfaces;
+
+  if (mvc_manager (ctx, error) == NULL)
+    return NULL;
+  reply = g_dbus_connection_call_sync (ctx->bus, MVC_BUS_NAME, MVC_MANAGER_PATH,
+                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(a{oa{sa{sv}}})", &objects);
+  while (g_variant_iter_next (objects, "{o@a{sa{sv}}}", NULL, &interfaces))
+    {
+      g_autoptr (GVariant) owned = interfaces;
+      GVariant *props = g_variant_lookup_value (interfaces, interface, G_VARIANT_TYPE_VARDICT);
+      if (props)
+        g_ptr_array_add (found, props);
+    }
+  return g_steal_pointer (&found);
+}

@@ -69,6 +69,9 @@ typedef gboolean (*MvcSendGuestFunc) (MvmDbusManager *manager, const char *text,
                                       char **path, GCancellable *cancellable, GError **error);
 int mvc_send_guest_file (MvcContext *ctx, const char *file, MvcSendGuestFunc send);
 
+/* The properties (a{sv}) of every object that has @interface, from one GetManagedObjects */
+GPtrArray *mvc_managed_properties (MvcContext *ctx, const char *interface, GError **error);
+
 /* A read-only console socket of @guest, non-blocking; -1 when the caller may not have one. */
 int mvc_open_read_only_console (MvmDbusGuest *guest, GError **error);
 

@@ -158,16 +158,6 @@ end_tar (GSubprocess *tar)
   g_subprocess_wait (tar, NULL, NULL);
 }
 
-static void
-remove_image (MvcContext *ctx, const char *name)
-{
-  g_autofree char *escaped = g_dbus_escape_object_path (name);
-  g_autofree char *path = g_strconcat (MVC_MANAGER_PATH "/image/", escaped, NULL);
-
-  g_dbus_connection_call_sync (ctx->bus, MVC_BUS_NAME, path, "org.microvmd1.Image", "Remove", NULL,
-                               NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-}
-
 static MvmDbusJob *
 begin (MvcContext *ctx, const char *name, int fd, guint64 size, GError **error)
 {
@@ -224,7 +214,7 @@ mvc_image_import (MvcContext *ctx, int argc, char **argv)
     {
       /* done before the cancel arrived: the image holds what tar managed, so it goes */
       if (g_str_equal (state, "done"))
-        remove_image (ctx, argv[1]);
+        mvc_remove_image (ctx, argv[1], NULL);
       return mvc_fail (error);
     }
   if (g_str_equal (state, "done"))

@@ -7,35 +7,6 @@
 
 #define MVC_IMAGE_IFACE "org.microvmd1.Image"
 
-/* Every image's properties, sorted by name, from one GetManagedObjects */
-static GPtrArray *
-fetch_images (MvcContext *ctx, GError **error)
-{
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariantIter) objects = NULL;
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify)g_variant_unref);
-  GVariant *interfaces;
-
-  if (mvc_manager (ctx, error) == NULL)
-    return NULL;
-  reply = g_dbus_connection_call_sync (ctx->bus, MVC_BUS_NAME, MVC_MANAGER_PATH,
-                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
-  if (reply == NULL)
-    return NULL;
-  g_variant_get (reply, "(a{oa{sa{sv}}})", &objects);
-  while (g_variant_iter_next (objects, "{o@a{sa{sv}}}", NULL, &interfaces))
-    {
-      g_autoptr (GVariant) owned = interfaces;
-      GVariant *props
-        = g_variant_lookup_value (interfaces, MVC_IMAGE_IFACE, G_VARIANT_TYPE_VARDICT);
-      if (props)
-        g_ptr_array_add (images, props);
-    }
-  return g_steal_pointer (&images);
-}
-
 static const char *
 lookup_string (GVariant *props, const char *key)
 {
@@ -121,7 +92,7 @@ image_list (MvcContext *ctx, int argc, char **argv)
                             "guests whose disks name them.",
                             0, &argc, &argv, &status))
     return status;
-  if ((images = fetch_images (ctx, &error)) == NULL)
+  if ((images = mvc_managed_properties (ctx, MVC_IMAGE_IFACE, &error)) == NULL)
     return mvc_fail (error);
   g_ptr_array_sort (images, compare_names);
   if (ctx->json)
@@ -161,7 +132,7 @@ image_inspect (MvcContext *ctx, int argc, char **argv)
                        "it (Entrypoint, Cmd, Env, WorkingDir, User).",
                        1, &argc, &argv, &status))
     return status;
-  if ((images = fetch_images (ctx, &error)) == NULL)
+  if ((images = mvc_managed_properties (ctx, MVC_IMAGE_IFACE, &error)) == NULL)
     return mvc_fail (error);
   if ((props = find_image (images, argv[1])) == NULL)
     return mvc_usage ("no image named '%s' (microvmctl image list)", argv[1]);
@@ -170,14 +141,25 @@ image_inspect (MvcContext *ctx, int argc, char **argv)
   return MVC_EXIT_OK;
 }
 
+gboolean
+mvc_remove_image (MvcContext *ctx, const char *name, GError **error)
+{
+  g_autofree char *escaped = g_dbus_escape_object_path (name);
+  g_autofree char *path = g_strconcat (MVC_MANAGER_PATH "/image/", escaped, NULL);
+  g_autoptr (MvmDbusImage) image = NULL;
+
+  if (mvc_manager (ctx, error) == NULL)
+    return FALSE;
+  image = mvm_dbus_image_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                                         MVC_BUS_NAME, path, NULL, error);
+  return image && mvm_dbus_image_call_remove_sync (image, NULL, error);
+}
+
 static int
 image_remove (MvcContext *ctx, int argc, char **argv)
 {
   g_autoptr (GPtrArray) images = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MvmDbusImage) image = NULL;
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
   int status;
 
   if (!mvc_parse_verb (ctx, NULL, "NAME",
@@ -185,15 +167,11 @@ image_remove (MvcContext *ctx, int argc, char **argv)
                        "names it.",
                        1, &argc, &argv, &status))
     return status;
-  if ((images = fetch_images (ctx, &error)) == NULL)
+  if ((images = mvc_managed_properties (ctx, MVC_IMAGE_IFACE, &error)) == NULL)
     return mvc_fail (error);
   if (find_image (images, argv[1]) == NULL)
     return mvc_usage ("no image named '%s' (microvmctl image list)", argv[1]);
-  escaped = g_dbus_escape_object_path (argv[1]);
-  path = g_strconcat (MVC_MANAGER_PATH "/image/", escaped, NULL);
-  image = mvm_dbus_image_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
-                                         MVC_BUS_NAME, path, NULL, &error);
-  if (image == NULL || !mvm_dbus_image_call_remove_sync (image, NULL, &error))
+  if (!mvc_remove_image (ctx, argv[1], &error))
     return mvc_fail (error);
   return MVC_EXIT_OK;
 }

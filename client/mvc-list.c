@@ -72,28 +72,13 @@ compare_rows (gconstpointer a, gconstpointer b)
 static GPtrArray *
 fetch_rows (MvcContext *ctx, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariantIter) objects = NULL;
+  g_autoptr (GPtrArray) guests = mvc_managed_properties (ctx, MVC_GUEST_IFACE, error);
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
-  GVariant *interfaces;
 
-  if (mvc_manager (ctx, error) == NULL)
+  if (guests == NULL)
     return NULL;
-  reply = g_dbus_connection_call_sync (ctx->bus, MVC_BUS_NAME, MVC_MANAGER_PATH,
-                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
-  if (reply == NULL)
-    return NULL;
-  g_variant_get (reply, "(a{oa{sa{sv}}})", &objects);
-  while (g_variant_iter_next (objects, "{o@a{sa{sv}}}", NULL, &interfaces))
-    {
-      g_autoptr (GVariant) owned = interfaces;
-      g_autoptr (GVariant) props
-        = g_variant_lookup_value (interfaces, MVC_GUEST_IFACE, G_VARIANT_TYPE_VARDICT);
-      if (props)
-        g_ptr_array_add (rows, row_new (props));
-    }
+  for (guint i = 0; i < guests->len; i++)
+    g_ptr_array_add (rows, row_new (guests->pdata[i]));
   g_ptr_array_sort (rows, compare_rows);
   return g_steal_pointer (&rows);
 }

@@ -28,5 +28,7 @@ int mvc_image (MvcContext *ctx, int argc, char **argv);
 int mvc_run (MvcContext *ctx, int argc, char **argv);
 /* image import, called by mvc_image */
 int mvc_image_import (MvcContext *ctx, int argc, char **argv);
+/* Image.Remove of image @name */
+gboolean mvc_remove_image (MvcContext *ctx, const char *name, GError **error);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mvm-image-meta.h"
@@ -12,6 +13,10 @@
 #include "mvm-paths.h"
 
 #define SPOOL_CHUNK (1024 * 1024)
+/* a stream has no end a caller must announce: the spool checks the folder's free space this
+ * often, and stops while a twentieth of it (at least 256 MiB) is left */
+#define SPOOL_SPACE_CHECK (64 * 1024 * 1024)
+#define SPOOL_MIN_FREE (256 * 1024 * 1024ULL)
 #define PROGRESS_INTERVAL_USEC (100 * 1000)
 
 typedef struct
@@ -106,6 +111,25 @@ wait_readable (int fd, GCancellable *cancellable, GError **error)
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+static gboolean
+room_left (const char *dir, GError **error)
+{
+  struct statvfs st;
+  guint64 free_bytes, floor;
+
+  if (statvfs (dir, &st) < 0)
+    return TRUE; /* cannot tell: the write itself will fail when the disk is full */
+  free_bytes = (guint64)st.f_bavail * st.f_frsize;
+  floor = MAX (SPOOL_MIN_FREE, (guint64)st.f_blocks * st.f_frsize / 20);
+  if (free_bytes >= floor)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+               "the images folder %s is running out of space (%" G_GUINT64_FORMAT " MiB left); "
+               "the stream was not kept",
+               dir, free_bytes >> 20);
+  return FALSE;
+}
+
 /* A stream, copied into an unnamed file of the images folder: seekable, and gone with its
  * last fd whatever happens. Returns the file, at its start. */
 static int
@@ -141,6 +165,8 @@ spool (Import *import, GCancellable *cancellable, GError **error)
         }
       done += n;
       report (import, done, 0, FALSE);
+      if (done % SPOOL_SPACE_CHECK < (guint64)n && !room_left (import->images_dir, error))
+        break;
     }
   if (error && *error)
     {

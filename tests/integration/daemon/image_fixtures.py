@@ -12,6 +12,8 @@ import tarfile
 MTIME = 1700000000
 CONFIG = {"Entrypoint": ["/bin/sh"], "Cmd": ["-c", "exit 3"], "Env": ["PATH=/bin", "A=b c"],
           "WorkingDir": "/d", "User": "1000:1000"}
+# the same without a command: a guest on it keeps the init's shell, to look around
+NO_COMMAND = {k: v for k, v in CONFIG.items() if k not in ("Entrypoint", "Cmd")}
 
 
 def entry(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, uid=0, gid=0, **extra):
@@ -67,14 +69,13 @@ def digest(blob):
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def config_blob():
-    return json.dumps({"architecture": "amd64", "os": "linux", "config": CONFIG,
+def config_blob(config=CONFIG):
+    return json.dumps({"architecture": "amd64", "os": "linux", "config": config,
                        "rootfs": {"type": "layers", "diff_ids": []}}).encode()
 
 
-def oci_archive():
-    layers = [gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))]
-    config = config_blob()
+def oci_of(layers, config):
+    """An OCI image archive of gzip layer blobs @layers and image config blob @config"""
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
@@ -89,6 +90,11 @@ def oci_archive():
     members += [entry("blobs/sha256/" + digest(b)[7:], data=b)
                 for b in layers + [config, manifest]]
     return tar_bytes(members)
+
+
+def oci_archive(config=CONFIG):
+    return oci_of([gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))],
+                  config_blob(config))
 
 
 def docker_archive():
@@ -114,23 +120,8 @@ def app_archive(config):
     layer += [entry(f"bin/{applet}", tarfile.SYMTYPE, linkname="busybox", mode=0o777)
               for applet in ("sh", "id", "sleep", "cat", "pwd")]
     layer += [folder("etc/"),
-              entry("etc/passwd", data=b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/work:/bin/sh\n"),
+              entry("etc/passwd",
+                    data=b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/work:/bin/sh\n"),
               entry("etc/group", data=b"root:x:0:\napp:x:1000:\n"),
               folder("work/", mode=0o777), folder("tmp/", mode=0o1777), folder("root/", mode=0o700)]
-    blob = gzip.compress(tar_bytes(layer))
-    config_bytes = json.dumps({"architecture": "amd64", "os": "linux", "config": config,
-                               "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": digest(config_bytes), "size": len(config_bytes)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": digest(blob), "size": len(blob)}]}).encode()
-    index = json.dumps({"schemaVersion": 2, "manifests": [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(manifest),
-         "size": len(manifest)}]}).encode()
-    members = [entry("oci-layout", data=b'{"imageLayoutVersion": "1.0.0"}'),
-               entry("index.json", data=index), folder("blobs/"), folder("blobs/sha256/")]
-    members += [entry("blobs/sha256/" + digest(b)[7:], data=b)
-                for b in (blob, config_bytes, manifest)]
-    return tar_bytes(members)
+    return oci_of([gzip.compress(tar_bytes(layer))], config_blob(config))
