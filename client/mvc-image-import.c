@@ -77,9 +77,9 @@ draw (Follow *f)
   guint64 total = mvm_dbus_job_get_bytes_total (f->job);
   double seconds = (g_get_monotonic_time () - f->started) / 1e6;
   double rate = seconds > 0 ? done / seconds : 0;
-  g_autofree char *done_s = mvm_format_size (done);
-  g_autofree char *total_s = mvm_format_size (total);
-  g_autofree char *rate_s = mvm_format_size ((guint64)rate);
+  g_autofree char *done_s = g_format_size_full (done, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *total_s = g_format_size_full (total, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *rate_s = g_format_size_full ((guint64)rate, G_FORMAT_SIZE_IEC_UNITS);
   guint tenth = total ? (guint)(done * 10 / total) : 0;
 
   if (f->tty)

@@ -30,6 +30,7 @@ typedef struct
   guint64 total; /* bytes of all layers as stored */
   guint64 done;  /* bytes of the layers already applied */
   guint64 reported;
+  guint64 entries; /* in all layers */
   MvmImageProgressFunc progress;
   gpointer user_data;
   GCancellable *cancellable;
@@ -60,17 +61,24 @@ measure_layer (Build *b, guint i, GError **error)
         return FALSE;
       if (entry == NULL)
         return TRUE;
+      b->entries++;
       mvm_image_size_add_entry (b->size, entry);
     }
 }
 
+/* Sizes the image; an archive without a single entry (zeros read as an empty tar, say) makes
+ * no image: what was meant is not there */
 static gboolean
 measure (Build *b, GError **error)
 {
   for (guint i = 0; i < b->source->layers->len; i++)
     if (!measure_layer (b, i, error))
       return FALSE;
-  return TRUE;
+  if (b->entries > 0)
+    return TRUE;
+  g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+               "the archive holds no files (an empty tar, or not an archive at all)");
+  return FALSE;
 }
 
 static gboolean

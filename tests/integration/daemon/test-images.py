@@ -118,6 +118,8 @@ def test_bad_inputs_leave_nothing():
         check("image cut:" in r.stderr, f"a truncated archive: {r.stderr}")
         r = w.ctl("image", "import", "junk", write(w, "junk.tar", os.urandom(100000)), expect=1)
         check("image junk:" in r.stderr, f"a random file: {r.stderr}")
+        r = w.ctl("image", "import", "zero", write(w, "zero.tar", bytes(100000)), expect=1)
+        check("holds no files" in r.stderr, f"zeros, an empty tar to libarchive: {r.stderr}")
         r = w.ctl("image", "import", "../x", write(w, "ok.tar", good), expect=1)
         check("not an image name" in r.stderr, r.stderr)
         r = w.ctl("image", "import", "none", os.path.join(w.dir, "missing.tar"), expect=1)
@@ -169,6 +171,40 @@ def test_cancelled_import_leaves_nothing():
         check(client.returncode == 1 and "cancelled" in err, f"{client.returncode}: {err}")
         check(images(w) == {} and image_files(w) == [],
               f"a cancelled import left {image_files(w)}")
+
+
+def test_progress_on_a_terminal():
+    """On a terminal the import draws one line (bytes read of a stream while it lasts) and
+    clears it; piped, it prints a line at each tenth of a known size, nothing else."""
+    import pty
+    with World() as w:
+        master, slave = pty.openpty()
+        source = subprocess.Popen([sys.executable, "-c", SLOW_SOURCE.replace("600", "40")],
+                                  stdout=subprocess.PIPE)
+        client = subprocess.Popen([MICROVMCTL, "--session", "image", "import", "zeros",
+                                   "/dev/stdin"], stdin=source.stdout, env=w.env(),
+                                  stdout=subprocess.DEVNULL, stderr=slave)
+        source.stdout.close()
+        os.close(slave)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the client has gone
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        os.close(master)
+        source.wait()
+        check(client.wait(timeout=60) == 1, "zeros are no archive: the import must fail")
+        text = drawn.decode(errors="replace")
+        check("\r\x1b[Kimporting zeros: " in text and " read" in text,
+              f"no progress line: {text[:300]!r}")
+        check("\r\x1b[Kmicrovmctl: image zeros:" in text, f"the line was not cleared: {text!r}")
+        r = w.ctl("image", "import", "piped", write(w, "oci.tar", fx.oci_archive()))
+        check(all(line.startswith("importing piped: ") for line in r.stderr.splitlines()),
+              f"piped: {r.stderr!r}")
 
 
 if __name__ == "__main__":
