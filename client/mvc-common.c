@@ -330,7 +330,7 @@ mvc_write_all (int fd, const char *what, const char *data, gsize length, GError 
 }
 
 int
-mvc_open_read_only_console (MvmDbusGuest *guest, GError **error)
+mvc_open_console (MvmDbusGuest *guest, gboolean force, gboolean read_only, GError **error)
 {
   g_autoptr (GUnixFDList) fds = NULL;
   g_autoptr (GVariant) handle = NULL;
@@ -338,13 +338,17 @@ mvc_open_read_only_console (MvmDbusGuest *guest, GError **error)
   int fd;
 
   g_variant_dict_init (&options, NULL);
-  g_variant_dict_insert (&options, "read-only", "b", TRUE);
+  if (force)
+    g_variant_dict_insert (&options, "force", "b", TRUE);
+  if (read_only)
+    g_variant_dict_insert (&options, "read-only", "b", TRUE);
   if (!mvm_dbus_guest_call_open_console_sync (guest, g_variant_dict_end (&options), NULL, &handle,
                                               &fds, NULL, error))
     return -1;
   if (fds == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "microvmd sent no console socket");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "microvmd sent no console socket for guest %s", mvm_dbus_guest_get_name (guest));
       return -1;
     }
   fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);

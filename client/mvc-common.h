@@ -72,8 +72,9 @@ int mvc_send_guest_file (MvcContext *ctx, const char *file, MvcSendGuestFunc sen
 /* The properties (a{sv}) of every object that has @interface, from one GetManagedObjects */
 GPtrArray *mvc_managed_properties (MvcContext *ctx, const char *interface, GError **error);
 
-/* A read-only console socket of @guest, non-blocking; -1 when the caller may not have one. */
-int mvc_open_read_only_console (MvmDbusGuest *guest, GError **error);
+/* A console socket of @guest, non-blocking (OpenConsole's "force" and "read-only"); -1 when
+ * the caller may not have one. */
+int mvc_open_console (MvmDbusGuest *guest, gboolean force, gboolean read_only, GError **error);
 
 /* "2.215s", "3min 4s", "2h 5min", "3d 4h". */
 char *mvc_format_duration (guint64 usec);

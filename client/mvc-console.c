@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* microvmctl console: relays a terminal or a pipe to a guest's serial console. */
 #include <errno.h>
-#include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
@@ -318,27 +317,8 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
 static gboolean
 open_console (Console *c, GError **error)
 {
-  g_autoptr (GUnixFDList) fds = NULL;
-  g_autoptr (GVariant) handle = NULL;
-
-  GVariantDict options;
-
-  g_variant_dict_init (&options, NULL);
-  if (c->force)
-    g_variant_dict_insert (&options, "force", "b", TRUE);
-  if (c->read_only)
-    g_variant_dict_insert (&options, "read-only", "b", TRUE);
-  if (!mvm_dbus_guest_call_open_console_sync (c->guest, g_variant_dict_end (&options), NULL,
-                                              &handle, &fds, NULL, error))
-    return FALSE;
-  if (fds == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "microvmd sent no console socket for guest %s", c->name);
-      return FALSE;
-    }
-  c->sock = g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);
-  return c->sock >= 0 && g_unix_set_fd_nonblocking (c->sock, TRUE, error);
+  c->sock = mvc_open_console (c->guest, c->force, c->read_only, error);
+  return c->sock >= 0;
 }
 
 static void

@@ -1,26 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvc-progress.h"
 
-#include "mvc-common.h"
-
-#include <errno.h>
-#include <gio/gunixfdlist.h>
-#include <glib-unix.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "mvc-console-lines.h"
+
 #define REDRAW_MSEC 100
-#define LINE_MAX_BYTES 512
 
 struct _MvcProgress
 {
   MvmDbusGuest *guest;
   gint64 started;
-  int console;
-  guint console_watch;
+  MvcConsoleLines *console; /* NULL without the right to a console */
   guint timer;
-  GString *partial; /* the console line being written */
-  char *last;       /* the last complete, non-empty console line */
+  char *last; /* the last complete, non-empty console line */
 };
 
 /* What a terminal may show of a guest's line: printable ASCII, escape sequences dropped */
@@ -47,43 +42,19 @@ printable (const char *line)
   return g_strstrip (g_string_free (out, FALSE));
 }
 
+/* The last non-empty line the guest wrote; what a carriage return overwrote is gone */
 static void
-take_bytes (MvcProgress *self, const char *buf, gssize n)
-{
-  for (gssize i = 0; i < n; i++)
-    {
-      if (buf[i] != '\n' && buf[i] != '\r')
-        {
-          if (self->partial->len < LINE_MAX_BYTES)
-            g_string_append_c (self->partial, buf[i]);
-          continue;
-        }
-      g_autofree char *line = printable (self->partial->str);
-      g_string_truncate (self->partial, 0);
-      if (line[0])
-        {
-          g_free (self->last);
-          self->last = g_steal_pointer (&line);
-        }
-    }
-}
-
-static gboolean
-on_console (int fd, GIOCondition condition, gpointer data)
+take_line (char *line, gpointer data)
 {
   MvcProgress *self = data;
-  char buf[4096];
-  gssize n = read (fd, buf, sizeof buf);
+  const char *after_cr = strrchr (line, '\r');
+  g_autofree char *shown = printable (after_cr ? after_cr + 1 : line);
 
-  if (n > 0)
+  if (shown[0])
     {
-      take_bytes (self, buf, n);
-      return G_SOURCE_CONTINUE;
+      g_free (self->last);
+      self->last = g_steal_pointer (&shown);
     }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  self->console_watch = 0;
-  return G_SOURCE_REMOVE;
 }
 
 static guint
@@ -122,10 +93,7 @@ mvc_progress_begin (MvmDbusGuest *guest)
   self = g_new0 (MvcProgress, 1);
   self->guest = g_object_ref (guest);
   self->started = g_get_monotonic_time ();
-  self->partial = g_string_new (NULL);
-  self->console = mvc_open_read_only_console (guest, NULL);
-  if (self->console >= 0)
-    self->console_watch = g_unix_fd_add (self->console, G_IO_IN | G_IO_HUP, on_console, self);
+  self->console = mvc_console_lines_open (guest, take_line, self, NULL);
   self->timer = g_timeout_add (REDRAW_MSEC, draw, self);
   draw (self);
   return self;
@@ -137,11 +105,8 @@ mvc_progress_end (MvcProgress *self)
   if (self == NULL)
     return;
   g_clear_handle_id (&self->timer, g_source_remove);
-  g_clear_handle_id (&self->console_watch, g_source_remove);
-  if (self->console >= 0)
-    close (self->console);
+  mvc_console_lines_close (self->console);
   g_printerr ("\r\033[K");
-  g_string_free (self->partial, TRUE);
   g_free (self->last);
   g_object_unref (self->guest);
   g_free (self);

@@ -2,12 +2,10 @@
 /* microvmctl run: a transient guest in the foreground, as `docker run` is: its command's
  * output on stdout, SIGINT and SIGTERM turned into a graceful stop, and its exit status
  * as microvmctl's. */
-#include <errno.h>
 #include <glib-unix.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "mvc-console-lines.h"
 #include "mvc-verbs.h"
 #include "mvm-guest-state.h"
 
@@ -19,20 +17,16 @@ typedef struct
 {
   MvmDbusGuest *guest;
   GMainLoop *loop;
-  GString *line;
   gboolean printing; /* between the init's two lines */
   int signal;        /* the first SIGINT or SIGTERM, 0: none */
-  guint console_watch;
 } Run;
 
 /* The console, line by line; only what the command wrote reaches stdout */
 static void
-take_line (Run *r, char *line)
+take_line (char *line, gpointer data)
 {
-  gsize len = strlen (line);
+  Run *r = data;
 
-  if (len && line[len - 1] == '\r')
-    line[len - 1] = '\0';
   if (g_str_has_prefix (line, MARK_BEGIN))
     r->printing = TRUE;
   else if (g_str_has_prefix (line, MARK_END))
@@ -43,33 +37,6 @@ take_line (Run *r, char *line)
       fputc ('\n', stdout);
       fflush (stdout);
     }
-}
-
-static gboolean
-on_console (int fd, GIOCondition condition, gpointer data)
-{
-  Run *r = data;
-  char buf[4096];
-  gssize n = read (fd, buf, sizeof buf);
-
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  if (n <= 0)
-    {
-      r->console_watch = 0;
-      return G_SOURCE_REMOVE;
-    }
-  for (gssize i = 0; i < n; i++)
-    {
-      if (buf[i] != '\n')
-        {
-          g_string_append_c (r->line, buf[i]);
-          continue;
-        }
-      take_line (r, r->line->str);
-      g_string_truncate (r->line, 0);
-    }
-  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -188,9 +155,9 @@ outcome (Run *r)
 static int
 follow (MvmDbusManager *manager, MvmDbusGuest *guest)
 {
-  Run r = { .guest = guest, .loop = g_main_loop_new (NULL, FALSE), .line = g_string_new (NULL) };
+  Run r = { .guest = guest, .loop = g_main_loop_new (NULL, FALSE) };
   g_autoptr (GError) error = NULL;
-  int console = mvc_open_read_only_console (guest, &error);
+  MvcConsoleLines *console = mvc_console_lines_open (guest, take_line, &r, &error);
   guint sigint = g_unix_signal_add (SIGINT, on_signal, &r);
   guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &r);
   gulong changed = g_signal_connect (guest, "g-properties-changed", G_CALLBACK (on_changed), &r);
@@ -198,27 +165,21 @@ follow (MvmDbusManager *manager, MvmDbusGuest *guest)
   gulong removed = g_signal_connect (manager, "guest-removed", G_CALLBACK (on_removed), &r);
   int status;
 
-  if (console < 0)
+  if (console == NULL)
     g_printerr ("microvmctl: no console, the command's output is in the guest's log: %s\n",
                 error->message);
-  else
-    r.console_watch = g_unix_fd_add (console, G_IO_IN | G_IO_HUP, on_console, &r);
   if (!is_down (guest))
     g_main_loop_run (r.loop);
-  /* what the console still holds */
-  while (console >= 0 && r.console_watch && on_console (console, G_IO_IN, &r))
-    ;
+  if (console)
+    mvc_console_lines_drain (console); /* what the console still holds */
   status = outcome (&r);
-  g_clear_handle_id (&r.console_watch, g_source_remove);
-  if (console >= 0)
-    close (console);
+  mvc_console_lines_close (console);
   g_signal_handler_disconnect (guest, changed);
   g_signal_handler_disconnect (guest, owner);
   g_signal_handler_disconnect (manager, removed);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_main_loop_unref (r.loop);
-  g_string_free (r.line, TRUE);
   return status;
 }
 
