@@ -3,8 +3,41 @@
 runner (meson's protocol: 'tap') that runs the named test functions, each to its end, and
 says how each went."""
 
+import glob
+import os
+import pty
+import subprocess
 import sys
 import time
+
+
+def apt_sources():
+    """This machine's apt source files, for mmdebstrap: a root made in a test gets the
+    packages this machine would."""
+    files = [f for f in ["/etc/apt/sources.list"]
+             if os.path.exists(f) and os.path.getsize(f) > 0]
+    return files + sorted(glob.glob("/etc/apt/sources.list.d/*.sources")) \
+        + sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
+
+
+def stderr_on_a_terminal(argv, **popen):
+    """Runs @argv with a pty as its stderr (stdout to /dev/null unless @popen says) and
+    returns its exit status and all it wrote there."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(argv, stdout=popen.pop("stdout", subprocess.DEVNULL),
+                               stderr=slave, **popen)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the process and its children have gone
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    return process.wait(timeout=60), drawn
 
 
 class TestFailure(Exception):

@@ -62,14 +62,6 @@ def _locked():
         yield
 
 
-def _apt_sources():
-    """This machine's apt sources, so the box gets the packages this machine would."""
-    files = [f for f in ["/etc/apt/sources.list"] if os.path.getsize(f) > 0] \
-        if os.path.exists("/etc/apt/sources.list") else []
-    return files + sorted(glob.glob("/etc/apt/sources.list.d/*.sources")) \
-        + sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
-
-
 def _base():
     key = hashlib.sha256(" ".join([BASE_VERSION] + PACKAGES).encode()).hexdigest()[:12]
     base = os.path.join(HOST_DIR, f"base-{key}")
@@ -84,7 +76,7 @@ def _base():
     r = subprocess.run(["mmdebstrap", "--quiet", "--variant=minbase",
                         "--include=" + ",".join(PACKAGES),
                         "--aptopt=APT::Install-Recommends \"false\"",
-                        "bookworm", base + ".tmp", *_apt_sources()],
+                        "bookworm", base + ".tmp", *support.apt_sources()],
                        capture_output=True, text=True, timeout=1200)
     if r.returncode != 0:
         shutil.rmtree(base + ".tmp", ignore_errors=True)

@@ -9,17 +9,14 @@ import glob
 import hashlib
 import os
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from support import apt_sources  # noqa: E402
 
 PACKAGES = ["systemd-sysv", "udev", "dbus"]
 VERSION = "1"
-
-
-def _apt_sources():
-    files = [f for f in ["/etc/apt/sources.list"]
-             if os.path.exists(f) and os.path.getsize(f) > 0]
-    return files + sorted(glob.glob("/etc/apt/sources.list.d/*.sources")) \
-        + sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
 
 
 def debian_root(build_root):
@@ -39,7 +36,7 @@ def debian_root(build_root):
                         "--include=" + ",".join(PACKAGES),
                         "--aptopt=APT::Install-Recommends \"false\"",
                         # mmdebstrap picks the output's format by its name: a tarball
-                        "bookworm", path + ".part.tar", *_apt_sources()],
+                        "bookworm", path + ".part.tar", *apt_sources()],
                        check=True, capture_output=True, timeout=1200)
         os.rename(path + ".part.tar", path)
         return path, time.monotonic() - started

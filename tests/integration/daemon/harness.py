@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 # the test scripts take these from here
-from support import TestFailure, check, run, wait_for  # noqa: E402,F401
+from support import TestFailure, check, run, stderr_on_a_terminal, wait_for  # noqa: E402,F401
 
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
 SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))

@@ -5,28 +5,18 @@ plain tarball. What the tree holds after both layers is FINAL."""
 
 import gzip
 import hashlib
-import io
 import json
+import os
+import sys
 import tarfile
 
-MTIME = 1700000000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from tar_entries import entry, folder, tar_bytes  # noqa: E402
+
 CONFIG = {"Entrypoint": ["/bin/sh"], "Cmd": ["-c", "exit 3"], "Env": ["PATH=/bin", "A=b c"],
           "WorkingDir": "/d", "User": "1000:1000"}
 # the same without a command: a guest on it keeps the init's shell, to look around
 NO_COMMAND = {k: v for k, v in CONFIG.items() if k not in ("Entrypoint", "Cmd")}
-
-
-def entry(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, uid=0, gid=0, **extra):
-    info = tarfile.TarInfo(name)
-    info.type, info.mode, info.uid, info.gid, info.mtime = kind, mode, uid, gid, MTIME
-    info.size = len(data) if kind == tarfile.REGTYPE else 0
-    for key, value in extra.items():
-        setattr(info, key, value)
-    return info, data
-
-
-def folder(name, mode=0o755):
-    return entry(name, tarfile.DIRTYPE, mode=mode)
 
 
 def layer1():
@@ -55,14 +45,6 @@ def final():
     dropped = ("gone", "d/a", "etc/x")
     return ([e for e in layer1() if e[0].name not in dropped]
             + [e for e in layer2() if ".wh." not in e[0].name])
-
-
-def tar_bytes(entries):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for info, data in entries:
-            tar.addfile(info, io.BytesIO(data) if data else None)
-    return buf.getvalue()
 
 
 def digest(blob):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from harness import MICROVMCTL, World, check, run, wait_for
+from harness import MICROVMCTL, World, check, run, stderr_on_a_terminal, wait_for
 
 GUEST = """[Guest]
 Name={name}
@@ -163,25 +163,12 @@ def test_share():
 def test_start_shows_progress_on_a_terminal():
     """start --wait-ready draws one live line on a terminal (the time, the guest's last
     console line) and clears it once ready; piped, or with --json, it prints nothing."""
-    import pty
     with World() as w:
         w.ctl("define", w.write_guest("p.guest", "[Guest]\nMemory=128M\n"))
-        master, slave = pty.openpty()
-        client = subprocess.Popen([MICROVMCTL, "--session", "start", "p", "--wait-ready"],
-                                  env=w.env(), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=slave)
-        os.close(slave)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the client has gone
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        os.close(master)
-        check(client.wait(timeout=60) == 0, "start failed")
+        status, drawn = stderr_on_a_terminal(
+            [MICROVMCTL, "--session", "start", "p", "--wait-ready"], env=w.env(),
+            stdin=subprocess.DEVNULL)
+        check(status == 0, "start failed")
         text = drawn.decode(errors="replace")
         check("\r\x1b[Kstarting p: " in text, f"no live line: {text[:300]!r}")
         check(" | " in text, f"the line never showed a console line: {text[-600:]!r}")

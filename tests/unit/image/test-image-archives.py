@@ -6,7 +6,6 @@ read back with debugfs and checked with e2fsck -fn; bad archives must leave no i
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import atexit
@@ -20,11 +19,11 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from support import check, run  # noqa: E402
+from tar_entries import MTIME, entry, folder, tar_bytes  # noqa: E402
 
 TOOL = sys.argv.pop(1)
 WORK = tempfile.mkdtemp(prefix="test-image-archives-")
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
-MTIME = 1700000000
 BUSYBOX = random.Random(10).randbytes(300 * 1024 + 17)
 ZEROS = b"\0" * 65536 + b"end"
 SLOW_TARGET = "/very/long/" + "t" * 100
@@ -40,20 +39,8 @@ CONFIG = {
 
 # --- fixtures -------------------------------------------------------------------------------
 
-def entry(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, uid=0, gid=0, **extra):
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.mode = mode
-    info.uid, info.gid = uid, gid
-    info.mtime = MTIME
-    info.size = len(data) if kind == tarfile.REGTYPE else 0
-    for key, value in extra.items():
-        setattr(info, key, value)
-    return info, data
-
-
 def d(name, mode=0o755):
-    return entry(name, tarfile.DIRTYPE, mode=mode)
+    return folder(name, mode)
 
 
 def xattrs(pairs):
@@ -116,14 +103,6 @@ def final_tree():
     kept = [entry("keep-link", data=b"kept\n") if e[0].name == "keep-link" else e for e in kept]
     new = [e for e in layer2() if ".wh." not in e[0].name]
     return kept + new
-
-
-def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
-        for info, data in entries:
-            tar.addfile(info, io.BytesIO(data) if data else None)
-    return buf.getvalue()
 
 
 def blob_entries(blobs):
