@@ -17,8 +17,8 @@ mvm_image_meta_free (MvmImageMeta *meta)
   g_free (meta);
 }
 
-static MvmImageMeta *
-meta_of_plain_file (const char *image_path)
+MvmImageMeta *
+mvm_image_meta_of_plain_file (const char *image_path)
 {
   MvmImageMeta *meta = g_new0 (MvmImageMeta, 1);
   struct stat st;
@@ -38,7 +38,7 @@ mvm_image_meta_read (const char *path, const char *image_path, GError **error)
   JsonNode *config;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return meta_of_plain_file (image_path);
+    return mvm_image_meta_of_plain_file (image_path);
   if (!json_parser_load_from_file (parser, path, error))
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))

@@ -17,6 +17,8 @@ typedef struct
 /* Reads @path; an image without one (@path missing) gets kind "file" and @image_path's
  * modification time. */
 MvmImageMeta *mvm_image_meta_read (const char *path, const char *image_path, GError **error);
+/* What is known of an image without its metadata: kind "file", its modification time */
+MvmImageMeta *mvm_image_meta_of_plain_file (const char *image_path);
 /* Writes @meta to @path atomically (a temporary file renamed over it). */
 gboolean mvm_image_meta_write (const MvmImageMeta *meta, const char *path, GError **error);
 void mvm_image_meta_free (MvmImageMeta *meta);

@@ -98,7 +98,7 @@ add_image (MvdImageStore *self, const char *name)
   if (meta == NULL)
     {
       g_warning ("image %s: %s; listed as a plain file", name, error->message);
-      meta = mvm_image_meta_read ("/nonexistent", file, NULL);
+      meta = mvm_image_meta_of_plain_file (file);
     }
   image = mvd_image_new (name, file, meta, remove_image, self);
   set_users (self, image);
