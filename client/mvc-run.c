@@ -67,17 +67,6 @@ on_owner (GObject *proxy, GParamSpec *pspec, gpointer data)
     g_main_loop_quit (((Run *)data)->loop);
 }
 
-/* A transient guest is removed as it stops, in the same moment: its last PropertiesChanged
- * may never be sent, GuestRemoved is */
-static void
-on_removed (MvmDbusManager *manager, const char *name, const char *path, gpointer data)
-{
-  Run *r = data;
-
-  if (g_str_equal (path, g_dbus_proxy_get_object_path (G_DBUS_PROXY (r->guest))))
-    g_main_loop_quit (r->loop);
-}
-
 /* The first signal stops the guest gracefully (its command gets SIGTERM); a second kills */
 static gboolean
 on_signal (gpointer data)
@@ -153,7 +142,7 @@ outcome (Run *r)
 }
 
 static int
-follow (MvmDbusManager *manager, MvmDbusGuest *guest)
+follow (MvmDbusGuest *guest)
 {
   Run r = { .guest = guest, .loop = g_main_loop_new (NULL, FALSE) };
   g_autoptr (GError) error = NULL;
@@ -162,7 +151,6 @@ follow (MvmDbusManager *manager, MvmDbusGuest *guest)
   guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &r);
   gulong changed = g_signal_connect (guest, "g-properties-changed", G_CALLBACK (on_changed), &r);
   gulong owner = g_signal_connect (guest, "notify::g-name-owner", G_CALLBACK (on_owner), &r);
-  gulong removed = g_signal_connect (manager, "guest-removed", G_CALLBACK (on_removed), &r);
   int status;
 
   if (console == NULL)
@@ -176,7 +164,6 @@ follow (MvmDbusManager *manager, MvmDbusGuest *guest)
   mvc_console_lines_close (console);
   g_signal_handler_disconnect (guest, changed);
   g_signal_handler_disconnect (guest, owner);
-  g_signal_handler_disconnect (manager, removed);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_main_loop_unref (r.loop);
@@ -228,5 +215,5 @@ mvc_run (MvcContext *ctx, int argc, char **argv)
     return mvc_fail (error);
   if ((guest = create (ctx, text, file_options, args, &error)) == NULL)
     return image ? mvc_fail (error) : mvc_fail_guest_file (error, argv[1]);
-  return follow (ctx->manager, guest);
+  return follow (guest);
 }

@@ -91,6 +91,8 @@ mvd_manager_remove (MvdManager *self, MvdGuest *guest)
   g_autofree char *key = NULL; /* the table's copy of the name */
 
   g_signal_handlers_disconnect_by_data (guest, self);
+  /* a transient guest goes as it stops: its last state must reach the bus before it does */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (guest));
   g_dbus_object_manager_server_unexport (self->object_manager, path);
   /* often called from the guest's own signal handlers: let go of it once they returned */
   g_hash_table_steal_extended (self->guests, name, (gpointer *)&key, NULL);
