@@ -20,13 +20,13 @@ _microvmctl() {
     _init_completion || return
 
     local globals="--session --json --no-ask-password --version --help"
-    local verbs="list status define undefine create start stop kill reboot pause resume check
-                 set-memory stats autostart reload console log image"
+    local verbs="list status define undefine clone create run start stop kill reboot pause resume
+                 check set-memory stats autostart reload console log image"
     local -A options=(
         [list]="--json" [status]="--json" [stats]="--json"
         [start]="--wait-ready --timeout --if-stopped" [stop]="--timeout"
         [console]="--no-escape --force --read-only --linger"
-        [log]="--follow --lines --raw" [image]="--size"
+        [log]="--follow --lines --raw" [image]="--size" [clone]="--full" [run]="--image"
     )
 
     # the verb: the first word after the global options; --session changes the bus asked
@@ -60,6 +60,14 @@ _microvmctl() {
     case $verb in
     define | create | check)
         _filedir guest ;;
+    run)
+        if [[ $prev == --image ]]; then
+            COMPREPLY=($(compgen -W "$(__microvmctl_images "$bus")" -- "$cur"))
+        else
+            _filedir guest
+        fi ;;
+    clone)
+        ((n == 0)) && COMPREPLY=($(compgen -W "$(__microvmctl_guests "$bus" '.*')" -- "$cur")) ;;
     start | undefine | autostart | status | log)
         if ((n == 0)); then
             COMPREPLY=($(compgen -W "$(__microvmctl_guests "$bus" '.*')" -- "$cur"))

@@ -17,6 +17,7 @@ static const MvcVerb verbs[] = {
   { "status", mvc_status, "Show a guest" },
   { "define", mvc_define, "Define or replace a persistent guest from a guest file" },
   { "undefine", mvc_undefine, "Remove a stopped guest and its file" },
+  { "clone", mvc_clone, "Define a guest like another, over the same images" },
   { "create", mvc_create, "Start a transient guest from a guest file" },
   { "run", mvc_run, "Run a transient guest's command in the foreground, with its exit status" },
   { "start", mvc_start, "Start a guest" },

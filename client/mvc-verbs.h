@@ -10,6 +10,7 @@ int mvc_list (MvcContext *ctx, int argc, char **argv);
 int mvc_status (MvcContext *ctx, int argc, char **argv);
 int mvc_define (MvcContext *ctx, int argc, char **argv);
 int mvc_undefine (MvcContext *ctx, int argc, char **argv);
+int mvc_clone (MvcContext *ctx, int argc, char **argv);
 int mvc_create (MvcContext *ctx, int argc, char **argv);
 int mvc_start (MvcContext *ctx, int argc, char **argv);
 int mvc_stop (MvcContext *ctx, int argc, char **argv);

@@ -66,7 +66,10 @@ load_config (const Options *o, const MvmPaths *paths, GError **error)
     o->config_path ? o->config_path : paths->config_file, o->config_path == NULL, error);
 
   if (config)
-    mvm_daemon_config_set_default_image_dir (config, paths->images_dir);
+    {
+      mvm_daemon_config_set_default_image_dir (config, paths->images_dir);
+      mvm_daemon_config_set_guest_data_dir (config, paths->guest_data_dir);
+    }
   return config;
 }
 

@@ -29,6 +29,7 @@ static const struct
   { "Shutdown", MVD_ACTION_MANAGE },
   { "Kill", MVD_ACTION_MANAGE },
   { "Undefine", MVD_ACTION_MANAGE },
+  { "Clone", MVD_ACTION_MANAGE },
   { "SetMemory", MVD_ACTION_MANAGE },
   { "Set", MVD_ACTION_MANAGE }, /* org.freedesktop.DBus.Properties: Autostart */
   { "OpenConsole", MVD_ACTION_CONSOLE },

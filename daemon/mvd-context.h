@@ -47,6 +47,10 @@ typedef struct
   /* drop @guest (an MvdGuest, stopped) and its stored file; FALSE when the file stays */
   gboolean (*undefine) (gpointer guest, gpointer data, GError **error);
   gpointer undefine_data;
+  /* Guest.Clone of @guest (an MvdGuest): defines @new_name and completes @invocation */
+  void (*clone) (gpointer guest, const char *new_name, gboolean full,
+                 GDBusMethodInvocation *invocation, gpointer data);
+  gpointer clone_data;
   GDBusConnection *system_bus; /* for systemd's scopes; NULL with --session or in tests */
   MvdSpawnFunc spawn;          /* starts QEMU: mvd_spawn_qemu, or a test's stand-in */
   gpointer spawn_data;

@@ -208,6 +208,47 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
   return TRUE;
 }
 
+/* Clone's one option, "full" (b) */
+static gboolean
+clone_full (GVariant *options, gboolean *full, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  *full = FALSE;
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr (GVariant) owned = value;
+      if (!g_str_equal (key, "full") || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                       "option '%s' is unknown or not of its type; the option is: full (a "
+                       "boolean)",
+                       key);
+          return FALSE;
+        }
+      *full = g_variant_get_boolean (value);
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_clone (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, const char *new_name,
+              GVariant *options)
+{
+  MvdGuest *self = MVD_GUEST (iface);
+  GError *error = NULL;
+  gboolean full;
+
+  if (!clone_full (options, &full, &error))
+    mvd_dbus_return_error (invocation, error);
+  else
+    self->context->clone (self, new_name, full, invocation, self->context->clone_data);
+  return TRUE;
+}
+
 /* OpenConsole's options: "force" and "read-only", booleans. */
 static gboolean
 console_mode (GVariant *options, MvdConsoleMode *mode, GError **error)
@@ -286,5 +327,6 @@ mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface)
   iface->handle_get_stats = handle_get_stats;
   iface->handle_get_guest_file = handle_get_guest_file;
   iface->handle_undefine = handle_undefine;
+  iface->handle_clone = handle_clone;
   iface->handle_open_console = handle_open_console;
 }

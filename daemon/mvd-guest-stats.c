@@ -59,10 +59,11 @@ add_block_stats (GVariantDict *dict, GPtrArray *devices)
   for (guint i = 0; i < devices->len; i++)
     {
       const QmpBlockStats *dev = devices->pdata[i];
-      const char *name = dev->device && dev->device[0] ? dev->device : dev->qdev;
-
-      if (name == NULL)
-        name = dev->node_name ? dev->node_name : "?";
+      /* -drive disks by their drive id, -blockdev ones (an image's overlay) by their node */
+      const char *name = dev->device && dev->device[0] ? dev->device
+                         : dev->node_name              ? dev->node_name
+                         : dev->qdev                   ? dev->qdev
+                                                       : "?";
       insert_block_counter (dict, name, "rd-bytes", dev->rd_bytes);
       insert_block_counter (dict, name, "wr-bytes", dev->wr_bytes);
       insert_block_counter (dict, name, "rd-operations", dev->rd_operations);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mvd-authority.h"
+#include "mvm-disk-overlay.h"
 #include "mvm-error.h"
 #include "mvm-file.h"
 #include "mvd-log.h"
@@ -185,6 +186,8 @@ mvd_guest_get_guest_file (MvdGuest *self)
 void
 mvd_guest_redefine (MvdGuest *self, MvmGuestConfig *config, const char *guest_file)
 {
+  if (self->config)
+    mvm_disk_overlay_forget_changed (self->context->config->guest_data_dir, self->config, config);
   /* a running QEMU keeps what it was started from until it ends */
   if (self->qemu && self->running == NULL)
     self->running = g_steal_pointer (&self->config);
@@ -380,7 +383,9 @@ void
 mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
   const MvdContext *ctx = self->context;
-  MvmLaunchPlace place = { NULL, ctx->cid_in_use, ctx->cid_in_use_data };
+  MvmLaunchPlace place = { .cid_in_use = ctx->cid_in_use,
+                           .cid_in_use_data = ctx->cid_in_use_data,
+                           .create_overlays = TRUE };
   g_autoptr (GError) error = NULL;
   g_autofree char *runtime = mvm_paths_guest_runtime (ctx->paths, self->config->name);
   g_autoptr (MvmLaunchPlan) plan

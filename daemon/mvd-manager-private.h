@@ -14,6 +14,7 @@ struct _MvdManager
   GHashTable *guests; /* name -> MvdGuest */
   GDBusObjectManagerServer *object_manager;
   MvdImageStore *images;
+  GHashTable *cloning;    /* names of the clones being made */
   GQueue autostart_queue; /* MvdGuest, with a reference */
   guint autostart_running;
 };
@@ -39,6 +40,10 @@ MvdGuest *mvd_manager_define (MvdManager *self, const char *text, const char *fi
 char *mvd_manager_guest_path (const char *name);
 /* A guest was added, removed or redefined: what depends on the guests follows (UsedBy). */
 void mvd_manager_guests_changed (MvdManager *self);
+
+/* Guest.Clone (MvdContext.clone): checks, copies in a worker thread, defines, answers. */
+void mvd_manager_clone (gpointer guest, const char *new_name, gboolean full,
+                        GDBusMethodInvocation *invocation, gpointer data);
 
 void mvd_manager_dbus_iface_init (MvmDbusManagerIface *iface);
 

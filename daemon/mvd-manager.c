@@ -90,6 +90,11 @@ mvd_manager_remove (MvdManager *self, MvdGuest *guest)
   g_autofree char *path = mvd_manager_guest_path (name);
   g_autofree char *key = NULL; /* the table's copy of the name */
 
+  g_autoptr (GError) error = NULL;
+
+  /* every caller removes a stopped guest, defined no more: its overlays go with it */
+  if (!mvm_paths_remove_guest_data (self->context.config->guest_data_dir, name, &error))
+    mvd_guest_warning (name, "%s", error->message);
   g_signal_handlers_disconnect_by_data (guest, self);
   /* a transient guest goes as it stops: its last state must reach the bus before it does */
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (guest));
@@ -396,6 +401,7 @@ mvd_manager_finalize (GObject *object)
   mvm_daemon_config_free (self->context.config);
   mvm_host_facts_free (self->context.facts);
   mvm_paths_free (self->context.paths);
+  g_hash_table_unref (self->cloning);
   G_OBJECT_CLASS (mvd_manager_parent_class)->finalize (object);
 }
 
@@ -411,6 +417,7 @@ mvd_manager_init (MvdManager *self)
 {
   self->guests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->object_manager = g_dbus_object_manager_server_new (MVD_MANAGER_PATH);
+  self->cloning = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->autostart_queue);
 }
 
@@ -508,6 +515,8 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
   self->context.kvm_failed_data = self;
   self->context.undefine = undefine;
   self->context.undefine_data = self;
+  self->context.clone = mvd_manager_clone;
+  self->context.clone_data = self;
   self->context.facts = facts;
   self->context.spawn = mvd_spawn_qemu;
   self->context.timings = MVD_TIMINGS_DEFAULT;

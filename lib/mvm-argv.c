@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mvm-error.h"
+#include "mvm-paths.h"
 #include "mvm-vsock.h"
 
 typedef struct
@@ -265,30 +266,97 @@ add_disk_fdset (Builder *b, guint i)
                   d->label, modes[m]);
 }
 
+/* The overlay's fds as fd set MVM_MAX_DISKS + i + 1, apart from the image's: a reopen of
+ * either must never pick the other's file. */
+static void
+add_overlay_fdset (Builder *b, guint i)
+{
+  static const char *const modes[] = { "ro", "rw" };
+  const MvmDisk *d = b->config->disks->pdata[i];
+
+  for (guint m = 0; m < 2; m++)
+    add_option (b, "-add-fd", "fd=%d,set=%u,opaque=%s-overlay-%s", b->launch->overlay_fds[i][m],
+                MVM_MAX_DISKS + i + 1, d->label, modes[m]);
+}
+
+/* An Image= disk with an overlay: a qcow2 node over the raw image, its backing given here
+ * rather than read from the overlay's header, which QEMU under the guest can write. */
+static gboolean
+add_overlay_disk (Builder *b, guint i, GError **error)
+{
+  const MvmDisk *d = b->config->disks->pdata[i];
+  gboolean by_fd = b->launch->overlay_fds[i][0] >= 0 && b->launch->disk_fds[i][0] >= 0;
+  g_autofree char *overlay = NULL;
+  g_autofree char *image = NULL;
+  GString *s = g_string_new (NULL);
+
+  if (by_fd)
+    {
+      add_disk_fdset (b, i);
+      add_overlay_fdset (b, i);
+      overlay = g_strdup_printf ("/dev/fdset/%u", MVM_MAX_DISKS + i + 1);
+      image = g_strdup_printf ("/dev/fdset/%u", i + 1);
+    }
+  else if (b->launch->guest_data_dir && d->path)
+    {
+      overlay = mvm_paths_disk_overlay (b->launch->guest_data_dir, b->config->name, d->label);
+      image = g_strdup (d->path);
+    }
+  else
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Disk %s] Image=%s has no overlay yet (the launch names it)",
+                   b->config->name, d->label, d->image);
+      g_string_free (s, TRUE);
+      return FALSE;
+    }
+  g_string_append_printf (s, "driver=qcow2,node-name=disk%u,file.driver=file,file.filename=", i);
+  mvm_argv_append_escaped (s, overlay);
+  g_string_append (s, ",backing.driver=raw,backing.read-only=on,backing.file.driver=file,"
+                      "backing.file.filename=");
+  mvm_argv_append_escaped (s, image);
+  add (b, "-blockdev");
+  g_ptr_array_add (b->argv, g_string_free (s, FALSE));
+  add_option (b, "-device", "%s,drive=disk%u", device_model (b, DEV_BLK), i);
+  return TRUE;
+}
+
+/* A Path= disk, or an Image= disk that is read-only or ephemeral: one -drive */
+static gboolean
+add_plain_disk (Builder *b, guint i, GError **error)
+{
+  const MvmDisk *d = b->config->disks->pdata[i];
+  g_autofree char *prefix = g_strdup_printf ("if=none,id=disk%u,file=", i);
+  g_autofree char *fdset = g_strdup_printf ("/dev/fdset/%u", i + 1);
+  g_autofree char *suffix = g_strdup_printf (
+    ",format=%s%s%s", d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
+    d->read_only ? ",readonly=on" : "", d->ephemeral && !d->read_only ? ",snapshot=on" : "");
+  gboolean by_fd = b->launch->disk_fds[i][0] >= 0;
+
+  if (!by_fd && d->path == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Disk %s] Image=%s has no file yet (the launch names it)",
+                   b->config->name, d->label, d->image);
+      return FALSE;
+    }
+  if (by_fd)
+    add_disk_fdset (b, i);
+  add_option_with_value (b, "-drive", prefix, by_fd ? fdset : d->path, suffix);
+  add_option (b, "-device", "%s,drive=disk%u", device_model (b, DEV_BLK), i);
+  return TRUE;
+}
+
 static gboolean
 add_disks (Builder *b, GError **error)
 {
   for (guint i = 0; i < b->config->disks->len; i++)
     {
-      const MvmDisk *d = b->config->disks->pdata[i];
-      g_autofree char *prefix = g_strdup_printf ("if=none,id=disk%u,file=", i);
-      g_autofree char *fdset = g_strdup_printf ("/dev/fdset/%u", i + 1);
-      g_autofree char *suffix = g_strdup_printf (
-        ",format=%s%s%s", d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
-        d->read_only ? ",readonly=on" : "", d->ephemeral && !d->read_only ? ",snapshot=on" : "");
-      gboolean by_fd = b->launch->disk_fds[i][0] >= 0;
-
-      if (!by_fd && d->path == NULL)
-        {
-          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                       "guest %s: [Disk %s] Image=%s has no file yet (the launch names it)",
-                       b->config->name, d->label, d->image);
-          return FALSE;
-        }
-      if (by_fd)
-        add_disk_fdset (b, i);
-      add_option_with_value (b, "-drive", prefix, by_fd ? fdset : d->path, suffix);
-      add_option (b, "-device", "%s,drive=disk%u", device_model (b, DEV_BLK), i);
+      gboolean ok = mvm_disk_has_overlay (b->config->disks->pdata[i])
+                      ? add_overlay_disk (b, i, error)
+                      : add_plain_disk (b, i, error);
+      if (!ok)
+        return FALSE;
     }
   return TRUE;
 }
@@ -508,7 +576,13 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
   for (guint i = 0; i < MVM_MAX_DISKS; i++)
     {
       const MvmDisk *d = i < config->disks->len ? config->disks->pdata[i] : NULL;
+      gboolean overlay = d && mvm_disk_has_overlay (d);
+
+      /* the image of an overlay is its read-only backing: QEMU never gets it writable */
       launch->disk_fds[i][0] = d ? MVM_FD_DISK_FIRST + 2 * (int)i : -1;
-      launch->disk_fds[i][1] = d && !d->read_only ? MVM_FD_DISK_FIRST + 2 * (int)i + 1 : -1;
+      launch->disk_fds[i][1]
+        = d && !d->read_only && !overlay ? MVM_FD_DISK_FIRST + 2 * (int)i + 1 : -1;
+      launch->overlay_fds[i][0] = overlay ? MVM_FD_OVERLAY_FIRST + 2 * (int)i : -1;
+      launch->overlay_fds[i][1] = overlay ? MVM_FD_OVERLAY_FIRST + 2 * (int)i + 1 : -1;
     }
 }

@@ -74,6 +74,7 @@ mvm_daemon_config_free (MvmDaemonConfig *config)
   g_free (config->default_initrd);
   g_strfreev (config->image_dirs);
   g_free (config->images_dir);
+  g_free (config->guest_data_dir);
   g_strfreev (config->allowed_devices);
   g_strfreev (config->share_dirs);
   g_strfreev (config->allowed_bridges);
@@ -150,6 +151,13 @@ parse_guest_uids (const MvmKeyParser *p, MvmDaemonConfig *c, GError **error)
   c->guest_uid_first = first;
   c->guest_uid_last = last;
   return TRUE;
+}
+
+void
+mvm_daemon_config_set_guest_data_dir (MvmDaemonConfig *config, const char *dir)
+{
+  g_free (config->guest_data_dir);
+  config->guest_data_dir = g_strdup (dir);
 }
 
 void

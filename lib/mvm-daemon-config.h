@@ -29,6 +29,7 @@ typedef struct
   char *default_initrd;
   GStrv image_dirs;      /* disks, kernels, initrds beneath these (default STATE/images) */
   char *images_dir;      /* imported images, NAME.ext4, for [Disk] Image=NAME (STATE/images) */
+  char *guest_data_dir;  /* STATE/guests: NAME/LABEL.qcow2, overlays over images */
   GStrv allowed_devices; /* block devices a disk may be, by name; default none */
   GStrv share_dirs;      /* shares beneath these; default none */
   GStrv allowed_bridges; /* bridges a tap may join; default none */
@@ -52,6 +53,9 @@ void mvm_daemon_config_free (MvmDaemonConfig *config);
 /* The folder of imported images, @dir (STATE/images); also ImageDirectories= when
  * microvmd.conf does not set it. */
 void mvm_daemon_config_set_default_image_dir (MvmDaemonConfig *config, const char *dir);
+
+/* The guests' own disks: overlays over images, copies a full clone made (STATE/guests). */
+void mvm_daemon_config_set_guest_data_dir (MvmDaemonConfig *config, const char *dir);
 
 /* Checks the daemon's policy for @guest's shares and bridges; disks, kernel and initrd are
  * checked as they are opened (mvm-guest-files). Each share's path becomes its real path. */

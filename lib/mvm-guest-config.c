@@ -614,3 +614,9 @@ mvm_guest_config_new_from_file (const char *path, GError **error)
     c->source_path = g_strdup (path);
   return c;
 }
+
+gboolean
+mvm_disk_has_overlay (const MvmDisk *disk)
+{
+  return disk->image != NULL && !disk->read_only && !disk->ephemeral;
+}

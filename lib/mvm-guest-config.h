@@ -63,6 +63,10 @@ typedef struct
   gboolean ephemeral;
 } MvmDisk;
 
+/* A writable, lasting Image= disk: the image stays as imported, and the guest's writes go
+ * to its own qcow2 overlay (STATE/guests/NAME/LABEL.qcow2), kept until it is undefined. */
+gboolean mvm_disk_has_overlay (const MvmDisk *disk);
+
 typedef struct
 {
   char *label;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "mvm-disk-overlay.h"
 #include "mvm-error.h"
 #include "mvm-host-file.h"
 #include "mvm-paths.h"
@@ -78,23 +79,70 @@ open_image_fd (const MvmDaemonConfig *config, const MvmDisk *disk, int flags, GE
   return mvm_host_file_open_beneath (dirs, path, flags, error);
 }
 
-static int
-open_disk_fd (const MvmDaemonConfig *config, const MvmDisk *disk, int flags, GError **error)
+/* A disk a full clone copied lies in its guest's own folder, STATE/guests/NAME */
+static char *
+own_folder_of (const MvmDaemonConfig *config, const MvmGuestConfig *guest, const char *path)
 {
+  g_autofree char *dir = NULL;
+  g_autofree char *prefix = NULL;
+
+  if (config->guest_data_dir == NULL)
+    return NULL;
+  dir = mvm_paths_guest_data (config->guest_data_dir, guest->name);
+  prefix = g_strconcat (dir, "/", NULL);
+  return g_str_has_prefix (path, prefix) ? g_steal_pointer (&dir) : NULL;
+}
+
+int
+mvm_guest_files_open_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+                           const MvmDisk *disk, int flags, GError **error)
+{
+  g_autofree char *own = NULL;
   int fd;
 
   if (disk->image)
     return open_image_fd (config, disk, flags, error);
   if (mvm_host_file_listed ((const char *const *)config->allowed_devices, disk->path))
     return mvm_host_file_open_device (disk->path, flags, error);
-  fd = mvm_host_file_open_beneath ((const char *const *)config->image_dirs, disk->path, flags,
-                                   error);
+  own = own_folder_of (config, guest, disk->path);
+  if (own)
+    {
+      const char *const dirs[] = { own, NULL };
+      fd = mvm_host_file_open_beneath (dirs, disk->path, flags, error);
+    }
+  else
+    fd = mvm_host_file_open_beneath ((const char *const *)config->image_dirs, disk->path, flags,
+                                     error);
   if (fd >= 0 && disk->format == MVM_DISK_FORMAT_QCOW2 && !mvm_qcow2_check_standalone (fd, error))
     {
       close (fd);
       return -1;
     }
   return fd;
+}
+
+/* Its fds follow the image's read-only one, which backs it */
+static gboolean
+open_overlay (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+              guint i, const MvmLaunch *launch, gboolean create, GError **error)
+{
+  const MvmDisk *disk = guest->disks->pdata[i];
+  int fds[2];
+
+  if (launch->overlay_fds[i][0] < 0 || config->guest_data_dir == NULL)
+    return TRUE;
+  g_assert (files->n > 0 && files->fds[files->n - 1].target == launch->disk_fds[i][0]);
+  if (!mvm_disk_overlay_open (config->guest_data_dir, guest->name, disk,
+                              files->fds[files->n - 1].fd, create, fds, error))
+    {
+      g_prefix_error (error, "guest %s: [Disk %s] Image=%s: ", guest->name, disk->label,
+                      disk->image);
+      return FALSE;
+    }
+  for (guint m = 0; m < 2; m++)
+    if (fds[m] >= 0)
+      add_fd (files, fds[m], launch->overlay_fds[i][m]);
+  return TRUE;
 }
 
 static gboolean
@@ -109,7 +157,7 @@ open_disk (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
       int fd;
       if (launch->disk_fds[i][m] < 0)
         continue;
-      if ((fd = open_disk_fd (config, disk, flags[m], error)) < 0)
+      if ((fd = mvm_guest_files_open_disk (config, guest, disk, flags[m], error)) < 0)
         {
           g_prefix_error (error, "guest %s: [Disk %s] %s: ", guest->name, disk->label,
                           disk->image ? "Image" : "Path");
@@ -143,13 +191,15 @@ open_vhost_vsock (MvmGuestFiles *files, const MvmGuestConfig *guest, const MvmLa
 
 gboolean
 mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
-                      const MvmGuestConfig *guest, const MvmLaunch *launch, GError **error)
+                      const MvmGuestConfig *guest, const MvmLaunch *launch,
+                      gboolean create_overlays, GError **error)
 {
   files->n = 0;
   if (!open_boot (files, config, guest, launch, error))
     goto fail;
   for (guint i = 0; i < guest->disks->len; i++)
-    if (!open_disk (files, config, guest, i, launch, error))
+    if (!open_disk (files, config, guest, i, launch, error)
+        || !open_overlay (files, config, guest, i, launch, create_overlays, error))
       goto fail;
   if (!open_vhost_vsock (files, guest, launch, error))
     goto fail;

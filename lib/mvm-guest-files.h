@@ -16,18 +16,23 @@ typedef struct
 /* The host files of one launch, opened by the daemon under microvmd.conf's policy. */
 typedef struct
 {
-  MvmPassedFd fds[2 + 2 * MVM_MAX_DISKS + 1];
+  MvmPassedFd fds[2 + 2 * MVM_MAX_DISKS + 1 + 2 * MVM_MAX_DISKS];
   guint n;
 } MvmGuestFiles;
 
 /* Opens @launch's kernel and initrd (the daemon's defaults, or beneath ImageDirectories=),
  * every disk of @guest (beneath ImageDirectories=, or a device in AllowedDevices=; a qcow2
- * image must name no other file) and /dev/vhost-vsock for [Vsock], at the fd numbers
- * @launch gives them. On failure
- * nothing stays open and the error names the guest, the group and the key. */
+ * image must name no other file), the overlays of its Image= disks (made when missing and
+ * @create_overlays, else left out) and /dev/vhost-vsock for [Vsock], at the fd numbers
+ * @launch gives them. On failure nothing stays open and the error names the guest, the group
+ * and the key. */
 gboolean mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
                                const MvmGuestConfig *guest, const MvmLaunch *launch,
-                               GError **error);
+                               gboolean create_overlays, GError **error);
+/* Opens @guest's disk @disk as a start does: an image beneath the images folder, a device
+ * AllowedDevices= lists, a file beneath ImageDirectories= or the guest's own folder. */
+int mvm_guest_files_open_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
+                               const MvmDisk *disk, int flags, GError **error);
 /* Closes every fd. */
 void mvm_guest_files_clear (MvmGuestFiles *files);
 

@@ -41,7 +41,8 @@ by_name (MvmLaunchPlan *plan, const char *dir)
   place_sockets (plan, dir);
   plan->launch.kernel_fd = plan->launch.initrd_fd = plan->launch.vhost_vsock_fd = -1;
   for (guint i = 0; i < G_N_ELEMENTS (plan->launch.disk_fds); i++)
-    plan->launch.disk_fds[i][0] = plan->launch.disk_fds[i][1] = -1;
+    plan->launch.disk_fds[i][0] = plan->launch.disk_fds[i][1] = plan->launch.overlay_fds[i][0]
+      = plan->launch.overlay_fds[i][1] = -1;
 }
 
 static gboolean
@@ -99,7 +100,9 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   mvm_launch_init_default (&plan->launch, guest, plan->kernel, plan->initrd);
   plan->launch.paused = TRUE;
   plan->launch.vsock_cid = cid;
-  if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, error))
+  plan->launch.guest_data_dir = config->guest_data_dir;
+  if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, place->create_overlays,
+                             error))
     return NULL;
   name_images (config, guest);
   if (!plan_run (config, guest, &plan->run, error))

@@ -29,6 +29,7 @@ typedef struct
                                * in this folder and files by name, to run by hand */
   MvmCidInUseFunc cid_in_use; /* NULL: no CID is taken */
   gpointer cid_in_use_data;
+  gboolean create_overlays; /* a start: Image= disks' overlays are made when missing */
 } MvmLaunchPlace;
 
 /* Opens the guest's host files (plan->files) and checks every policy of microvmd.conf; each

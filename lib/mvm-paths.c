@@ -52,6 +52,7 @@ mvm_paths_new (gboolean session)
   p->state_dir
     = pick ("STATE_DIRECTORY", "/var/lib/microvmd", session ? g_get_user_data_dir () : NULL);
   p->images_dir = g_build_filename (p->state_dir, "images", NULL);
+  p->guest_data_dir = g_build_filename (p->state_dir, "guests", NULL);
   p->runtime_dir
     = pick ("RUNTIME_DIRECTORY", "/run/microvmd", session ? g_get_user_runtime_dir () : NULL);
   p->log_dir = pick ("LOGS_DIRECTORY", "/var/log/microvmd", user_state);
@@ -67,6 +68,7 @@ mvm_paths_free (MvmPaths *paths)
   g_free (paths->guests_dir);
   g_free (paths->state_dir);
   g_free (paths->images_dir);
+  g_free (paths->guest_data_dir);
   g_free (paths->runtime_dir);
   g_free (paths->log_dir);
   g_free (paths);
@@ -181,4 +183,41 @@ mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name)
   g_autofree char *dir = mvm_paths_guest_runtime (paths, name);
 
   mvm_paths_clean_runtime_dir (dir);
+}
+
+char *
+mvm_paths_guest_data (const char *guest_data_dir, const char *name)
+{
+  return g_build_filename (guest_data_dir, name, NULL);
+}
+
+char *
+mvm_paths_disk_overlay (const char *guest_data_dir, const char *name, const char *label)
+{
+  g_autofree char *file = g_strconcat (label, ".qcow2", NULL);
+
+  return g_build_filename (guest_data_dir, name, file, NULL);
+}
+
+/* Only the daemon writes there: disk files, no folders, and nothing a guest names. */
+gboolean
+mvm_paths_remove_guest_data (const char *guest_data_dir, const char *name, GError **error)
+{
+  g_autofree char *dir = guest_data_dir ? mvm_paths_guest_data (guest_data_dir, name) : NULL;
+  g_autoptr (GDir) d = dir ? g_dir_open (dir, 0, NULL) : NULL;
+  const char *file;
+
+  if (d == NULL)
+    return TRUE;
+  while ((file = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      if (g_unlink (path) < 0 && errno != ENOENT)
+        break;
+    }
+  if (g_rmdir (dir) == 0 || errno == ENOENT)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot remove %s: %s", dir,
+               g_strerror (errno));
+  return FALSE;
 }

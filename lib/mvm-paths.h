@@ -13,7 +13,8 @@ typedef struct
   char *config_file;
   char *guests_dir;
   char *state_dir;
-  char *images_dir; /* STATE/images: ImageDirectories= unless microvmd.conf says otherwise */
+  char *images_dir;     /* STATE/images: ImageDirectories= unless microvmd.conf says otherwise */
+  char *guest_data_dir; /* STATE/guests: NAME/, a guest's overlays and copied disks */
   char *runtime_dir;
   char *log_dir;
 } MvmPaths;
@@ -33,6 +34,12 @@ char *mvm_paths_passt_output (const char *dir, guint index);
 char *mvm_paths_image_file (const char *images_dir, const char *name);
 /* IMAGES/NAME.json: what is known of imported image NAME (source kind, time, OCI config) */
 char *mvm_paths_image_meta (const char *images_dir, const char *name);
+/* DATA/NAME: guest NAME's own disks (overlays, full clones' copies), in @guest_data_dir */
+char *mvm_paths_guest_data (const char *guest_data_dir, const char *name);
+/* DATA/NAME/LABEL.qcow2: the overlay of guest NAME's Image= disk LABEL */
+char *mvm_paths_disk_overlay (const char *guest_data_dir, const char *name, const char *label);
+/* Removes guest NAME's data folder and what the daemon made in it. */
+gboolean mvm_paths_remove_guest_data (const char *guest_data_dir, const char *name, GError **error);
 /* RUNTIME/NAME/virtiofsd-fsINDEX.out: the output of share INDEX's virtiofsd */
 char *mvm_paths_virtiofsd_output (const char *dir, guint index);
 void mvm_paths_clean_guest_runtime (const MvmPaths *paths, const char *name);

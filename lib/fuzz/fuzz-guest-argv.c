@@ -124,7 +124,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   /* a by-name launch (microvmd --check --socket-dir) puts the caller's paths in the argv */
   launch.kernel_fd = launch.initrd_fd = launch.vhost_vsock_fd = -1;
   for (guint i = 0; i < MVM_MAX_DISKS; i++)
-    launch.disk_fds[i][0] = launch.disk_fds[i][1] = -1;
+    launch.disk_fds[i][0] = launch.disk_fds[i][1] = launch.overlay_fds[i][0]
+      = launch.overlay_fds[i][1] = -1;
   launch.qmp = (MvmSocket){ -1, "/run/q,s" };
   g_strfreev (argv);
   argv = mvm_argv_build (guest, &facts, &launch, NULL);

@@ -46,7 +46,13 @@ def test_verbs_options_guests_and_images():
         w.ctl("image", "import", "web", archive)
 
         verbs = complete(w, "")
-        check({"start", "stop", "image", "console", "--session"} <= set(verbs), verbs)
+        helped = w.ctl("--help").stdout.split("Verbs:")[1].split("\n\n")[0]
+        every = {line.split()[0] for line in helped.strip().splitlines()}
+        check(every | {"--session"} <= set(verbs), f"not completed: {every - set(verbs)}")
+        got = complete(w, "--session", "clone", "")
+        check(got == ["alpha", "beta", "gamma"], f"clone: {got}")
+        got = complete(w, "--session", "run", "--image", "")
+        check(got == ["web"], f"run --image: {got}")
         check(complete(w, "st") == ["start", "stats", "status", "stop"], complete(w, "st"))
         got = complete(w, "--session", "start", "")
         check(got == ["alpha", "beta", "gamma"], f"start: {got}")

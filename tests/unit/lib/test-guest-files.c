@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "mvm-error.h"
+#include "mvm-qcow2.h"
 #include "mvm-guest-files.h"
 
 typedef struct
@@ -87,9 +88,11 @@ guest (const char *format, ...)
   return g;
 }
 
-/* Opens @g's files as a start would; NULL on success, else the error message. */
+/* Opens @g's files as a start would (@create: overlays are made); NULL on success, else the
+ * error message. */
 static char *
-open_files (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files)
+open_files_creating (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files,
+                     gboolean create)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *kernel = NULL;
@@ -98,10 +101,17 @@ open_files (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files)
 
   assert_true (mvm_daemon_config_resolve_boot (f->config, g, &kernel, &initrd, &error));
   mvm_launch_init_default (&launch, g, kernel, initrd);
-  if (mvm_guest_files_open (files, f->config, g, &launch, &error))
+  if (mvm_guest_files_open (files, f->config, g, &launch, create, &error))
     return NULL;
   assert_int_equal (files->n, 0);
   return g_strdup (error->message);
+}
+
+/* ... as a preview would: no overlay is made */
+static char *
+open_files (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files)
+{
+  return open_files_creating (f, g, files, FALSE);
 }
 
 static void
@@ -166,14 +176,49 @@ test_disk_image (void **state)
   g_strfreev (f->config->image_dirs);
   f->config->image_dirs = g_new0 (char *, 2);
   f->config->image_dirs[0] = g_strdup (elsewhere);
+  /* a preview opens the image read-only and makes no overlay */
   assert_null (open_files (f, good, &files));
-  assert_int_equal (files.n, 3);
-  assert_int_equal (files.fds[2].target, MVM_FD_DISK_FIRST + 1);
-  assert_int_equal (access_mode (files.fds[2].fd), O_RDWR);
+  assert_int_equal (files.n, 2);
+  assert_int_equal (files.fds[1].target, MVM_FD_DISK_FIRST);
+  assert_int_equal (access_mode (files.fds[1].fd), O_RDONLY);
   mvm_guest_files_clear (&files);
   assert_refused (f, missing, "guest g: [Disk root] Image: no image named 'nope'");
   assert_refused (f, linked, "guest g: [Disk root] Image: ");
   assert_refused (f, linked, "symlink or '..'");
+}
+
+/* A writable Image= disk: the image read-only, and the guest's own overlay in its data
+ * folder, made at the first start and found again at the next, read-only and read-write. */
+static void
+test_disk_image_overlay (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (MvmGuestConfig) g = guest ("[Guest]\nName=g\n[Disk root]\nImage=deb\n");
+  g_autofree char *overlay = g_build_filename (f->dir, "data", "g", "root.qcow2", NULL);
+  MvmGuestFiles files;
+  guint64 size = 0;
+
+  g_free (put (f, "images/deb.ext4", "ext4", 4));
+  f->config->guest_data_dir = g_build_filename (f->dir, "data", NULL);
+  for (int start = 0; start < 2; start++)
+    {
+      assert_null (open_files_creating (f, g, &files, TRUE));
+      assert_int_equal (files.n, 4);
+      assert_int_equal (files.fds[1].target, MVM_FD_DISK_FIRST);
+      assert_int_equal (access_mode (files.fds[1].fd), O_RDONLY);
+      assert_int_equal (files.fds[2].target, MVM_FD_OVERLAY_FIRST);
+      assert_int_equal (access_mode (files.fds[2].fd), O_RDONLY);
+      assert_int_equal (files.fds[3].target, MVM_FD_OVERLAY_FIRST + 1);
+      assert_int_equal (access_mode (files.fds[3].fd), O_RDWR);
+      assert_true (mvm_qcow2_virtual_size (files.fds[3].fd, &size, NULL));
+      assert_int_equal (size, 4);
+      mvm_guest_files_clear (&files);
+      assert_true (g_file_test (overlay, G_FILE_TEST_IS_REGULAR));
+    }
+  /* another image by that name under the overlay */
+  g_free (put (f, "images/deb.ext4", "ext4ext4", 8));
+  assert_refused (f, g, "guest g: [Disk root] Image=deb: overlay ");
+  assert_refused (f, g, "it was made over another image");
 }
 
 /* The review's H1 and H4: host files, "..", a symlink swapped in, a string prefix. */
@@ -290,9 +335,13 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    FIXTURE (test_disk_beneath_images),  FIXTURE (test_disk_image),
-    FIXTURE (test_disk_escapes_refused), FIXTURE (test_devices),
-    FIXTURE (test_qcow2_header),         FIXTURE (test_boot_files),
+    FIXTURE (test_disk_beneath_images),
+    FIXTURE (test_disk_image),
+    FIXTURE (test_disk_image_overlay),
+    FIXTURE (test_disk_escapes_refused),
+    FIXTURE (test_devices),
+    FIXTURE (test_qcow2_header),
+    FIXTURE (test_boot_files),
   };
 
   return cmocka_run_group_tests_name ("guest-files", tests, NULL, NULL);
