@@ -18,6 +18,7 @@
 #include "mvd-forward-check.h"
 #include "mvd-passt.h"
 #include "mvd-virtiofs.h"
+#include "mvd-virtiofs-unit.h"
 #include "mvd-state-file.h"
 #include "mvd-tap.h"
 #include "mvd-tap-filter.h"
@@ -411,6 +412,72 @@ open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *lau
   return TRUE;
 }
 
+/* systemd's virtiofsd ended: as a child's exit, a failure while QEMU runs fails the guest */
+static void
+on_virtiofs_unit_ended (const char *how, gpointer data)
+{
+  HelperWatch *w = data;
+
+  if (how && !w->self->exited)
+    {
+      g_autofree char *words = helper_last_words (w->output);
+      mvd_qemu_fail_helper (w->self, w->reason,
+                            g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "",
+                                             words ? words : ""));
+    }
+}
+
+static void
+helper_watch_free (gpointer data)
+{
+  HelperWatch *w = data;
+
+  g_object_unref (w->self);
+  g_free (w->what);
+  g_free (w->output);
+  g_free (w);
+}
+
+/* A daemon without CAP_SYS_ADMIN (the hardened unit) asks systemd to run virtiofsd */
+static gboolean
+start_virtiofs_unit (MvdQemu *self, const MvmShare *share, guint index, int listen_fd,
+                     GError **error)
+{
+  g_autofree char *output = mvm_paths_virtiofsd_output (self->runtime_dir, index);
+  g_auto (GStrv) argv = mvd_virtiofs_argv (self->context->facts->virtiofsd, share, 0);
+  MvdVirtiofsUnitRequest request = { self->name, share, index, argv, listen_fd, -1 };
+  gboolean started;
+  HelperWatch *w;
+
+  if (self->context->system_bus == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "Type=virtiofs: virtiofsd needs CAP_SYS_ADMIN to sandbox itself, which this "
+                   "microvmd has not got, and no systemd to run it (a --session daemon of a "
+                   "user, see microvmd(8)); use Type=9p");
+      return FALSE;
+    }
+  request.output_fd = open (output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (request.output_fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                   output, g_strerror (errno));
+      return FALSE;
+    }
+  w = g_new0 (HelperWatch, 1);
+  w->self = g_object_ref (self);
+  w->what = g_strdup_printf ("virtiofsd of [Share %s]", share->label);
+  w->output = g_steal_pointer (&output);
+  w->reason = MVM_STATE_REASON_SHARE_FAILED;
+  started = mvd_virtiofs_unit_start (self->context->system_bus, &request, on_virtiofs_unit_ended,
+                                     w, helper_watch_free, error)
+            != NULL;
+  if (!started)
+    helper_watch_free (w);
+  close (request.output_fd);
+  return started;
+}
+
 /* A virtiofs share's virtiofsd, listening on a socket whose file is gone as soon as QEMU's
  * end is connected to it */
 static gboolean
@@ -421,6 +488,7 @@ open_virtiofs (MvdQemu *self, const MvmShare *share, guint index, int target, Ch
   g_autofree char *path = mvd_qemu_path (self, file);
   GSubprocess *process;
   int listen_fd, qemu_end;
+  gboolean ok;
 
   if ((listen_fd = mvd_qemu_unix_socket (path, TRUE, error)) < 0)
     return FALSE;
@@ -432,6 +500,12 @@ open_virtiofs (MvdQemu *self, const MvmShare *share, guint index, int target, Ch
       return FALSE;
     }
   child_fds_add (fds, qemu_end, target);
+  if (!mvd_virtiofs_can_spawn ())
+    {
+      ok = start_virtiofs_unit (self, share, index, listen_fd, error);
+      close (listen_fd);
+      return ok;
+    }
   process = mvd_virtiofs_spawn (self->context->facts->virtiofsd, share, index, self->runtime_dir,
                                 listen_fd, error);
   if (process == NULL)

@@ -13,8 +13,8 @@
 /* Does this process hold CAP_SYS_ADMIN, which virtiofsd needs to sandbox itself in namespaces
  * (and the daemon to give a read-only share its read-only view)? Read once: a daemon's
  * capabilities do not change. */
-static gboolean
-has_cap_sys_admin (void)
+gboolean
+mvd_virtiofs_can_spawn (void)
 {
   static int known = -1;
   g_autofree char *status = NULL;
@@ -30,10 +30,10 @@ has_cap_sys_admin (void)
 }
 
 GStrv
-mvd_virtiofs_argv (const char *binary, const MvmShare *share)
+mvd_virtiofs_argv (const char *binary, const MvmShare *share, int listen_fd)
 {
   g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
-  g_autofree char *fd = g_strdup_printf ("--fd=%d", VIRTIOFSD_FD);
+  g_autofree char *fd = g_strdup_printf ("--fd=%d", listen_fd);
   g_autoptr (GString) source = g_string_new ("source=");
 
   /* -o is libfuse's comma-separated list, where a backslash takes the next byte as it is */
@@ -54,7 +54,7 @@ GSubprocess *
 mvd_virtiofs_spawn (const char *binary, const MvmShare *share, guint index, const char *runtime_dir,
                     int listen_fd, GError **error)
 {
-  g_auto (GStrv) argv = mvd_virtiofs_argv (binary, share);
+  g_auto (GStrv) argv = mvd_virtiofs_argv (binary, share, VIRTIOFSD_FD);
   g_autofree char *output = mvm_paths_virtiofsd_output (runtime_dir, index);
   int target = VIRTIOFSD_FD;
   MvdSpawnRequest request = { .argv = (const char *const *)argv,
@@ -67,15 +67,6 @@ mvd_virtiofs_spawn (const char *binary, const MvmShare *share, guint index, cons
                               .read_only_tree = share->read_only ? share->path : NULL };
   GSubprocess *process;
 
-  if (!has_cap_sys_admin ())
-    {
-      close (listen_fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   "Type=virtiofs: virtiofsd needs CAP_SYS_ADMIN to sandbox itself, and this "
-                   "microvmd has not got it (a --session daemon of a user, or the hardened "
-                   "microvmd.service, see microvmd(8)); use Type=9p");
-      return NULL;
-    }
   process = mvd_spawn_qemu (&request, NULL, error);
   if (process == NULL)
     g_prefix_error (error, "cannot start virtiofsd: ");

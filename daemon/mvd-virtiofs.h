@@ -16,7 +16,13 @@ G_BEGIN_DECLS
 GSubprocess *mvd_virtiofs_spawn (const char *binary, const MvmShare *share, guint index,
                                  const char *runtime_dir, int listen_fd, GError **error);
 
-/* virtiofsd's argv for @share (pure; for tests and for the spawn) */
-GStrv mvd_virtiofs_argv (const char *binary, const MvmShare *share);
+/* virtiofsd's argv for @share, listening on fd @listen_fd (pure; for tests and the spawn) */
+GStrv mvd_virtiofs_argv (const char *binary, const MvmShare *share, int listen_fd);
+
+/* Whether this daemon may run virtiofsd as its own child: it holds CAP_SYS_ADMIN, which
+ * virtiofsd needs to sandbox itself in namespaces (and the daemon to give a read-only share
+ * its read-only view). The hardened microvmd.service has not got it: systemd runs virtiofsd
+ * instead (mvd-virtiofs-unit). */
+gboolean mvd_virtiofs_can_spawn (void);
 
 G_END_DECLS

@@ -7,7 +7,7 @@ file says."""
 
 import sys
 
-from hostbox import Box, check, run
+from hostbox import Box, check, run, wait_for
 
 FIRST_UID = 2113929216  # GuestUIDs= default
 
@@ -70,6 +70,52 @@ def test_passt_under_the_unit():
               f"passt runs as {uid}, not as the guest's QEMU")
 
 
+# typed on the guest's console; the quotes split the markers from their echo
+SHARES_PROBE = (
+    "while ! grep -q virtiofs /proc/filesystems; do sleep 0.2; done; mkdir -p /a /b; "
+    "mount -t virtiofs rw /a && mount -t virtiofs ro /b && cat /b/hello.txt && "
+    "echo from-the-guest >/a/made && chown 1000:1001 /a/made && echo W''ROTE-RW; "
+    "{ touch /b/new 2>/dev/null && echo WR''OTE-RO || echo REF''USED-RO; }; sync\n")
+
+
+def virtiofsd_units(box):
+    return box.run("systemctl", "list-units", "--plain", "--no-legend", "--all",
+                   "microvm-fs-fs*-virtiofsd-*.service").stdout.split("\n")[:-1]
+
+
+def test_virtiofs_under_the_unit():
+    """The hardened unit has no CAP_SYS_ADMIN, which virtiofsd needs: systemd runs each
+    share's virtiofsd as a transient service in machine.slice instead, read-write and
+    read-only shares work in the guest, one that dies fails the guest, and the services end
+    with it."""
+    with Box("virtiofs") as box:
+        box.run("mkdir", "-p", "/srv/shares/rw", "/srv/shares/ro")
+        box.write("/srv/shares/ro/hello.txt", "hello from the host\n")
+        box.write("/etc/microvmd/microvmd.conf", "[Daemon]\nShareDirectories=/srv/shares\n")
+        box.define("fs", "[Guest]\nMemory=192M\n[Share rw]\nType=virtiofs\n"
+                   "Path=/srv/shares/rw\nReadOnly=no\n[Share ro]\nType=virtiofs\n"
+                   "Path=/srv/shares/ro\n")
+        box.ctl("start", "fs", "--wait-ready")
+        units = virtiofsd_units(box)
+        check(len(units) == 2 and all(" active running " in u for u in units), units)
+        unit = units[0].split()[0]
+        check(box.show(unit, "Slice") == "machine.slice", box.show(unit, "Slice"))
+        r = box.run("microvmctl", "console", "fs", "--linger", "3", input=SHARES_PROBE,
+                    timeout=120)
+        for line in ("hello from the host", "WROTE-RW", "REFUSED-RO"):
+            check(line in r.stdout, f"the guest does not see {line!r}:\n{r.stdout}")
+        made = box.run("stat", "-c", "%u:%g", "/srv/shares/rw/made").stdout.strip()
+        check(made == "1000:1001", f"the guest's file is owned by {made}")
+        # a virtiofsd that dies fails its guest with a reason, as a child of the daemon would
+        box.run("systemctl", "kill", "--signal=KILL", unit)
+        g = box.wait_guest("fs", "crashed")
+        check(g["StateReason"] == "share-failed"
+              and "virtiofsd of [Share " in g["StateMessage"]
+              and "was killed by signal 9" in g["StateMessage"],
+              f"{g['StateReason']}: {g['StateMessage']}")
+        wait_for("the virtiofsd services to end", lambda: virtiofsd_units(box) == [])
+
+
 def test_daemon_unit_as_written():
     with Box("hardened") as box:
         box.run("systemctl", "start", "microvmd")
@@ -88,5 +134,6 @@ if __name__ == "__main__":
     sys.exit(run({
         "each_qemu_in_its_own_scope": test_each_qemu_in_its_own_scope,
         "passt_under_the_unit": test_passt_under_the_unit,
+        "virtiofs_under_the_unit": test_virtiofs_under_the_unit,
         "daemon_unit_as_written": test_daemon_unit_as_written,
     }))
