@@ -421,9 +421,9 @@ on_virtiofs_unit_ended (const char *how, gpointer data)
   if (how && !w->self->exited)
     {
       g_autofree char *words = helper_last_words (w->output);
-      mvd_qemu_fail_helper (w->self, w->reason,
-                            g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "",
-                                             words ? words : ""));
+      mvd_qemu_fail_helper (
+        w->self, w->reason,
+        g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
     }
 }
 
@@ -460,8 +460,8 @@ start_virtiofs_unit (MvdQemu *self, const MvmShare *share, guint index, int list
   request.output_fd = open (output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (request.output_fd < 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
-                   output, g_strerror (errno));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", output,
+                   g_strerror (errno));
       return FALSE;
     }
   w = g_new0 (HelperWatch, 1);
@@ -469,8 +469,8 @@ start_virtiofs_unit (MvdQemu *self, const MvmShare *share, guint index, int list
   w->what = g_strdup_printf ("virtiofsd of [Share %s]", share->label);
   w->output = g_steal_pointer (&output);
   w->reason = MVM_STATE_REASON_SHARE_FAILED;
-  started = mvd_virtiofs_unit_start (self->context->system_bus, &request, on_virtiofs_unit_ended,
-                                     w, helper_watch_free, error)
+  started = mvd_virtiofs_unit_start (self->context->system_bus, &request, on_virtiofs_unit_ended, w,
+                                     helper_watch_free, error)
             != NULL;
   if (!started)
     helper_watch_free (w);

@@ -54,9 +54,8 @@ subscribe_systemd (GDBusConnection *bus)
   if (subscribed == bus)
     return;
   subscribed = bus;
-  g_dbus_connection_call (bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
-                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, NULL,
-                          NULL);
+  g_dbus_connection_call (bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, NULL, NULL);
 }
 
 /* "inactive" after virtiofsd quit by itself (QEMU hung up), "failed" otherwise; a new unit
@@ -90,11 +89,11 @@ on_properties_changed (GDBusConnection *bus, const char *sender, const char *pat
     return;
   if (g_str_equal (state, "failed"))
     {
-      g_autofree char *how
-        = unit->exec_code == CLD_EXITED_CODE
-            ? g_strdup_printf ("exited with status %d", unit->exec_status)
-          : unit->exec_code ? g_strdup_printf ("was killed by signal %d", unit->exec_status)
-                            : g_strdup ("failed");
+      g_autofree char *how = unit->exec_code == CLD_EXITED_CODE
+                               ? g_strdup_printf ("exited with status %d", unit->exec_status)
+                             : unit->exec_code
+                               ? g_strdup_printf ("was killed by signal %d", unit->exec_status)
+                               : g_strdup ("failed");
       unit->ended (how, unit->data);
     }
   else
@@ -143,9 +142,8 @@ start_unit (MvdVirtiofsUnit *unit, GVariant *props, int listen_fd, int output_fd
     }
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
     unit->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit",
-    g_variant_new ("(ss@a(sv)a(sa(sv)))", unit->name, "fail", props, NULL),
-    G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, fds, NULL, NULL,
-    error);
+    g_variant_new ("(ss@a(sv)a(sa(sv)))", unit->name, "fail", props, NULL), G_VARIANT_TYPE ("(o)"),
+    G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, fds, NULL, NULL, error);
   if (reply == NULL)
     g_prefix_error (error, "systemd could not start virtiofsd as %s: ", unit->name);
   return reply != NULL;
@@ -158,7 +156,7 @@ mvd_virtiofs_unit_start (GDBusConnection *bus, const MvdVirtiofsUnitRequest *req
 {
   MvdVirtiofsUnit *unit = g_new0 (MvdVirtiofsUnit, 1);
   g_autofree char *description = g_strdup_printf ("virtiofsd of [Share %s] of microvm guest %s",
-                                                   request->share->label, request->guest);
+                                                  request->share->label, request->guest);
   g_autofree char *escaped = NULL;
 
   unit->bus = g_object_ref (bus);

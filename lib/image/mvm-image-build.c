@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mvm-error.h"
@@ -44,6 +45,26 @@ layer_label (Build *b, guint i)
   return member != NULL ? member : "the archive";
 }
 
+/* An OCI layer is the blob its digest names (blobs/sha256/HEX): a damaged or swapped one is
+ * refused before anything of it is applied */
+static gboolean
+check_digest (Build *b, guint i, GError **error)
+{
+  const char *member = g_ptr_array_index (b->source->layers, i);
+  g_autofree char *sum = NULL;
+
+  if (b->source->kind != MVM_IMAGE_KIND_OCI || !g_str_has_prefix (member, "blobs/sha256/"))
+    return TRUE;
+  if ((sum = mvm_layer_reader_sha256 (b->fd, member, b->cancellable, error)) == NULL)
+    return FALSE;
+  if (g_str_equal (sum, member + strlen ("blobs/sha256/")))
+    return TRUE;
+  g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+               "layer %u (%s) does not match its digest: its content hashes to sha256:%s", i + 1,
+               member, sum);
+  return FALSE;
+}
+
 static gboolean
 measure_layer (Build *b, guint i, GError **error)
 {
@@ -72,7 +93,7 @@ static gboolean
 measure (Build *b, GError **error)
 {
   for (guint i = 0; i < b->source->layers->len; i++)
-    if (!measure_layer (b, i, error))
+    if (!check_digest (b, i, error) || !measure_layer (b, i, error))
       return FALSE;
   if (b->entries > 0)
     return TRUE;

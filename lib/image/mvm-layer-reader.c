@@ -270,6 +270,35 @@ mvm_layer_reader_read_member (int fd, const char *member, gsize max_bytes, GErro
   return mvm_layer_reader_read_all (self, max_bytes, error);
 }
 
+char *
+mvm_layer_reader_sha256 (int fd, const char *member, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (MvmLayerReader) self = g_new0 (MvmLayerReader, 1);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  const void *block;
+  size_t size;
+  la_int64_t offset;
+  int r;
+
+  self->fd = fd;
+  self->buf = g_malloc (READ_CHUNK);
+  self->member = g_strdup (member);
+  if (!open_outer (self, error) || !seek_member (self, error))
+    return NULL;
+  while ((r = archive_read_data_block (self->outer, &block, &size, &offset)) == ARCHIVE_OK)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      g_checksum_update (sum, block, size);
+    }
+  if (r != ARCHIVE_EOF)
+    {
+      archive_failed (self->outer, "the image archive is unreadable", error);
+      return NULL;
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 void
 mvm_layer_reader_free (MvmLayerReader *self)
 {

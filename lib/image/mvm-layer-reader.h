@@ -3,7 +3,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -33,6 +33,9 @@ void mvm_layer_reader_free (MvmLayerReader *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MvmLayerReader, mvm_layer_reader_free)
 
+/* The SHA-256 of member @member of the archive in @fd, as stored, in hex. */
+char *mvm_layer_reader_sha256 (int fd, const char *member, GCancellable *cancellable,
+                               GError **error);
 /* Reads the whole regular member @member of the archive in @fd (at most @max_bytes). */
 GBytes *mvm_layer_reader_read_member (int fd, const char *member, gsize max_bytes, GError **error);
 

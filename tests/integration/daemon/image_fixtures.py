@@ -56,8 +56,9 @@ def config_blob(config=CONFIG):
                        "rootfs": {"type": "layers", "diff_ids": []}}).encode()
 
 
-def oci_of(layers, config):
-    """An OCI image archive of gzip layer blobs @layers and image config blob @config"""
+def oci_of(layers, config, swap=None):
+    """An OCI image archive of gzip layer blobs @layers and image config blob @config; with
+    @swap (index, blob), layer index's file holds blob instead, under the same digest"""
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
@@ -69,9 +70,19 @@ def oci_of(layers, config):
          "size": len(manifest)}]}).encode()
     members = [entry("oci-layout", data=b'{"imageLayoutVersion": "1.0.0"}'),
                entry("index.json", data=index), folder("blobs/"), folder("blobs/sha256/")]
-    members += [entry("blobs/sha256/" + digest(b)[7:], data=b)
-                for b in layers + [config, manifest]]
+    stored = list(layers)
+    if swap:
+        stored[swap[0]] = swap[1]
+    members += [entry("blobs/sha256/" + digest(b)[7:], data=s)
+                for b, s in zip(layers + [config, manifest], stored + [config, manifest])]
     return tar_bytes(members)
+
+
+def oci_swapped_layer():
+    """The OCI archive with its second layer's blob replaced by another valid layer"""
+    evil = gzip.compress(tar_bytes([folder("etc/"), entry("etc/x", data=b"swapped\n")]))
+    return oci_of([gzip.compress(tar_bytes(layer1())), gzip.compress(tar_bytes(layer2()))],
+                  config_blob(CONFIG), swap=(1, evil))
 
 
 def oci_archive(config=CONFIG):

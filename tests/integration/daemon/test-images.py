@@ -119,6 +119,10 @@ def test_bad_inputs_leave_nothing():
         good = fx.oci_archive()
         r = w.ctl("image", "import", "cut", write(w, "cut.tar", good[:len(good) // 2]), expect=1)
         check("image cut:" in r.stderr, f"a truncated archive: {r.stderr}")
+        r = w.ctl("image", "import", "swap", write(w, "swap.tar", fx.oci_swapped_layer()),
+                  expect=1)
+        check("image swap: layer 2 (blobs/sha256/" in r.stderr
+              and "does not match its digest" in r.stderr, f"a swapped layer: {r.stderr}")
         r = w.ctl("image", "import", "junk", write(w, "junk.tar", os.urandom(100000)), expect=1)
         check("image junk:" in r.stderr, f"a random file: {r.stderr}")
         r = w.ctl("image", "import", "zero", write(w, "zero.tar", bytes(100000)), expect=1)
