@@ -4,7 +4,12 @@
 Usage: boot-test.py CASE --microvmd BIN --kernel VMLINUX --initrd INITRD
 
 CASE is one of:
-  pcie        Linux guest on PCIe with a blank disk and a user-mode NIC
+  pcie        Linux guest on PCIe with a blank disk, a user-mode NIC and a 9p
+              share beside the devices every guest has (balloon, rng, the
+              virtio-serial ready port): each virtio device must be bound to
+              its driver, the share must mount, and the drivers of the
+              devices this test cannot give the guest without the daemon
+              (virtiofs, vsock) must be there
   mmio        the same on virtio-mmio
   ext4-root   an ext4 root disk made by mkfs.ext4 -d; switch_root must reach
               it; then the power button, and the file system must be clean
@@ -182,6 +187,7 @@ def builder_argv(args, workdir, guest_text):
             # QEMU runs here without the daemon, so no passt: QEMU's own user-mode network
             "UserNetwork=slirp\n"
             f"ImageDirectories={workdir}\n"
+            f"ShareDirectories={workdir}\n"
             f"DefaultKernel={os.path.abspath(args.kernel)}\n"
             f"DefaultInitrd={os.path.abspath(args.initrd)}\n"
         )
@@ -310,12 +316,14 @@ class Guest:
             raise Failure("QEMU did not exit after QMP quit")
 
 
-def guest_file(transport, disk=None, command_line=""):
+def guest_file(transport, disk=None, command_line="", share=None):
     text = f"[Guest]\nName=boot-{transport}\nOS=linux\nTransport={transport}\nMemory=256M\n"
     if command_line:
         text += f"CommandLine={command_line}\n"
     if disk:
         text += f"\n[Disk root]\nPath={disk}\nFormat=raw\n"
+    if share:
+        text += f"\n[Share nine]\nType=9p\nPath={share}\n"
     text += "\n[Network net0]\nMode=user\n"
     return text
 
@@ -341,11 +349,45 @@ def check_disk_and_nic(guest, deadline, transport):
     expect("virtio_net" in driver and bus in driver, f"eth0 is driven by virtio_net over {transport}")
 
 
+# The driver of each virtio device the test gives the guest (the console driver twice:
+# the serial device is also where the ready port lives), and the drivers of the devices
+# only the daemon gives it, which must be registered all the same.
+BOUND_DRIVERS = ["9pnet_virtio", "virtio_balloon", "virtio_blk", "virtio_console",
+                 "virtio_net", "virtio_rng"]
+REGISTERED_DRIVERS = ["virtiofs", "vmw_vsock_virtio_transport"]
+
+
+def check_every_device(guest, deadline, transport, token):
+    out = guest.run("for d in /sys/bus/virtio/devices/*; do echo \"bound: ${d##*/} "
+                    "$(readlink $d/driver)\"; done; echo registered: $(ls /sys/bus/virtio/drivers)",
+                    deadline)
+    bound = {line.split()[-1].rsplit("/", 1)[-1]
+             for line in out.splitlines() if re.match(r"bound: virtio\d+ \S+", line)}
+    registered = set(re.findall(r"^registered: (.*)$", out, re.M)[-1].split())
+    for driver in BOUND_DRIVERS:
+        expect(driver in bound, f"a virtio device on {transport} is driven by {driver}")
+    for driver in REGISTERED_DRIVERS:
+        expect(driver in registered, f"the guest has the {driver} driver (it has {sorted(registered)})")
+    out = guest.run("mkdir -p /mnt/nine && mount -t 9p -o trans=virtio,version=9p2000.L nine "
+                    "/mnt/nine && cat /mnt/nine/hello", deadline)
+    expect(token in out.replace("cat /mnt/nine/hello", ""), f"the 9p share mounts on {transport}")
+    out = guest.run("cat /sys/class/misc/hw_random/rng_current", deadline)
+    expect("virtio_rng" in out, "the guest's hardware RNG is virtio-rng")
+    if transport == "pcie":
+        out = guest.run("ls /sys/bus/pci/drivers/pvpanic-pci", deadline)
+        expect(re.search(r"\b0000:", out), "pvpanic-pci drives the panic device")
+
+
 def case_disk_nic(args, workdir, transport):
     disk = os.path.join(workdir, "blank.img")
     with open(disk, "wb") as f:
         f.truncate(64 << 20)
-    argv = builder_argv(args, workdir, guest_file(transport, disk))
+    share = os.path.join(workdir, "share")
+    os.makedirs(share)
+    token = f"nine-{os.getpid()}"
+    with open(os.path.join(share, "hello"), "w") as f:
+        f.write(token + "\n")
+    argv = builder_argv(args, workdir, guest_file(transport, disk, share=share))
     expect(("pcie=on" if transport == "pcie" else "pcie=off") in " ".join(argv),
            f"the builder put the guest on {transport}")
     guest = Guest(argv, workdir, transport)
@@ -355,6 +397,7 @@ def case_disk_nic(args, workdir, transport):
         secs = guest.ready_seconds(deadline)
         log(f"ok: READY=1 arrived {secs:.2f} s after QEMU was spawned")
         check_disk_and_nic(guest, deadline, transport)
+        check_every_device(guest, deadline, transport, token)
         guest.quit(deadline)
     finally:
         guest.stop()
