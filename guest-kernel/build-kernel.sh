@@ -1,20 +1,26 @@
 #!/bin/sh
-# build-kernel.sh [--config-only] SRCDIR [OUTDIR]
+# build-kernel.sh [--config-only] [-C CACHEDIR] SOURCE OUTPUT
 #
-# Builds a minimal microvm guest kernel from a Linux source tree: the
-# x86_64_defconfig plus microvm.config (everything the guests use built in),
-# and installs OUTDIR/vmlinux, the uncompressed ELF that QEMU boots through
-# its PVH entry. Point DefaultKernel= in microvmd.conf at it (or install it
-# as <datadir>/microvmd/vmlinux).
+# Builds the minimal microvm guest kernel: allnoconfig plus microvm.config
+# (everything the guests use built in, no modules), and writes OUTPUT, the
+# uncompressed ELF vmlinux that QEMU boots through its PVH entry, with the
+# config beside it as OUTPUT.config. The build runs this when
+# -Dguest_kernel=minimal (or auto, with the source installed).
 #
-# Not run by the build or CI: it takes about 16 minutes on two cores.
-# Debian: apt install linux-source build-essential bc bison flex libelf-dev
-# libssl-dev; tar xf /usr/src/linux-source-*.tar.xz; then
-# guest-kernel/build-kernel.sh linux-source-6.1 out/
+# SOURCE is a Linux source tree or its tarball (Debian:
+# /usr/src/linux-source-6.1.tar.xz from linux-source-6.1; the build also
+# needs make, gcc, bc, bison, flex, perl and libelf-dev).
 #
-# --config-only stops after writing and checking OUTDIR/config (seconds).
+# CACHEDIR (default: OUTPUT's folder/linux-cache) keeps the unpacked source
+# keyed by the tarball's name, size and time, and the object tree keyed by
+# that and the config's hash, so a rebuild after a config change or a test
+# run reuses what it can; a key that is no longer current is removed.
 #
-# Environment: JOBS (default: nproc), MAKEFLAGS as usual.
+# --config-only stops after writing and checking OUTPUT.config (seconds once
+# the source is unpacked), which is how the fragment is checked against a
+# new kernel release.
+#
+# Environment: JOBS (default: nproc).
 set -eu
 
 die() {
@@ -22,63 +28,110 @@ die() {
     exit 1
 }
 
+# Changing how the config is made must change the object tree's key too.
+BASE=allnoconfig
+
 config_only=no
-if [ "${1:-}" = --config-only ]; then
-    config_only=yes
+cache=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --config-only) config_only=yes ;;
+    -C) cache=$2; shift ;;
+    -*) die "unknown option $1" ;;
+    *) break ;;
+    esac
     shift
-fi
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: build-kernel.sh [--config-only] SRCDIR [OUTDIR]"
-src=$(cd "$1" && pwd) || die "no source tree at $1"
-[ -f "$src/Makefile" ] && [ -f "$src/arch/x86/configs/x86_64_defconfig" ] ||
-    die "$src is not a Linux source tree"
-out=$(mkdir -p "${2:-$PWD/microvm-kernel}" && cd "${2:-$PWD/microvm-kernel}" && pwd)
+done
+[ $# -eq 2 ] || die "usage: build-kernel.sh [--config-only] [-C CACHEDIR] SOURCE OUTPUT"
+source=$1
+out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 fragment="$here/microvm.config"
 jobs=${JOBS:-$(nproc)}
+[ -n "$cache" ] || cache="$(dirname "$out")/linux-cache"
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
 
-# Fail in seconds, not twenty minutes into the build.
-for tool in make gcc flex bison bc perl; do
-    command -v "$tool" >/dev/null || die "$tool is missing (see the Debian packages above)"
+# Fail in seconds, not minutes into the build.
+for tool in make gcc flex bison bc perl sha256sum; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt install build-essential bc bison flex)"
 done
-for header in gelf.h openssl/ssl.h; do
-    echo "#include <$header>" | gcc -E - >/dev/null 2>&1 ||
-        die "<$header> is missing (apt install libelf-dev libssl-dev)"
+echo '#include <gelf.h>' | gcc -E - >/dev/null 2>&1 || die "<gelf.h> is missing (apt install libelf-dev)"
+
+short_hash() {
+    sha256sum | cut -c1-16
+}
+
+# The source: a tree is used in place, a tarball unpacked once per key.
+if [ -d "$source" ]; then
+    src=$(cd "$source" && pwd)
+    srckey="$(basename "$src")-$(printf '%s\n' "$src" | cat - "$src/Makefile" | short_hash)"
+elif [ -f "$source" ]; then
+    name=$(basename "$source")
+    name=${name%.tar*}
+    srckey="$name-$(stat -L -c '%s %Y' "$source" | short_hash)"
+    src="$cache/src-$srckey"
+    if [ ! -f "$src/Makefile" ]; then
+        for old in "$cache"/src-*; do
+            [ "$old" = "$src" ] || rm -rf "$old"
+        done
+        echo "build-kernel: unpacking $source"
+        rm -rf "$src.tmp"
+        mkdir -p "$src.tmp"
+        tar -xf "$source" -C "$src.tmp" --strip-components=1
+        mv "$src.tmp" "$src"
+    fi
+else
+    die "no source tree or tarball at $source (apt install linux-source-6.1)"
+fi
+[ -f "$src/Makefile" ] && [ -f "$src/scripts/kconfig/merge_config.sh" ] ||
+    die "$src is not a Linux source tree"
+
+cfgkey=$({ echo "$BASE"; cat "$fragment"; } | short_hash)
+obj="$cache/obj-$srckey-$cfgkey"
+for old in "$cache"/obj-*; do
+    [ "$old" = "$obj" ] || rm -rf "$old"
 done
-# Out-of-tree build: the source tree stays clean (and may be read-only).
-obj="$out/build"
 mkdir -p "$obj"
 
-make -C "$src" O="$obj" x86_64_defconfig
-# -m: merge only; olddefconfig then resolves dependencies.
-"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$fragment"
-make -C "$src" O="$obj" olddefconfig
+# An object tree whose config was checked already is reused as it is.
+if ! [ -f "$obj/.config.checked" ]; then
+    # -n: allnoconfig with the fragment's values fixed (KCONFIG_ALLCONFIG).
+    # merge_config.sh -m only merges (more fragments could follow this one);
+    # allnoconfig then sets everything else off, keeping the merged values.
+    (cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$fragment" >/dev/null)
+    mv "$obj/.config" "$obj/microvm.allconfig"
+    make -s -C "$src" O="$obj" KCONFIG_ALLCONFIG="$obj/microvm.allconfig" allnoconfig
 
-# A line Kconfig dropped (a missing dependency, a renamed symbol) would give
-# a kernel that silently lacks a driver, so check each one.
-missing=""
-while read -r line; do
-    case $line in
-    CONFIG_*=*)
-        grep -qx "$line" "$obj/.config" || missing="$missing ${line%%=*}"
-        ;;
-    "# CONFIG_"*" is not set")
-        sym=${line#\# }
-        sym=${sym%% *}
-        if grep -q "^$sym=[ym]" "$obj/.config"; then
-            echo "build-kernel: warning: $sym is still enabled (something selects it)" >&2
-        fi
-        ;;
-    esac
-done <"$fragment"
-[ -z "$missing" ] || die "these options did not survive olddefconfig:$missing (see $obj/.config)"
-cp "$obj/.config" "$out/config"
+    # A line Kconfig dropped (a missing dependency, a renamed symbol) would
+    # give a kernel that silently lacks a driver, so check each one.
+    missing=""
+    while read -r line; do
+        case $line in
+        CONFIG_*=*)
+            grep -qx "$line" "$obj/.config" || missing="$missing ${line%%=*}"
+            ;;
+        "# CONFIG_"*" is not set")
+            sym=${line#\# }
+            sym=${sym%% *}
+            if grep -q "^$sym=[ym]" "$obj/.config"; then
+                missing="$missing $sym(still on)"
+            fi
+            ;;
+        esac
+    done <"$fragment"
+    [ -z "$missing" ] || die "these options did not come out as microvm.config says:$missing (see $obj/.config)"
+    cp "$obj/.config" "$obj/.config.checked"
+fi
+cp "$obj/.config" "$out.config"
 if [ "$config_only" = yes ]; then
-    echo "build-kernel: $out/config checked"
+    echo "build-kernel: $out.config checked"
     exit 0
 fi
 
-make -C "$src" O="$obj" -j"$jobs" vmlinux
+echo "build-kernel: building in $obj with $jobs jobs"
+make -s -C "$src" O="$obj" -j"$jobs" vmlinux
 
 # Reuses the extractor's check that the ELF carries the PVH note.
-sh "$here/extract-vmlinux.sh" "$obj/vmlinux" "$out/vmlinux"
-echo "build-kernel: $out/vmlinux ($(du -h "$out/vmlinux" | cut -f1)), config in $out/config"
+sh "$here/extract-vmlinux.sh" "$obj/vmlinux" "$out"
+echo "build-kernel: $out ($(du -h "$out" | cut -f1))"
