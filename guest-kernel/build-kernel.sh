@@ -13,8 +13,9 @@
 #
 # CACHEDIR (default: OUTPUT's folder/linux-cache) keeps the unpacked source
 # keyed by the tarball's name, size and time, and the object tree keyed by
-# that and the config's hash, so a rebuild after a config change or a test
-# run reuses what it can; a key that is no longer current is removed.
+# that and the config's hash, so a rebuild or a test run reuses it; after a
+# change of the fragment the tree of the old key is renamed and built
+# incrementally, and the trees of another source are removed.
 #
 # --config-only stops after writing and checking OUTPUT.config (seconds once
 # the source is unpacked), which is how the fragment is checked against a
@@ -89,13 +90,20 @@ fi
 
 cfgkey=$({ echo "$BASE"; cat "$fragment"; } | short_hash)
 obj="$cache/obj-$srckey-$cfgkey"
+# A tree of the same source with another config becomes this one: Kbuild
+# tracks which objects each option touches, so a changed fragment rebuilds
+# those only. A tree of another source goes.
 for old in "$cache"/obj-*; do
-    [ "$old" = "$obj" ] || rm -rf "$old"
+    [ "$old" != "$obj" ] || continue
+    case $old in
+    "$cache/obj-$srckey-"*) [ -e "$obj" ] || mv "$old" "$obj" ;;
+    esac
+    rm -rf "$old"
 done
 mkdir -p "$obj"
 
 # An object tree whose config was checked already is reused as it is.
-if ! [ -f "$obj/.config.checked" ]; then
+if [ "$(cat "$obj/.config.checked-key" 2>/dev/null)" != "$cfgkey" ]; then
     # -n: allnoconfig with the fragment's values fixed (KCONFIG_ALLCONFIG).
     # merge_config.sh -m only merges (more fragments could follow this one);
     # allnoconfig then sets everything else off, keeping the merged values.
@@ -121,7 +129,7 @@ if ! [ -f "$obj/.config.checked" ]; then
         esac
     done <"$fragment"
     [ -z "$missing" ] || die "these options did not come out as microvm.config says:$missing (see $obj/.config)"
-    cp "$obj/.config" "$obj/.config.checked"
+    echo "$cfgkey" >"$obj/.config.checked-key"
 fi
 cp "$obj/.config" "$out.config"
 if [ "$config_only" = yes ]; then
