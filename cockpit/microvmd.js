@@ -150,7 +150,9 @@ function updateRow(proxy) {
     c.State.replaceChildren(label);
 
     c.Ready.textContent = proxy.Ready ? "yes" : "no";
-    c["Boot time"].textContent = proxy.BootTimeUSec ? formatDuration(proxy.BootTimeUSec / 1e6) : "";
+    // the daemon keeps the last boot's time after a stop; beside "stopped" it would mislead
+    const up = !["stopped", "crashed"].includes(proxy.State);
+    c["Boot time"].textContent = up && proxy.BootTimeUSec ? formatDuration(proxy.BootTimeUSec / 1e6) : "";
     c.Memory.textContent = formatBytes(proxy.Memory);
     c.CPUs.textContent = String(proxy.CPUs);
     c.Uptime.textContent = uptime(proxy);
