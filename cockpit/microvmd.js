@@ -17,6 +17,8 @@ const $ = id => document.getElementById(id);
 // ---- formatting ---------------------------------------------------------------------------
 
 function formatBytes(bytes) {
+    if (typeof bytes !== "number")
+        return "";
     const units = ["B", "KiB", "MiB", "GiB", "TiB"];
     let i = 0;
     while (bytes >= 1024 && i < units.length - 1) {
@@ -48,7 +50,8 @@ cockpit.spawn(["date", "+%s%3N"])
 function uptime(proxy) {
     if (!proxy.StartTimestamp)
         return "";
-    return formatDuration(Math.max(0, (Date.now() + clockOffset - proxy.StartTimestamp / 1000) / 1000));
+    const hostNow = Date.now() + clockOffset;
+    return formatDuration(Math.max(0, (hostNow - proxy.StartTimestamp / 1000) / 1000));
 }
 
 // ---- errors -------------------------------------------------------------------------------
@@ -62,7 +65,13 @@ $("alert-close").addEventListener("click", () => { $("alert").hidden = true });
 
 // ---- the guest table ----------------------------------------------------------------------
 
-const STATE_COLOURS = { running: "pf-m-green", paused: "pf-m-orange", crashed: "pf-m-red", starting: "pf-m-blue", stopping: "pf-m-blue" };
+const STATE_COLOURS = {
+    running: "pf-m-green",
+    paused: "pf-m-orange",
+    crashed: "pf-m-red",
+    starting: "pf-m-blue",
+    stopping: "pf-m-blue",
+};
 
 // What each button calls, and in which states it may.
 const ACTIONS = [
@@ -70,7 +79,8 @@ const ACTIONS = [
     { label: "Stop", method: "Shutdown", type: "u", args: [0], states: ["running", "paused"] },
     { label: "Pause", method: "Pause", states: ["running"] },
     { label: "Resume", method: "Resume", states: ["paused"] },
-    { label: "Kill", method: "Kill", states: ["starting", "running", "paused", "stopping"], danger: true },
+    { label: "Kill", method: "Kill", states: ["starting", "running", "paused", "stopping"],
+      danger: true },
 ];
 
 const rows = new Map(); // object path -> { tr, cells, autostart, buttons }
@@ -121,7 +131,8 @@ function makeRow(proxy) {
     const buttons = ACTIONS.map(action => {
         const button = document.createElement("button");
         button.type = "button";
-        button.className = "pf-c-button pf-m-small " + (action.danger ? "pf-m-danger" : "pf-m-secondary");
+        button.className = "pf-c-button pf-m-small " +
+            (action.danger ? "pf-m-danger" : "pf-m-secondary");
         button.textContent = action.label;
         button.dataset.action = action.label;
         button.addEventListener("click", () => callGuest(proxy, action));
@@ -131,39 +142,51 @@ function makeRow(proxy) {
     return { tr, cells, autostart, buttons };
 }
 
+// A proxy may be announced before all its properties are (the bridge fills them in as they
+// come), so every one may still be undefined here.
 function updateRow(proxy) {
     const row = rows.get(proxy.path);
     if (!row)
         return;
     const c = row.cells;
-    row.tr.dataset.guest = proxy.Name;
-    row.tr.dataset.state = proxy.State;
-    c.Name.textContent = proxy.Name;
+    const renamed = !row.tr.isConnected || row.tr.dataset.guest !== (proxy.Name || "");
+    row.tr.dataset.guest = proxy.Name || "";
+    row.tr.dataset.state = proxy.State || "";
+    c.Name.textContent = proxy.Name || "";
 
     const label = document.createElement("span");
     label.className = "pf-c-label " + (STATE_COLOURS[proxy.State] || "");
     label.title = proxy.StateMessage || proxy.StateReason || "";
     const text = document.createElement("span");
     text.className = "pf-c-label__content";
-    text.textContent = proxy.State;
+    text.textContent = proxy.State || "";
     label.appendChild(text);
     c.State.replaceChildren(label);
 
     c.Ready.textContent = proxy.Ready ? "yes" : "no";
     // the daemon keeps the last boot's time after a stop; beside "stopped" it would mislead
     const up = !["stopped", "crashed"].includes(proxy.State);
-    c["Boot time"].textContent = up && proxy.BootTimeUSec ? formatDuration(proxy.BootTimeUSec / 1e6) : "";
+    c["Boot time"].textContent = up && proxy.BootTimeUSec
+        ? formatDuration(proxy.BootTimeUSec / 1e6)
+        : "";
     c.Memory.textContent = formatBytes(proxy.Memory);
-    c.CPUs.textContent = String(proxy.CPUs);
+    c.CPUs.textContent = proxy.CPUs === undefined ? "" : String(proxy.CPUs);
     c.Uptime.textContent = uptime(proxy);
     row.autostart.checked = !!proxy.Autostart;
-    ACTIONS.forEach((action, i) => { row.buttons[i].disabled = !action.states.includes(proxy.State) });
+    ACTIONS.forEach((action, i) => {
+        row.buttons[i].disabled = !action.states.includes(proxy.State);
+    });
+    if (renamed) {
+        placeRow(proxy);
+        updateLogChoices();
+    }
 }
 
 function placeRow(proxy) {
     const tbody = document.querySelector("#guests tbody");
     const row = rows.get(proxy.path);
-    const next = Array.from(tbody.children).find(tr => tr.dataset.guest > proxy.Name);
+    const name = row.tr.dataset.guest;
+    const next = Array.from(tbody.children).find(tr => tr !== row.tr && tr.dataset.guest > name);
     tbody.insertBefore(row.tr, next || null);
     $("no-guests").hidden = rows.size > 0;
 }
@@ -171,8 +194,6 @@ function placeRow(proxy) {
 guests.addEventListener("added", (event, proxy) => {
     rows.set(proxy.path, makeRow(proxy));
     updateRow(proxy);
-    placeRow(proxy);
-    updateLogChoices();
 });
 
 guests.addEventListener("changed", (event, proxy) => updateRow(proxy));
@@ -192,14 +213,18 @@ window.setInterval(() => {
             rows.get(proxy.path).cells.Uptime.textContent = uptime(proxy);
 }, 1000);
 
-manager.wait(() => {
+function showDaemon() {
     if (manager.valid)
         $("daemon").textContent = `microvmd ${manager.Version}, QEMU ${manager.QemuVersion}, ` +
             `accelerator ${manager.Accelerator}` +
             (manager.AcceleratorNote ? ` (${manager.AcceleratorNote})` : "");
     else
         $("daemon").textContent = "microvmd is not running, or this user may not reach it.";
-});
+}
+
+// "changed" also when the daemon comes (back) on the bus after the page opened
+manager.wait(showDaemon);
+manager.addEventListener("changed", showDaemon);
 
 client.addEventListener("close", (event, options) => {
     showError("The connection to microvmd closed: " + (options.message || options.problem || ""));
@@ -267,7 +292,9 @@ function showFileErrors(message) {
 // One option and its value a line, quoted as a shell would need: what microvmd --check prints,
 // made readable.
 function formatArgv(argv) {
-    const quote = arg => /^[\w@%+=:,./-]+$/.test(arg) ? arg : "'" + arg.replace(/'/g, "'\\''") + "'";
+    const quote = arg => /^[\w@%+=:,./-]+$/.test(arg)
+        ? arg
+        : "'" + arg.replace(/'/g, "'\\''") + "'";
     const lines = [];
     let awaitsValue = false;
     for (const arg of argv) {
@@ -365,7 +392,7 @@ function followLog(name) {
 }
 
 function updateLogChoices() {
-    const names = Object.values(guests).map(p => p.Name).sort();
+    const names = Object.values(guests).map(p => p.Name).filter(n => n).sort();
     const chosen = logChoice.value;
     logChoice.replaceChildren(...names.map(name => new Option(name, name)));
     logChoice.value = names.includes(chosen) ? chosen : (names[0] || "");

@@ -17,7 +17,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration",
                                 "daemon"))
-from harness import BOOT_TIMEOUT, BUILD, SystemWorld, check, run, wait_for  # noqa: E402
+from harness import BOOT_TIMEOUT, BUILD, NOBODY, SystemWorld, check, run, wait_for  # noqa: E402
 
 COCKPIT_WS = "/usr/lib/cockpit/cockpit-ws"
 COCKPIT_BRIDGE = "/usr/bin/cockpit-bridge"
@@ -44,10 +44,12 @@ def free_port():
 
 class Cockpit:
     """cockpit-ws on a loopback port serving the page from a private install of it, its bridge
-    (root, like an administrator with administrative access) on the world's system bus."""
+    on the world's system bus: root, like an administrator with administrative access, or a
+    user (nobody) whom polkit decides for."""
 
-    def __init__(self, world):
+    def __init__(self, world, as_nobody=False):
         self.world = world
+        self.prefix = NOBODY if as_nobody else []
         self.root = os.path.join(world.dir, "install")
         self.ws = None
 
@@ -69,7 +71,7 @@ class Cockpit:
         self.port = free_port()
         self.log = open(os.path.join(self.world.dir, "cockpit-ws.log"), "w")
         # the world's environment carries its tag: its teardown ends the bridge's children too
-        self.ws = subprocess.Popen([COCKPIT_WS, "--address", "127.0.0.1", "--port",
+        self.ws = subprocess.Popen(self.prefix + [COCKPIT_WS, "--address", "127.0.0.1", "--port",
                                     str(self.port), "--local-session=" + COCKPIT_BRIDGE],
                                    env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -122,6 +124,7 @@ class Browser:
 
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # shown on failure
         for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                     "--window-size=1400,1150", "--user-data-dir=" + os.path.join(self.world.dir,
                                                                                  "chromium")):
@@ -137,12 +140,16 @@ class Browser:
         if exc[0] is not None and self.driver:
             try:
                 self.shoot("failure")
+                console = "\n".join(e["message"] for e in self.driver.get_log("browser"))
                 sys.stderr.write("--- page text ---\n" + self.js("return document.body.innerText")
-                                 + "\n--- cockpit-ws ---\n" + self.cockpit.read_log() + "\n")
+                                 + "\n--- browser console ---\n" + console + "\n")
             except Exception as e:  # the browser itself may be what failed
                 sys.stderr.write(f"no failure screenshot: {e}\n")
         if self.driver:
             self.driver.quit()
+        if self.shots:
+            print(f"# screenshots in {ARTIFACTS}: "
+                  + ", ".join(os.path.basename(s) for s in self.shots), flush=True)
         return False
 
     def open(self):
@@ -293,8 +300,40 @@ def test_page_drives_a_guest():
         check(w.prop("web", "StateReason") == "killed",
               f"reason {w.prop('web', 'StateReason')}")
         check(w.qemu_pids() == [], "QEMU still runs after Kill")
-        print(f"# screenshots in {ARTIFACTS}: "
-              + ", ".join(os.path.basename(s) for s in b.shots), flush=True)
+
+
+def test_polkit_decides_for_a_user():
+    """A Cockpit user without administrative access: the page's calls reach the daemon as that
+    user, polkit decides, and a refusal is shown, not swallowed."""
+    with SystemWorld() as w, Cockpit(w, as_nobody=True) as c, Browser(w, c) as b:
+        w.start_polkit()
+        w.as_root("define", w.write_guest("web.guest", "[Guest]\nMemory=128M\n"))
+        b.open()
+        b.wait_row_state("web", "stopped", timeout=30)
+
+        # refused: the check, the definition and a start each say what was refused
+        b.paste("[Guest]\nName=mine\nMemory=128M\n")
+        errors = wait_for("the refused check", lambda: guest_file_errors(b), timeout=30)
+        check("org.microvmd1.manage" in errors[0], f"the refusal does not name the action: "
+                                                   f"{errors}")
+        b.click("web", "Start")
+        wait_for("the refused start", lambda: b.js(
+            "return !document.getElementById('alert').hidden"), timeout=30)
+        check("org.microvmd1.manage" in b.text("#alert-text"), b.text("#alert-text"))
+        check(w.state("web") == "stopped", f"a refused start started: {w.state('web')}")
+        b.shoot("04-refused")
+
+        # allowed by polkit: defined and started as that user
+        w.allow("org.microvmd1.manage")
+        b.find("#alert-close").click()
+        b.find("#define-button").click()
+        wait_for("Define done", lambda: b.text("#define-result") == "Defined mine.", 30)
+        b.click("mine", "Start")
+        b.wait_row_state("mine", "running")
+        check(b.js("return document.getElementById('alert').hidden"),
+              f"an allowed start alerted: {b.text('#alert-text')}")
+        b.click("mine", "Kill")
+        b.wait_row_state("mine", "stopped", timeout=60)
 
 
 if __name__ == "__main__":
