@@ -3,13 +3,19 @@
 // PropertiesChanged signals the bridge turns into proxy "changed" events.
 "use strict";
 
+const MANAGER = "org.microvmd1.Manager";
 const GUEST = "org.microvmd1.Guest";
+// What the user asked for may make polkit ask who they are (Cockpit's bridge answers with the
+// login password), as microvmctl lets it; the checks made while typing may not. The bridge's
+// default, without "flags", is interactive.
+const INTERACTIVE = "i";
+const QUIET = "";
 const GUESTS_PATH = "/org/microvmd1/guest";
 const LOG_KEEP_CHARS = 256 * 1024;
 
 // "try": as root when the user has administrative access, else as the user, and polkit decides.
 const client = cockpit.dbus("org.microvmd1", { bus: "system", superuser: "try" });
-const manager = client.proxy("org.microvmd1.Manager", "/org/microvmd1");
+const manager = client.proxy(MANAGER, "/org/microvmd1");
 const guests = client.proxies(GUEST, GUESTS_PATH);
 
 const $ = id => document.getElementById(id);
@@ -95,13 +101,13 @@ function cell(tr, label) {
 function callGuest(proxy, action) {
     // Start and Stop answer when the guest got there, which under TCG takes a while.
     client.call(proxy.path, GUEST, action.method, action.args || [],
-                { type: action.type || "", timeout: 600 * 1000 })
+                { type: action.type || "", flags: INTERACTIVE, timeout: 600 * 1000 })
             .catch(ex => showError(`${action.label} ${proxy.Name}: ${ex.message}`));
 }
 
 function setAutostart(proxy, on) {
     client.call(proxy.path, "org.freedesktop.DBus.Properties", "Set",
-                [GUEST, "Autostart", cockpit.variant("b", on)])
+                [GUEST, "Autostart", cockpit.variant("b", on)], { flags: INTERACTIVE })
             .catch(ex => {
                 showError(`Autostart of ${proxy.Name}: ${ex.message}`);
                 updateRow(proxy);
@@ -311,7 +317,8 @@ function formatArgv(argv) {
 
 function check() {
     const serial = ++checkSerial;
-    manager.call("PreviewCommandLine", [editor.value, defineOptions()])
+    client.call("/org/microvmd1", MANAGER, "PreviewCommandLine", [editor.value, defineOptions()],
+                { flags: QUIET })
             .then(([argv]) => {
                 if (serial !== checkSerial)
                     return;
@@ -339,7 +346,8 @@ $("define-file-name").addEventListener("input", scheduleCheck);
 
 $("define-button").addEventListener("click", () => {
     checkSerial++; // an answer to an earlier check must not paint over this one
-    manager.call("DefineGuest", [editor.value, defineOptions()])
+    client.call("/org/microvmd1", MANAGER, "DefineGuest", [editor.value, defineOptions()],
+                { flags: INTERACTIVE })
             .then(([path]) => {
                 showFileErrors("");
                 const proxy = guests[path];

@@ -9,6 +9,7 @@ stops and kills a real TCG guest, follows its serial log, and sees the table cha
 Screenshots go to BUILD/tests/cockpit/artifacts/; the test says where."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -302,6 +303,14 @@ def test_page_drives_a_guest():
         check(w.qemu_pids() == [], "QEMU still runs after Kill")
 
 
+def polkit_flags(w):
+    """The flags of each CheckAuthorization the mock got since the last ClearCalls: 1 lets
+    polkit ask the user (test-polkit.py reads them the same way)."""
+    r = w.polkit("GetCalls")
+    check(r.returncode == 0, f"GetCalls: {r.stderr}")
+    return [int(f) for f in re.findall(r"'CheckAuthorization', \[.*?<uint32 (\d+)>", r.stdout)]
+
+
 def test_polkit_decides_for_a_user():
     """A Cockpit user without administrative access: the page's calls reach the daemon as that
     user, polkit decides, and a refusal is shown, not swallowed."""
@@ -311,16 +320,23 @@ def test_polkit_decides_for_a_user():
         b.open()
         b.wait_row_state("web", "stopped", timeout=30)
 
-        # refused: the check, the definition and a start each say what was refused
-        b.paste("[Guest]\nName=mine\nMemory=128M\n")
-        errors = wait_for("the refused check", lambda: guest_file_errors(b), timeout=30)
+        # refused: the check while typing and a start each say what was refused; only what the
+        # user asked for may make polkit ask for a password
+        errors = wait_for("the refused check of the editor's sample", lambda: guest_file_errors(b),
+                          timeout=30)
         check("org.microvmd1.manage" in errors[0], f"the refusal does not name the action: "
                                                    f"{errors}")
+        w.polkit("ClearCalls")
+        b.paste("[Guest]\nName=mine\nMemory=128M\n")
+        flags = wait_for("the check of the pasted file", lambda: polkit_flags(w), timeout=30)
+        check(set(flags) == {0}, f"the check may ask for a password: {flags}")
+        w.polkit("ClearCalls")
         b.click("web", "Start")
         wait_for("the refused start", lambda: b.js(
             "return !document.getElementById('alert').hidden"), timeout=30)
         check("org.microvmd1.manage" in b.text("#alert-text"), b.text("#alert-text"))
         check(w.state("web") == "stopped", f"a refused start started: {w.state('web')}")
+        check(polkit_flags(w) == [1], f"Start may not ask for a password: {polkit_flags(w)}")
         b.shoot("04-refused")
 
         # allowed by polkit: defined and started as that user
