@@ -17,9 +17,8 @@ import subprocess
 import sys
 import time
 
-from harness import BUILD, MICROVMCTL, SystemWorld, World, check, run, wait_for
+from harness import BUILD, MICROVMCTL, SOURCE, SystemWorld, World, check, run, wait_for
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SSHD = "/usr/sbin/sshd"
 
 GUEST = "[Guest]\nName={name}\nMemory=128M\n"
@@ -178,17 +177,41 @@ SetEnv DBUS_SESSION_BUS_ADDRESS={session_bus} LOGS_DIRECTORY={w.dir}/logs PATH={
         except FileNotFoundError:
             return ""
 
+    def env(self, config="ssh_config"):
+        """The local side's: its own buses lead nowhere, ssh gets the test's key"""
+        return dict(self.w.env(), DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent",
+                    DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent",
+                    MICROVMCTL_SSH=f"ssh -F {os.path.join(self.dir, config)}",
+                    PATH=os.path.dirname(MICROVMCTL) + ":" + os.environ["PATH"])
+
     def ctl(self, *args, host=None, config="ssh_config", expect=0, input="", timeout=180):
-        """The local microvmctl -H root@ADDRESS ARGS; its own buses lead nowhere."""
-        env = dict(self.w.env(), DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent",
-                   DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent",
-                   MICROVMCTL_SSH=f"ssh -F {os.path.join(self.dir, config)}")
+        """The local microvmctl -H root@ADDRESS ARGS"""
         r = subprocess.run([MICROVMCTL, "-H", host or f"root@{self.ns.address}", *args],
-                           env=env, input=input, capture_output=True, text=True, timeout=timeout)
+                           env=self.env(config), input=input, capture_output=True, text=True,
+                           timeout=timeout)
         check(expect is None or r.returncode == expect,
               f"microvmctl -H {' '.join(args)}: exit {r.returncode}, expected {expect}\n"
               f"stdout: {r.stdout}\nstderr: {r.stderr}\nsshd: {self.read_log()[-2000:]}")
         return r
+
+
+COMPLETION = os.path.join(SOURCE, "client", "microvmctl.bash")
+DRIVER = """
+source /usr/share/bash-completion/bash_completion
+source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+_microvmctl
+printf '%s\\n' "${COMPREPLY[@]}"
+"""
+
+
+def complete(sshd, *words):
+    """bash's candidates for the last of @words, as test-completion drives it"""
+    r = subprocess.run(["bash", "-c", DRIVER, "driver", COMPLETION, "microvmctl", *words],
+                       env=sshd.env(), capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"the completion failed: {r.stderr}")
+    return sorted(line for line in r.stdout.splitlines() if line)
 
 
 def no_ssh_left(w):
@@ -212,6 +235,10 @@ def test_remote_guests():
             Sshd(w, ns) as sshd:
         sshd.ctl("define", w.write_guest("far.guest", GUEST.format(name="far")))
         check(os.path.exists(w.guest_file("far")), "the remote daemon did not store far")
+        # bash completes the remote's guest names, and the -H option itself
+        got = complete(sshd, "-H", f"root@{ns.address}", "start", "")
+        check(got == ["far"], f"completion with -H: {got}")
+        check("--host" in complete(sshd, "--"), complete(sshd, "--"))
         listing = sshd.ctl("list").stdout
         check(any(line.split()[:2] == ["far", "stopped"] for line in listing.splitlines()),
               listing)
