@@ -263,6 +263,12 @@ def test_remote_guests():
         sshd.ctl("stop", "far")
         check(w.state("far") == "stopped", f"far is {w.state('far')} after stop")
         check(not w.qemu_pids(), f"QEMU left running: {w.qemu_pids()}")
+        # run: its command's status comes back; its output, a console's, is in the log there
+        job = w.write_guest("job.guest", "[Guest]\nName=job\nMemory=128M\n"
+                            "Command=/bin/sh -c 'echo from-the-remote; exit 7'\n")
+        r = sshd.ctl("run", job, expect=7)
+        check("the console of guest job cannot come through ssh" in r.stderr, r.stderr)
+        check("from-the-remote" in sshd.ctl("log", "job").stdout, "run's output is not logged")
         no_ssh_left(w)
 
 
