@@ -30,7 +30,8 @@ struct _MvcRemote
 {
   char *host;
   GSubprocess *ssh;
-  int stderr_fd; /* a memfd that ssh writes its stderr to, read at the end */
+  /* a memfd that ssh writes its stderr to, read at the end; -1: ssh writes to ours */
+  int stderr_fd;
   GDBusConnection *bus;
 };
 
@@ -113,7 +114,7 @@ read_stderr (int fd)
   GString *said = g_string_new (NULL);
   char buffer[4096];
 
-  while (said->len < STDERR_MAX)
+  while (fd >= 0 && said->len < STDERR_MAX)
     {
       gssize n = pread (fd, buffer, sizeof buffer, said->len);
       if (n < 0 && errno == EINTR)
@@ -156,6 +157,9 @@ set_connect_error (MvcRemote *self, const GError *bus_error, GError **error)
   else if (status == SSH_FAILED && said[0])
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  "cannot reach microvmd on %s through ssh: %s", self->host, said);
+  else if (status == SSH_FAILED)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "cannot reach microvmd on %s through ssh (ssh's message is above)", self->host);
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  "cannot reach microvmd on %s: ssh ran systemd-stdio-bridge there, which "
@@ -169,8 +173,11 @@ spawn_ssh (const char *const *argv, int stderr_fd, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher
     = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  int copy = dup (stderr_fd);
+  int copy;
 
+  if (stderr_fd < 0)
+    return g_subprocess_launcher_spawnv (launcher, argv, error);
+  copy = dup (stderr_fd);
   if (copy < 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "dup: %s", g_strerror (errno));
@@ -192,8 +199,12 @@ mvc_remote_connect (const char *host, gboolean session, GError **error)
   self->stderr_fd = -1;
   if (argv == NULL)
     return NULL;
-  self->stderr_fd = memfd_create ("ssh-stderr", MFD_CLOEXEC);
-  if (self->stderr_fd < 0)
+  /* on a terminal ssh speaks for itself as it goes: the host key it asks the user to trust
+   * is shown on stderr, only the question on the terminal. Otherwise (scripts) what it said
+   * becomes part of one error message. */
+  if (!isatty (STDERR_FILENO))
+    self->stderr_fd = memfd_create ("ssh-stderr", MFD_CLOEXEC);
+  if (!isatty (STDERR_FILENO) && self->stderr_fd < 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "memfd_create: %s",
                    g_strerror (errno));
