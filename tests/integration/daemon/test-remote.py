@@ -12,6 +12,8 @@ $MICROVMCTL_SSH, "ssh -F CONFIG" for the key and the known_hosts file; its own b
 nowhere."""
 
 import os
+import pty
+import select
 import socket
 import subprocess
 import sys
@@ -214,6 +216,45 @@ def complete(sshd, *words):
     return sorted(line for line in r.stdout.splitlines() if line)
 
 
+def console_on_a_terminal(sshd, name, typed, timeout=60):
+    """microvmctl -H console NAME on a pty: types @typed once connected, then Ctrl-]; returns
+    its exit status and all it printed."""
+    pid, master = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(MICROVMCTL, [MICROVMCTL, "-H", f"root@{sshd.ns.address}", "console", name],
+                      sshd.env())
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.monotonic() + timeout
+
+    def read_until(needle):
+        nonlocal out
+        while needle not in out and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    out += os.read(master, 4096)
+                except OSError:  # EIO: it has gone
+                    return
+    try:
+        read_until(b"press Ctrl-] to leave")
+        os.write(master, typed)
+        read_until(b"tty-42\r\n")
+        os.write(master, b"\x1d")
+        read_until(b"\0")  # until it has gone
+    finally:
+        os.close(master)
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+        while reaped == 0 and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+            reaped, status = os.waitpid(pid, os.WNOHANG)
+        if reaped == 0:  # still there: the check below fails, and it goes
+            os.kill(pid, 9)
+            reaped, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
 def no_ssh_left(w):
     """Every ssh that microvmctl started has been reaped, and every bridge it ran ended."""
     def gone():
@@ -257,6 +298,9 @@ def test_remote_guests():
         r = sshd.ctl("console", "far", "--linger", "3", input="echo remote-$((6*7))\n")
         check("remote-42" in r.stdout,
               f"the remote console did not answer:\n{r.stdout}\n{r.stderr}\n{w.log('far')[-500:]}")
+        # on a terminal: one on the remote too (ssh -t), raw, and Ctrl-] leaves
+        status, out = console_on_a_terminal(sshd, "far", b"echo tty-$((6*7))\r")
+        check(status == 0 and "tty-42\r\n" in out, f"exit {status}, the terminal showed {out!r}")
         # a verb that needs a file descriptor to cross ssh is refused, and says what to do
         r = sshd.ctl("image", "import", "app", w.dir, expect=2)
         check(f"cannot send SOURCE to root@{ns.address}" in r.stderr, r.stderr)
