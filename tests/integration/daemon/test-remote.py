@@ -7,7 +7,8 @@ system mode on a private system bus. The remote host's own setup is the sshd's: 
 namespace of its own the private bus is where a system bus lives,
 /run/dbus/system_bus_socket (Debian 12's systemd-stdio-bridge goes nowhere else without
 --bus-path), and its SetEnv gives sessions the daemon's log folder and a PATH with the
-build's microvmctl. The local microvmctl knows none of it: it gets -H root@ADDRESS and, in
+build's microvmctl, and a HOME of the test's, so that this machine's root dotfiles (which
+may print, or take seconds) play no part. The local microvmctl knows none of it: it gets -H root@ADDRESS and, in
 $MICROVMCTL_SSH, "ssh -F CONFIG" for the key and the known_hosts file; its own buses point
 nowhere."""
 
@@ -103,7 +104,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PrintMotd no
-SetEnv DBUS_SESSION_BUS_ADDRESS={session_bus} LOGS_DIRECTORY={w.dir}/logs PATH={path}
+SetEnv DBUS_SESSION_BUS_ADDRESS={session_bus} LOGS_DIRECTORY={w.dir}/logs PATH={path} \
+HOME={self.dir}
 """)
         self.write_client_config("ssh_config", "id")
         self.write_client_config("ssh_config_other", "other_id")
