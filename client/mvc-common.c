@@ -16,6 +16,23 @@ mvc_context_clear (MvcContext *ctx)
 {
   g_clear_object (&ctx->manager);
   g_clear_object (&ctx->bus);
+  g_clear_pointer (&ctx->remote, mvc_remote_free);
+}
+
+int
+mvc_remote_client (MvcContext *ctx, int argc, char **argv)
+{
+  const char *globals[4];
+  gsize n = 0;
+
+  if (ctx->bus_type == G_BUS_TYPE_SESSION)
+    globals[n++] = "--session";
+  if (!ctx->ask_password)
+    globals[n++] = "--no-ask-password";
+  if (ctx->json)
+    globals[n++] = "--json";
+  globals[n] = NULL;
+  return mvc_remote_run_client (ctx->host, globals, argc, argv);
 }
 
 static gboolean
@@ -93,11 +110,25 @@ allow_interactive_authorization (GDBusConnection *bus, GDBusMessage *message, gb
   return copy;
 }
 
+/* -H: through ssh. polkit on the remote decides for the user ssh logs in as, and is never
+ * let ask: no authentication agent of ours can answer through the bridge. */
+static GDBusConnection *
+connect_remote (MvcContext *ctx, GError **error)
+{
+  ctx->remote = mvc_remote_connect (ctx->host, ctx->bus_type == G_BUS_TYPE_SESSION, error);
+  if (ctx->remote == NULL)
+    return NULL;
+  return g_object_ref (mvc_remote_get_bus (ctx->remote));
+}
+
 static GDBusConnection *
 connect_bus (MvcContext *ctx, GError **error)
 {
-  GDBusConnection *bus = g_bus_get_sync (ctx->bus_type, NULL, error);
+  GDBusConnection *bus;
 
+  if (ctx->host)
+    return connect_remote (ctx, error);
+  bus = g_bus_get_sync (ctx->bus_type, NULL, error);
   if (bus == NULL)
     {
       g_prefix_error (error, "cannot connect to the %s bus: ",
@@ -335,8 +366,18 @@ mvc_open_console (MvmDbusGuest *guest, gboolean force, gboolean read_only, GErro
   g_autoptr (GUnixFDList) fds = NULL;
   g_autoptr (GVariant) handle = NULL;
   GVariantDict options;
+  GDBusConnection *bus = g_dbus_proxy_get_connection (G_DBUS_PROXY (guest));
   int fd;
 
+  /* -H: the bridge would end the connection on a reply carrying one */
+  if (!(g_dbus_connection_get_capabilities (bus) & G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "the console of guest %s cannot come through ssh (-H: file descriptors do "
+                   "not cross it); 'microvmctl -H HOST console %s' runs HOST's own microvmctl",
+                   mvm_dbus_guest_get_name (guest), mvm_dbus_guest_get_name (guest));
+      return -1;
+    }
   g_variant_dict_init (&options, NULL);
   if (force)
     g_variant_dict_insert (&options, "force", "b", TRUE);

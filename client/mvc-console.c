@@ -403,6 +403,9 @@ mvc_console (MvcContext *ctx, int argc, char **argv)
     { NULL },
   };
 
+  /* -H: the console socket is a file descriptor, which cannot cross ssh */
+  if (ctx->host)
+    return mvc_remote_client (ctx, argc, argv);
   if (!mvc_parse_verb (ctx, entries, "NAME",
                        "Connects the terminal, or a pipe, to guest NAME's serial console.", 1,
                        &argc, &argv, &status))

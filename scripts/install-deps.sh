@@ -10,6 +10,7 @@ PACKAGES="
   e2fsprogs dbus python3 python3-dbusmock util-linux valgrind iproute2 iputils-ping systemd
   mmdebstrap systemd-container passt nftables libarchive-dev libext2fs-dev bash-completion
   cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
+  openssh-server openssh-client
 "
 
 missing=""
