@@ -176,7 +176,7 @@ class PackageTest:
     def test_lintian(self):
         check(self.changes, "no package was built")
         started = time.monotonic()
-        r = sh("lintian", "--info", self.changes, check_status=False)
+        r = sh("lintian", "--info", "--display-info", self.changes, check_status=False)
         log(f"lintian took {time.monotonic() - started:.1f} s")
         for line in r.stdout.splitlines():
             log(line)
@@ -264,8 +264,21 @@ class PackageTest:
                     check(fh.read() == made[f],
                           f"{f} differs from what guest-kernel/ makes from {self.kver}")
 
-    def test_purge(self):
+    def test_remove_keeps_a_harmless_hook(self):
+        """dpkg -r keeps conffiles: the kernel hook stays, and a kernel installed later must
+        not fail on it now that update-guest-kernel is gone."""
         self.need_installed()
+        sh("dpkg", "-r", PACKAGE)
+        check(installed_version() == ["config-files", meson_version()],
+              f"dpkg says {installed_version()} after dpkg -r")
+        hook = "/etc/kernel/postinst.d/microvmd"
+        check(os.path.exists(hook), f"dpkg -r removed the conffile {hook}")
+        r = sh(hook, self.kver, f"/boot/vmlinuz-{self.kver}", check_status=False)
+        check((r.returncode, r.stdout, r.stderr) == (0, "", ""),
+              f"the hook of a removed microvmd: exit {r.returncode}, {r.stdout!r} {r.stderr!r}")
+
+    def test_purge(self):
+        check(self.installed_by_us and installed_version(), "the package was not installed")
         check(self.purge(), "dpkg --purge failed")
         check(installed_version() is None, f"dpkg still knows {PACKAGE}: {installed_version()}")
         left = sorted(p for p in snapshot() - self.before if "microvm" in p)
@@ -276,7 +289,8 @@ class PackageTest:
     # --- helpers ----------------------------------------------------------------------
 
     def need_installed(self):
-        check(self.installed_by_us and installed_version(), "the package is not installed")
+        check(self.installed_by_us and installed_version() == ["installed", meson_version()],
+              f"the package is not installed: {installed_version()}")
 
     def purge(self):
         """dpkg --purge, if this test installed the package; True when it succeeded."""
@@ -321,7 +335,8 @@ def main():
     started = time.monotonic()
     try:
         steps = ["test_build", "test_lintian", "test_install", "test_installed_binaries",
-                 "test_sysusers_and_tmpfiles", "test_guest_kernel", "test_purge"]
+                 "test_sysusers_and_tmpfiles", "test_guest_kernel",
+                 "test_remove_keeps_a_harmless_hook", "test_purge"]
         return run({name: getattr(t, name) for name in steps})
     finally:
         t.cleanup()
