@@ -11,6 +11,7 @@ PACKAGES="
   mmdebstrap systemd-container passt nftables libarchive-dev libext2fs-dev bash-completion
   cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
   openssh-server openssh-client
+  build-essential dpkg-dev debhelper lintian
 "
 
 missing=""
