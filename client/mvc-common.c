@@ -152,15 +152,17 @@ mvc_manager (MvcContext *ctx, GError **error)
     ctx->bus = connect_bus (ctx, error);
   if (ctx->bus == NULL)
     return NULL;
-  ctx->manager = mvm_dbus_manager_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME,
-                                                  MVC_MANAGER_PATH, NULL, error);
+  /* no verb reads the Manager's properties or waits for its signals: two round trips less */
+  ctx->manager = mvm_dbus_manager_proxy_new_sync (
+    ctx->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+    MVC_BUS_NAME, MVC_MANAGER_PATH, NULL, error);
   if (ctx->manager)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (ctx->manager), MVC_CALL_TIMEOUT_MSEC);
   return ctx->manager;
 }
 
-MvmDbusGuest *
-mvc_guest (MvcContext *ctx, const char *name, GError **error)
+static MvmDbusGuest *
+guest_proxy (MvcContext *ctx, const char *name, GDBusProxyFlags flags, GError **error)
 {
   MvmDbusManager *manager = mvc_manager (ctx, error);
   g_autofree char *path = NULL;
@@ -168,11 +170,25 @@ mvc_guest (MvcContext *ctx, const char *name, GError **error)
 
   if (manager == NULL || !mvm_dbus_manager_call_get_guest_sync (manager, name, &path, NULL, error))
     return NULL;
-  guest = mvm_dbus_guest_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME, path,
-                                         NULL, error);
+  guest = mvm_dbus_guest_proxy_new_sync (ctx->bus, flags, MVC_BUS_NAME, path, NULL, error);
   if (guest)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (guest), MVC_CALL_TIMEOUT_MSEC);
   return guest;
+}
+
+MvmDbusGuest *
+mvc_guest (MvcContext *ctx, const char *name, GError **error)
+{
+  return guest_proxy (ctx, name,
+                      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
+                        | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                      error);
+}
+
+MvmDbusGuest *
+mvc_guest_watched (MvcContext *ctx, const char *name, GError **error)
+{
+  return guest_proxy (ctx, name, G_DBUS_PROXY_FLAGS_NONE, error);
 }
 
 static gboolean

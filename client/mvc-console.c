@@ -417,7 +417,7 @@ mvc_console (MvcContext *ctx, int argc, char **argv)
   c.name = argv[1];
   c.escape = !no_escape;
   c.linger_msec = (guint)(linger * 1000 + 0.5);
-  guest = mvc_guest (ctx, argv[1], &error);
+  guest = mvc_guest_watched (ctx, argv[1], &error);
   if (guest == NULL)
     return mvc_fail (error);
   c.guest = guest;

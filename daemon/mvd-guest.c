@@ -350,7 +350,7 @@ save_running_definition (MvdGuest *self, const char *runtime, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  return mvm_file_write_atomic (path, text, -1, 0600, error);
+  return mvm_file_write_runtime (path, text, -1, 0600, error);
 }
 
 static void

@@ -173,6 +173,12 @@ class PackageTest:
                    for line in sh("dpkg-deb", "-c", self.deb).stdout.splitlines()}
         missing = [p for p in SHIPPED if p not in listing]
         check(not missing, f"the package lacks {missing}")
+        check(not any(p.startswith("usr/share/cockpit") for p in listing),
+              "the Cockpit page is in microvmd's package, not in its own")
+        page = os.path.join(self.tmp, f"cockpit-{PACKAGE}_{version}_all.deb")
+        check(os.path.exists(page), f"no {page}: {os.listdir(self.tmp)}")
+        page_files = sh("dpkg-deb", "-c", page).stdout
+        check("./usr/share/cockpit/microvmd/manifest.json" in page_files, page_files)
         made_here = [p for p in listing if re.search(r"(^|/)(vmlinux|initrd\.img)$", p)]
         check(not made_here, f"the package ships a guest kernel made on the build machine: "
               f"{made_here}; the host makes its own")
