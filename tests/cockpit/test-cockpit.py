@@ -294,7 +294,7 @@ def test_page_drives_a_guest():
                  lambda: "power button pressed" in (b.text("#log") or ""), timeout=30)
         b.shoot("03-stopped")
 
-        # Kill (of a running guest: one still starting is "stopped while starting")
+        # Kill, of a running guest
         b.click("web", "Start")
         b.wait_row_state("web", "running")
         b.click("web", "Kill")
