@@ -27,11 +27,30 @@
 
 /* --- launch ------------------------------------------------------------------------------- */
 
+#define MS(from, to) (((to) - (from)) / 1000.0)
+
+/* Where the start's time went, from the ask to running; microvmd(8) names the steps */
+static void
+log_start_times (MvdQemu *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  mvd_guest_debug (self->name,
+                   "started in %.1f ms: plan and files %.1f, sockets and helpers %.1f, spawn "
+                   "%.1f, QMP greeting and capabilities %.1f, cont %.1f, query-status %.1f",
+                   MS (self->begin_usec, now), MS (self->begin_usec, self->launch_begin_usec),
+                   MS (self->launch_begin_usec, self->prepared_usec),
+                   MS (self->prepared_usec, self->spawn_usec),
+                   MS (self->spawn_usec, self->handshake_usec),
+                   MS (self->handshake_usec, self->cont_usec), MS (self->cont_usec, now));
+}
+
 static void
 launch_succeeded (MvdQemu *self)
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
 
+  log_start_times (self);
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
   self->state->running = TRUE;
   mvd_qemu_save_state (self);
@@ -94,7 +113,10 @@ on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!qmp_cont_finish (QMP_CLIENT (source), result, &error))
     launch_failed_kill (self, g_steal_pointer (&error));
   else
-    qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
+    {
+      self->cont_usec = g_get_monotonic_time ();
+      qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
+    }
 }
 
 static void
@@ -109,6 +131,7 @@ on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
         launch_failed_kill (self, g_steal_pointer (&error));
       return;
     }
+  self->handshake_usec = g_get_monotonic_time ();
   qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
 }
 
@@ -552,6 +575,13 @@ pass_files (const MvmGuestFiles *files, ChildFds *fds, GError **error)
 }
 
 static gboolean
+mark_prepared (MvdQemu *self)
+{
+  self->prepared_usec = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static gboolean
 start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan *plan,
                GError **error)
 {
@@ -566,7 +596,8 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   ok = mvd_forwards_check (config, self->uid, error) && bind_sockets (self, &fds, error)
        && open_networks (self, config, &plan->launch, &fds, error)
        && open_shares (self, config, &plan->launch, &fds, error)
-       && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
+       && pass_files (&plan->files, &fds, error) && mark_prepared (self)
+       && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)
     g_prefix_error (error, "guest %s: ", config->name);
@@ -581,6 +612,7 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmLau
   GError *error = NULL;
 
   g_return_if_fail (self->process == NULL);
+  self->launch_begin_usec = g_get_monotonic_time ();
   if (!start_process (self, config, plan, &error))
     {
       /* nothing was spawned: a stop asked for meanwhile has nothing to wait for */
