@@ -141,16 +141,22 @@ connect_bus (MvcContext *ctx, GError **error)
   return bus;
 }
 
+static GDBusConnection *
+bus_of (MvcContext *ctx, GError **error)
+{
+  /* registers the org.microvmd1.Error.* names, so errors come back in MVM_ERROR */
+  (void)mvm_error_quark ();
+  if (ctx->bus == NULL)
+    ctx->bus = connect_bus (ctx, error);
+  return ctx->bus;
+}
+
 MvmDbusManager *
 mvc_manager (MvcContext *ctx, GError **error)
 {
   if (ctx->manager)
     return ctx->manager;
-  /* registers the org.microvmd1.Error.* names, so errors come back in MVM_ERROR */
-  (void)mvm_error_quark ();
-  if (ctx->bus == NULL)
-    ctx->bus = connect_bus (ctx, error);
-  if (ctx->bus == NULL)
+  if (bus_of (ctx, error) == NULL)
     return NULL;
   /* no verb reads the Manager's properties or waits for its signals: two round trips less */
   ctx->manager = mvm_dbus_manager_proxy_new_sync (
@@ -161,16 +167,48 @@ mvc_manager (MvcContext *ctx, GError **error)
   return ctx->manager;
 }
 
+/* GetGuest, sent to the well-known name (the bus starts microvmd if it must); the reply's
+ * sender is the daemon's unique name, which a proxy uses without asking the bus for it */
+static gboolean
+get_guest (MvcContext *ctx, const char *name, char **path, char **owner, GError **error)
+{
+  g_autoptr (GDBusMessage) call = g_dbus_message_new_method_call (
+    MVC_BUS_NAME, MVC_MANAGER_PATH, "org.microvmd1.Manager", "GetGuest");
+  g_autoptr (GDBusMessage) reply = NULL;
+
+  if (bus_of (ctx, error) == NULL)
+    return FALSE;
+  g_dbus_message_set_body (call, g_variant_new ("(s)", name));
+  reply = g_dbus_connection_send_message_with_reply_sync (
+    ctx->bus, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, MVC_CALL_TIMEOUT_MSEC, NULL, NULL, error);
+  if (reply == NULL || g_dbus_message_to_gerror (reply, error))
+    return FALSE;
+  if (!g_variant_is_of_type (g_dbus_message_get_body (reply), G_VARIANT_TYPE ("(o)")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "microvmd answered GetGuest with %s, not an object path",
+                   g_variant_get_type_string (g_dbus_message_get_body (reply)));
+      return FALSE;
+    }
+  g_variant_get (g_dbus_message_get_body (reply), "(o)", path);
+  *owner = g_strdup (g_dbus_message_get_sender (reply));
+  return TRUE;
+}
+
 static MvmDbusGuest *
 guest_proxy (MvcContext *ctx, const char *name, GDBusProxyFlags flags, GError **error)
 {
-  MvmDbusManager *manager = mvc_manager (ctx, error);
   g_autofree char *path = NULL;
+  g_autofree char *owner = NULL;
   MvmDbusGuest *guest;
 
-  if (manager == NULL || !mvm_dbus_manager_call_get_guest_sync (manager, name, &path, NULL, error))
+  if (!get_guest (ctx, name, &path, &owner, error))
     return NULL;
-  guest = mvm_dbus_guest_proxy_new_sync (ctx->bus, flags, MVC_BUS_NAME, path, NULL, error);
+  /* a proxy of the well-known name follows a daemon that leaves the bus (start --wait-ready,
+   * console); one that only calls asks the daemon that answered, without more round trips */
+  guest = mvm_dbus_guest_proxy_new_sync (
+    ctx->bus, flags, flags & G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START ? owner : MVC_BUS_NAME, path,
+    NULL, error);
   if (guest)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (guest), MVC_CALL_TIMEOUT_MSEC);
   return guest;
@@ -181,7 +219,8 @@ mvc_guest (MvcContext *ctx, const char *name, GError **error)
 {
   return guest_proxy (ctx, name,
                       G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
-                        | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                        | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS
+                        | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
                       error);
 }
 

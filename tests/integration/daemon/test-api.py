@@ -58,6 +58,17 @@ exit 1
 """
 
 
+def test_no_such_guest_is_exit_3():
+    """Every verb on a guest that is not there says so, by name, with exit status 3."""
+    with World() as w:
+        for verb in ("status", "start", "stop", "kill", "pause", "resume", "reboot", "undefine",
+                     "stats", "console"):
+            r = w.ctl(verb, "nope", expect=3)
+            check(r.stderr.strip() == "microvmctl: no guest named 'nope'", f"{verb}: {r.stderr}")
+        r = w.ctl("clone", "nope", "new", expect=3)
+        check("no guest named 'nope'" in r.stderr, r.stderr)
+
+
 def test_a_failed_start_says_why():
     """start --wait-ready returns at once with the reason and QEMU's last words."""
     with tempfile.TemporaryDirectory() as tmp:
