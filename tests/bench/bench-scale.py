@@ -18,6 +18,7 @@ Memory=64M (--memory) needs a kernel smaller than Debian's generic one, which li
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -113,6 +114,8 @@ def main():
     parser.add_argument("--idle", type=int, default=20, help="seconds of idle CPU measured")
     parser.add_argument("--memory", default="64M", help="Memory= of the 100 guests")
     args = parser.parse_args()
+    # a timeout's SIGTERM must still end every guest (World's teardown), not orphan them
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     with World(run_tmpfs="1g", logs_tmpfs="512m",
                conf_extra=f"MaxGuests={args.n + 2}\n") as w:

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import socket
+import signal
 import statistics
 import subprocess
 import sys
@@ -184,6 +185,8 @@ def main():
     parser.add_argument("-p", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    # a timeout's SIGTERM must still end every guest (World's teardown), not orphan them
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # the daemon's debug lines carry its steps; microvmctl must not print its own
     with World(run_tmpfs="256m", daemon_prefix=["env", "G_MESSAGES_DEBUG=all"]) as w:
         time.sleep(0.5)
