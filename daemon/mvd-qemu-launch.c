@@ -333,6 +333,45 @@ typedef struct
   MvmStateReason reason;
 } HelperWatch;
 
+/* @what and @output are taken */
+static HelperWatch *
+helper_watch_new (MvdQemu *self, char *what, char *output, MvmStateReason reason)
+{
+  HelperWatch *w = g_new0 (HelperWatch, 1);
+
+  w->self = g_object_ref (self);
+  w->what = what;
+  w->output = output;
+  w->reason = reason;
+  return w;
+}
+
+static void
+helper_watch_free (gpointer data)
+{
+  HelperWatch *w = data;
+
+  g_object_unref (w->self);
+  g_free (w->what);
+  g_free (w->output);
+  g_free (w);
+}
+
+/* The helper ended @how ("was killed by signal 9") under a running QEMU: the guest fails,
+ * with the helper's last words */
+static void
+helper_failed (HelperWatch *w, const char *how)
+{
+  g_autofree char *words = NULL;
+
+  if (w->self->exited)
+    return;
+  words = helper_last_words (w->output);
+  mvd_qemu_fail_helper (
+    w->self, w->reason,
+    g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
+}
+
 /* A helper quits with 0 when QEMU hangs up; anything else, or any end while QEMU runs, took
  * something from the guest under it */
 static void
@@ -342,34 +381,23 @@ on_helper_exited (GObject *source, GAsyncResult *result, gpointer data)
   GSubprocess *process = G_SUBPROCESS (source);
 
   g_subprocess_wait_finish (process, result, NULL);
-  if (!w->self->exited && !g_subprocess_get_successful (process))
+  if (!g_subprocess_get_successful (process))
     {
-      g_autofree char *words = helper_last_words (w->output);
       g_autofree char *how
         = g_subprocess_get_if_signaled (process)
             ? g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (process))
             : g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process));
-      mvd_qemu_fail_helper (
-        w->self, w->reason,
-        g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
+      helper_failed (w, how);
     }
-  g_object_unref (w->self);
-  g_free (w->what);
-  g_free (w->output);
-  g_free (w);
+  helper_watch_free (w);
 }
 
 /* Watches @process (taken) for the guest's life; @what and @output are taken */
 static void
 watch_helper (MvdQemu *self, GSubprocess *process, char *what, char *output, MvmStateReason reason)
 {
-  HelperWatch *w = g_new0 (HelperWatch, 1);
-
-  w->self = g_object_ref (self);
-  w->what = what;
-  w->output = output;
-  w->reason = reason;
-  g_subprocess_wait_async (process, NULL, on_helper_exited, w);
+  g_subprocess_wait_async (process, NULL, on_helper_exited,
+                           helper_watch_new (self, what, output, reason));
   g_object_unref (process);
 }
 
@@ -439,26 +467,8 @@ open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *lau
 static void
 on_virtiofs_unit_ended (const char *how, gpointer data)
 {
-  HelperWatch *w = data;
-
-  if (how && !w->self->exited)
-    {
-      g_autofree char *words = helper_last_words (w->output);
-      mvd_qemu_fail_helper (
-        w->self, w->reason,
-        g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
-    }
-}
-
-static void
-helper_watch_free (gpointer data)
-{
-  HelperWatch *w = data;
-
-  g_object_unref (w->self);
-  g_free (w->what);
-  g_free (w->output);
-  g_free (w);
+  if (how)
+    helper_failed (data, how);
 }
 
 /* A daemon without CAP_SYS_ADMIN (the hardened unit) asks systemd to run virtiofsd */
@@ -487,11 +497,8 @@ start_virtiofs_unit (MvdQemu *self, const MvmShare *share, guint index, int list
                    g_strerror (errno));
       return FALSE;
     }
-  w = g_new0 (HelperWatch, 1);
-  w->self = g_object_ref (self);
-  w->what = g_strdup_printf ("virtiofsd of [Share %s]", share->label);
-  w->output = g_steal_pointer (&output);
-  w->reason = MVM_STATE_REASON_SHARE_FAILED;
+  w = helper_watch_new (self, g_strdup_printf ("virtiofsd of [Share %s]", share->label),
+                        g_steal_pointer (&output), MVM_STATE_REASON_SHARE_FAILED);
   started = mvd_virtiofs_unit_start (self->context->system_bus, &request, on_virtiofs_unit_ended, w,
                                      helper_watch_free, error)
             != NULL;

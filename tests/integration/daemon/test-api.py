@@ -49,6 +49,16 @@ def test_unknown_option_is_refused():
                     "{'file-name': <'dir/web.guest'>}")
         check(r.returncode == 0 and "/org/microvmd1/guest/web" in r.stdout,
               f"file-name's base name did not name the guest: {r.stdout} {r.stderr}")
+        for method, options, known in (
+                ("Clone", "'web2', {'full': <'yes'>}", "full (b)"),
+                ("OpenConsole", "{'force': <true>, 'follow': <true>}",
+                 "force (b), read-only (b)")):
+            r = w.gdbus("call", "--session", "-d", "org.microvmd1", "-o",
+                        "/org/microvmd1/guest/web", "-m", f"org.microvmd1.Guest.{method}",
+                        *([options] if method == "OpenConsole" else options.split(", ", 1)))
+            check("org.microvmd1.Error.InvalidConfig" in r.stderr
+                  and f"{method}: option '" in r.stderr and f"the options are: {known}" in r.stderr,
+                  f"{method}: {r.stderr}")
 
 
 FAILING_QEMU = """#!/bin/sh
