@@ -124,8 +124,10 @@ HOME={self.dir}
                   f"exec ip netns exec {self.ns.name} {SSHD} -D -f {self.dir}/sshd_config "
                   f"-E {self.log}")
         # --kill-child: unshare's end is the end of the namespace's first process, hence of all
+        # --mount-proc: a /proc of the new PID namespace, so that its processes see their own
+        # pids in it (LeakSanitizer lists and stops a process's threads through /proc/self)
         self.process = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount",
-                                         "sh", "-c", script])
+                                         "--mount-proc", "sh", "-c", script])
         try:
             wait_for("sshd listening", self.listening, timeout=20)
             with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as f:
