@@ -2,24 +2,33 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Verbs, options, and the names of guests and images, which are asked of the daemon with
-# a one-second bound (timeout(1)), so a daemon that does not answer never holds the prompt.
+# a one-second bound (timeout(1)), so a daemon that does not answer never holds the prompt;
+# with -H HOST, of HOST's through ssh, in batch mode (never a prompt) and with three seconds.
+
+# microvmctl with the options $1 (--session, -H HOST) that pick the daemon, then the rest
+__microvmctl_ask() {
+    local bus=$1 bound=1
+    shift
+    [[ $bus == *-H* ]] && bound=3
+    MICROVMCTL_SSH="${MICROVMCTL_SSH:-ssh} -o BatchMode=yes" \
+        timeout $bound microvmctl $bus --no-ask-password "$@" 2>/dev/null
+}
 
 # Guest names from "microvmctl list", those whose state matches the extended regex $2.
 __microvmctl_guests() {
     local bus=$1 states=$2
-    timeout 1 microvmctl $bus --no-ask-password list 2>/dev/null |
-        awk -v s="^($states)" 'NR > 1 && $2 ~ s { print $1 }'
+    __microvmctl_ask "$bus" list | awk -v s="^($states)" 'NR > 1 && $2 ~ s { print $1 }'
 }
 
 __microvmctl_images() {
-    timeout 1 microvmctl $1 --no-ask-password image list 2>/dev/null | awk 'NR > 1 { print $1 }'
+    __microvmctl_ask "$1" image list | awk 'NR > 1 { print $1 }'
 }
 
 _microvmctl() {
     local cur prev words cword
     _init_completion || return
 
-    local globals="--session --json --no-ask-password --version --help"
+    local globals="--session --host --json --no-ask-password --version --help"
     local verbs="list status define undefine clone create run start stop kill reboot pause resume
                  check set-memory stats autostart reload console log image"
     local -A options=(
@@ -29,11 +38,23 @@ _microvmctl() {
         [log]="--follow --lines --raw" [image]="--size" [clone]="--full" [run]="--image"
     )
 
-    # the verb: the first word after the global options; --session changes the bus asked
+    # bash splits --host=HOST at "=": "--host" "=" "HOST"
+    if [[ $prev == -H || $prev == --host ||
+        ($prev == = && ${words[cword - 2]} == --host) ]]; then
+        _known_hosts_real -a -- "$cur"
+        return
+    fi
+
+    # the verb: the first word after the global options; --session and -H change the daemon
     local i verb="" bus="" vi=0
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-        --session) bus=--session ;;
+        --session) bus+=" --session" ;;
+        -H | --host)
+            [[ ${words[i + 1]} == = ]] && ((i++))
+            bus+=" -H ${words[i + 1]}"
+            ((i++)) ;;
+        -H?*) bus+=" ${words[i]}" ;;
         -*) ;;
         *) verb=${words[i]}; vi=$i; break ;;
         esac

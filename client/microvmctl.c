@@ -64,10 +64,14 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) octx = g_option_context_new ("VERB [OPTION…] [ARG…]");
   g_autoptr (GError) error = NULL;
   g_autofree char *description = describe_verbs ();
+  g_autofree char *host = NULL;
   gboolean session = FALSE, version = FALSE, no_ask_password = FALSE;
   const MvcVerb *verb;
   const GOptionEntry entries[] = {
     { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Talk to microvmd on the session bus", NULL },
+    { "host", 'H', 0, G_OPTION_ARG_STRING, &host,
+      "Talk to microvmd on HOST through ssh (microvmctl(1): what each verb does there)",
+      "[USER@]HOST[:PORT]" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &ctx.json, "Print JSON (list, status, stats)", NULL },
     { "no-ask-password", 0, 0, G_OPTION_ARG_NONE, &no_ask_password,
       "Do not let polkit ask for a password; without the right, fail at once", NULL },
@@ -88,6 +92,8 @@ main (int argc, char **argv)
       g_print ("microvmctl %s\n", MVM_VERSION);
       return MVC_EXIT_OK;
     }
+  if (host && !mvc_remote_check_host (host, &error))
+    return mvc_usage ("%s", error->message);
   if (argc < 2)
     return mvc_usage ("no verb given; see 'microvmctl --help'");
   verb = find_verb (argv[1]);
@@ -96,5 +102,6 @@ main (int argc, char **argv)
   ctx.bus_type = session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM;
   ctx.ask_password = !no_ask_password;
   ctx.verb = verb->name;
+  ctx.host = host;
   return verb->run (&ctx, argc - 1, argv + 1);
 }

@@ -16,6 +16,23 @@ mvc_context_clear (MvcContext *ctx)
 {
   g_clear_object (&ctx->manager);
   g_clear_object (&ctx->bus);
+  g_clear_pointer (&ctx->remote, mvc_remote_free);
+}
+
+int
+mvc_remote_client (MvcContext *ctx, int argc, char **argv)
+{
+  const char *globals[4];
+  gsize n = 0;
+
+  if (ctx->bus_type == G_BUS_TYPE_SESSION)
+    globals[n++] = "--session";
+  if (!ctx->ask_password)
+    globals[n++] = "--no-ask-password";
+  if (ctx->json)
+    globals[n++] = "--json";
+  globals[n] = NULL;
+  return mvc_remote_run_client (ctx->host, globals, argc, argv);
 }
 
 static gboolean
@@ -93,11 +110,25 @@ allow_interactive_authorization (GDBusConnection *bus, GDBusMessage *message, gb
   return copy;
 }
 
+/* -H: through ssh. polkit on the remote decides for the user ssh logs in as, and is never
+ * let ask: no authentication agent of ours can answer through the bridge. */
+static GDBusConnection *
+connect_remote (MvcContext *ctx, GError **error)
+{
+  ctx->remote = mvc_remote_connect (ctx->host, ctx->bus_type == G_BUS_TYPE_SESSION, error);
+  if (ctx->remote == NULL)
+    return NULL;
+  return g_object_ref (mvc_remote_get_bus (ctx->remote));
+}
+
 static GDBusConnection *
 connect_bus (MvcContext *ctx, GError **error)
 {
-  GDBusConnection *bus = g_bus_get_sync (ctx->bus_type, NULL, error);
+  GDBusConnection *bus;
 
+  if (ctx->host)
+    return connect_remote (ctx, error);
+  bus = g_bus_get_sync (ctx->bus_type, NULL, error);
   if (bus == NULL)
     {
       g_prefix_error (error, "cannot connect to the %s bus: ",
@@ -110,38 +141,93 @@ connect_bus (MvcContext *ctx, GError **error)
   return bus;
 }
 
+static GDBusConnection *
+bus_of (MvcContext *ctx, GError **error)
+{
+  /* registers the org.microvmd1.Error.* names, so errors come back in MVM_ERROR */
+  (void)mvm_error_quark ();
+  if (ctx->bus == NULL)
+    ctx->bus = connect_bus (ctx, error);
+  return ctx->bus;
+}
+
 MvmDbusManager *
 mvc_manager (MvcContext *ctx, GError **error)
 {
   if (ctx->manager)
     return ctx->manager;
-  /* registers the org.microvmd1.Error.* names, so errors come back in MVM_ERROR */
-  (void)mvm_error_quark ();
-  if (ctx->bus == NULL)
-    ctx->bus = connect_bus (ctx, error);
-  if (ctx->bus == NULL)
+  if (bus_of (ctx, error) == NULL)
     return NULL;
-  ctx->manager = mvm_dbus_manager_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME,
-                                                  MVC_MANAGER_PATH, NULL, error);
+  /* no verb reads the Manager's properties or waits for its signals: two round trips less */
+  ctx->manager = mvm_dbus_manager_proxy_new_sync (
+    ctx->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+    MVC_BUS_NAME, MVC_MANAGER_PATH, NULL, error);
   if (ctx->manager)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (ctx->manager), MVC_CALL_TIMEOUT_MSEC);
   return ctx->manager;
 }
 
-MvmDbusGuest *
-mvc_guest (MvcContext *ctx, const char *name, GError **error)
+/* GetGuest, sent to the well-known name (the bus starts microvmd if it must); the reply's
+ * sender is the daemon's unique name, which a proxy uses without asking the bus for it */
+static gboolean
+get_guest (MvcContext *ctx, const char *name, char **path, char **owner, GError **error)
 {
-  MvmDbusManager *manager = mvc_manager (ctx, error);
+  g_autoptr (GDBusMessage) call = g_dbus_message_new_method_call (
+    MVC_BUS_NAME, MVC_MANAGER_PATH, "org.microvmd1.Manager", "GetGuest");
+  g_autoptr (GDBusMessage) reply = NULL;
+
+  if (bus_of (ctx, error) == NULL)
+    return FALSE;
+  g_dbus_message_set_body (call, g_variant_new ("(s)", name));
+  reply = g_dbus_connection_send_message_with_reply_sync (
+    ctx->bus, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, MVC_CALL_TIMEOUT_MSEC, NULL, NULL, error);
+  if (reply == NULL || g_dbus_message_to_gerror (reply, error))
+    return FALSE;
+  if (!g_variant_is_of_type (g_dbus_message_get_body (reply), G_VARIANT_TYPE ("(o)")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "microvmd answered GetGuest with %s, not an object path",
+                   g_variant_get_type_string (g_dbus_message_get_body (reply)));
+      return FALSE;
+    }
+  g_variant_get (g_dbus_message_get_body (reply), "(o)", path);
+  *owner = g_strdup (g_dbus_message_get_sender (reply));
+  return TRUE;
+}
+
+static MvmDbusGuest *
+guest_proxy (MvcContext *ctx, const char *name, GDBusProxyFlags flags, GError **error)
+{
   g_autofree char *path = NULL;
+  g_autofree char *owner = NULL;
   MvmDbusGuest *guest;
 
-  if (manager == NULL || !mvm_dbus_manager_call_get_guest_sync (manager, name, &path, NULL, error))
+  if (!get_guest (ctx, name, &path, &owner, error))
     return NULL;
-  guest = mvm_dbus_guest_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME, path,
-                                         NULL, error);
+  /* a proxy of the well-known name follows a daemon that leaves the bus (start --wait-ready,
+   * console); one that only calls asks the daemon that answered, without more round trips */
+  guest = mvm_dbus_guest_proxy_new_sync (
+    ctx->bus, flags, flags & G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START ? owner : MVC_BUS_NAME, path,
+    NULL, error);
   if (guest)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (guest), MVC_CALL_TIMEOUT_MSEC);
   return guest;
+}
+
+MvmDbusGuest *
+mvc_guest (MvcContext *ctx, const char *name, GError **error)
+{
+  return guest_proxy (ctx, name,
+                      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
+                        | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS
+                        | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                      error);
+}
+
+MvmDbusGuest *
+mvc_guest_watched (MvcContext *ctx, const char *name, GError **error)
+{
+  return guest_proxy (ctx, name, G_DBUS_PROXY_FLAGS_NONE, error);
 }
 
 static gboolean
@@ -335,8 +421,18 @@ mvc_open_console (MvmDbusGuest *guest, gboolean force, gboolean read_only, GErro
   g_autoptr (GUnixFDList) fds = NULL;
   g_autoptr (GVariant) handle = NULL;
   GVariantDict options;
+  GDBusConnection *bus = g_dbus_proxy_get_connection (G_DBUS_PROXY (guest));
   int fd;
 
+  /* -H: the bridge would end the connection on a reply carrying one */
+  if (!(g_dbus_connection_get_capabilities (bus) & G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "the console of guest %s cannot come through ssh (-H: file descriptors do "
+                   "not cross it); 'microvmctl -H HOST console %s' runs HOST's own microvmctl",
+                   mvm_dbus_guest_get_name (guest), mvm_dbus_guest_get_name (guest));
+      return -1;
+    }
   g_variant_dict_init (&options, NULL);
   if (force)
     g_variant_dict_insert (&options, "force", "b", TRUE);

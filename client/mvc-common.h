@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "mvc-remote.h"
 #include "mvm-dbus.h"
 
 G_BEGIN_DECLS
@@ -30,6 +31,9 @@ typedef struct
   /* FALSE with --no-ask-password: polkit may not ask the user for a password */
   gboolean ask_password;
   const char *verb;
+  /* -H: [USER@]HOST[:PORT] whose microvmd is reached through ssh, or NULL */
+  const char *host;
+  MvcRemote *remote;
   GDBusConnection *bus;
   MvmDbusManager *manager;
 } MvcContext;
@@ -38,6 +42,10 @@ typedef struct
 typedef int (*MvcVerbFunc) (MvcContext *ctx, int argc, char **argv);
 
 void mvc_context_clear (MvcContext *ctx);
+
+/* With -H, the verbs that need file descriptors run HOST's own microvmctl with their
+ * arguments through ssh; returns its exit status. */
+int mvc_remote_client (MvcContext *ctx, int argc, char **argv);
 
 /* Parses a verb's options and checks it got exactly @n_args arguments; on failure prints
  * the error and sets *exit_code. --help prints the verb's help and exits. */
@@ -51,8 +59,11 @@ gboolean mvc_parse_verb_json (MvcContext *ctx, const GOptionEntry *entries, cons
 
 /* The Manager proxy, connecting on first use. */
 MvmDbusManager *mvc_manager (MvcContext *ctx, GError **error);
-/* The Guest proxy for @name, looked up with Manager.GetGuest; properties are loaded. */
+/* The Guest proxy for @name, looked up with Manager.GetGuest, for calling its methods: its
+ * properties are not loaded, its signals not followed (a start is a round trip shorter). */
 MvmDbusGuest *mvc_guest (MvcContext *ctx, const char *name, GError **error);
+/* The same, its properties loaded and kept current from PropertiesChanged. */
+MvmDbusGuest *mvc_guest_watched (MvcContext *ctx, const char *name, GError **error);
 
 /* Prints "microvmctl: MESSAGE" without the D-Bus prefix; returns the exit code it maps to. */
 int mvc_fail (const GError *error);

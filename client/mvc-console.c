@@ -403,6 +403,9 @@ mvc_console (MvcContext *ctx, int argc, char **argv)
     { NULL },
   };
 
+  /* -H: the console socket is a file descriptor, which cannot cross ssh */
+  if (ctx->host)
+    return mvc_remote_client (ctx, argc, argv);
   if (!mvc_parse_verb (ctx, entries, "NAME",
                        "Connects the terminal, or a pipe, to guest NAME's serial console.", 1,
                        &argc, &argv, &status))
@@ -414,7 +417,7 @@ mvc_console (MvcContext *ctx, int argc, char **argv)
   c.name = argv[1];
   c.escape = !no_escape;
   c.linger_msec = (guint)(linger * 1000 + 0.5);
-  guest = mvc_guest (ctx, argv[1], &error);
+  guest = mvc_guest_watched (ctx, argv[1], &error);
   if (guest == NULL)
     return mvc_fail (error);
   c.guest = guest;

@@ -200,6 +200,11 @@ mvc_image_import (MvcContext *ctx, int argc, char **argv)
                        "with your own rights. ^C cancels, leaving nothing.",
                        2, &argc, &argv, &status))
     return status;
+  /* the daemon reads SOURCE from a file descriptor, which cannot cross ssh */
+  if (ctx->host)
+    return mvc_usage ("image import: -H cannot send SOURCE to %s; copy it there and run "
+                      "'microvmctl image import' on %s",
+                      ctx->host, ctx->host);
   if (size_text && !mvm_parse_size (size_text, &size))
     return mvc_usage ("--size: '%s' is not a size such as 2G or 512M", size_text);
   if ((fd = open_source (argv[2], &tar, &error)) < 0)

@@ -332,6 +332,9 @@ mvc_log (MvcContext *ctx, int argc, char **argv)
     { NULL },
   };
 
+  /* -H: the log is a file on the remote, read there */
+  if (ctx->host)
+    return mvc_remote_client (ctx, argc, argv);
   if (!mvc_parse_verb (ctx, entries, "NAME",
                        "Prints guest NAME's serial console log, also when it is stopped.", 1, &argc,
                        &argv, &status))

@@ -129,7 +129,8 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
     return status;
   if (timeout != -1 && (!ready || timeout < 1))
     return mvc_usage ("start: --timeout needs --wait-ready and at least 1 second");
-  guest = mvc_guest (ctx, argv[1], &error);
+  /* --wait-ready follows the guest's properties from before the start on */
+  guest = ready ? mvc_guest_watched (ctx, argv[1], &error) : mvc_guest (ctx, argv[1], &error);
   if (guest == NULL)
     return mvc_fail (error);
   if (!mvm_dbus_guest_call_start_sync (guest, NULL, &error)

@@ -141,7 +141,7 @@ mvc_status (MvcContext *ctx, int argc, char **argv)
                             "and stored guest file.",
                             1, &argc, &argv, &status))
     return status;
-  guest = mvc_guest (ctx, argv[1], &error);
+  guest = mvc_guest_watched (ctx, argv[1], &error);
   /* a method, not a property: GetManagedObjects stays small with many guests */
   if (guest == NULL || !mvm_dbus_guest_call_get_guest_file_sync (guest, &text, NULL, &error))
     return mvc_fail (error);

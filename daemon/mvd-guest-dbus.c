@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "mvd-dbus-error.h"
+#include "mvd-dbus-options.h"
 #include "mvd-guest-private.h"
 #include "mvd-guest-stats.h"
 #include "mvm-error.h"
@@ -208,41 +209,16 @@ handle_undefine (MvmDbusGuest *iface, GDBusMethodInvocation *invocation)
   return TRUE;
 }
 
-/* Clone's one option, "full" (b) */
-static gboolean
-clone_full (GVariant *options, gboolean *full, GError **error)
-{
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-
-  *full = FALSE;
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr (GVariant) owned = value;
-      if (!g_str_equal (key, "full") || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        {
-          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                       "option '%s' is unknown or not of its type; the option is: full (a "
-                       "boolean)",
-                       key);
-          return FALSE;
-        }
-      *full = g_variant_get_boolean (value);
-    }
-  return TRUE;
-}
-
 static gboolean
 handle_clone (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, const char *new_name,
               GVariant *options)
 {
   MvdGuest *self = MVD_GUEST (iface);
   GError *error = NULL;
-  gboolean full;
+  gboolean full = FALSE;
+  const MvdDbusOption known[] = { { "full", "b", &full }, { NULL } };
 
-  if (!clone_full (options, &full, &error))
+  if (!mvd_dbus_options_parse ("Clone", options, known, &error))
     mvd_dbus_return_error (invocation, error);
   else
     self->context->clone (self, new_name, full, invocation, self->context->clone_data);
@@ -253,28 +229,12 @@ handle_clone (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, const char
 static gboolean
 console_mode (GVariant *options, MvdConsoleMode *mode, GError **error)
 {
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
   gboolean force = FALSE, read_only = FALSE;
+  const MvdDbusOption known[]
+    = { { "force", "b", &force }, { "read-only", "b", &read_only }, { NULL } };
 
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
-    {
-      gboolean *flag = g_str_equal (key, "force")       ? &force
-                       : g_str_equal (key, "read-only") ? &read_only
-                                                        : NULL;
-      if (flag == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        {
-          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                       "OpenConsole: option '%s' is unknown or not a boolean; the options are "
-                       "force and read-only",
-                       key);
-          g_variant_unref (value);
-          return FALSE;
-        }
-      *flag = g_variant_get_boolean (value);
-    }
+  if (!mvd_dbus_options_parse ("OpenConsole", options, known, error))
+    return FALSE;
   *mode = read_only ? MVD_CONSOLE_READ_ONLY : force ? MVD_CONSOLE_FORCE : MVD_CONSOLE_WRITE;
   return TRUE;
 }

@@ -95,7 +95,10 @@ start_ended (MvdGuest *self, MvmStateReason reason, const char *message)
   if (error == NULL)
     error = g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED, "guest %s: %s", self->config->name,
                          message ? message : "QEMU ended during its start");
-  if (self->stop_requested)
+  if (self->kill_requested)
+    mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED, MVM_STATE_REASON_KILLED,
+                         "killed by a caller while starting");
+  else if (self->stop_requested)
     mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPED, MVM_STATE_REASON_REQUESTED,
                          "stopped while starting");
   else if (is_guest_failure (reason))

@@ -350,7 +350,7 @@ save_running_definition (MvdGuest *self, const char *runtime, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  return mvm_file_write_atomic (path, text, -1, 0600, error);
+  return mvm_file_write_runtime (path, text, -1, 0600, error);
 }
 
 static void
@@ -383,6 +383,7 @@ void
 mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
   const MvdContext *ctx = self->context;
+  gint64 begin_usec = g_get_monotonic_time ();
   MvmLaunchPlace place = { .cid_in_use = ctx->cid_in_use,
                            .cid_in_use_data = ctx->cid_in_use_data,
                            .create_overlays = TRUE };
@@ -409,7 +410,7 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   mvm_dbus_guest_set_exit_status (iface, -1);
   mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
-                           mvm_host_facts_accelerator (ctx->facts), self->vsock_cid);
+                           mvm_host_facts_accelerator (ctx->facts), self->vsock_cid, begin_usec);
   mvd_qemu_set_disks (self->qemu, self->config);
   mvd_qemu_set_uid (self->qemu, uid);
   mvd_qemu_launch_async (self->qemu, self->config, plan, on_launched, g_object_ref (self));

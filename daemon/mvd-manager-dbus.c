@@ -2,6 +2,7 @@
 /* org.microvmd1.Manager methods. */
 #include "mvd-check.h"
 #include "mvd-dbus-error.h"
+#include "mvd-dbus-options.h"
 #include "mvd-manager-private.h"
 #include "mvm-error.h"
 
@@ -226,24 +227,10 @@ handle_reload (MvmDbusManager *iface, GDBusMethodInvocation *invocation)
 static gboolean
 parse_import_options (GVariant *options, guint64 *size, GError **error)
 {
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  const MvdDbusOption known[] = { { "size", "t", size }, { NULL } };
 
   *size = 0;
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr (GVariant) owned = value;
-      if (!g_str_equal (key, "size") || !g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
-        {
-          g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
-                       "unknown option '%s' or wrong type; the options are: size (t)", key);
-          return FALSE;
-        }
-      *size = g_variant_get_uint64 (value);
-    }
-  return TRUE;
+  return mvd_dbus_options_parse ("ImportImage", options, known, error);
 }
 
 static gboolean

@@ -27,11 +27,30 @@
 
 /* --- launch ------------------------------------------------------------------------------- */
 
+#define MS(from, to) (((to) - (from)) / 1000.0)
+
+/* Where the start's time went, from the ask to running; microvmd(8) names the steps */
+static void
+log_start_times (MvdQemu *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  mvd_guest_debug (self->name,
+                   "started in %.1f ms: plan and files %.1f, sockets and helpers %.1f, spawn "
+                   "%.1f, QMP greeting and capabilities %.1f, cont %.1f, query-status %.1f",
+                   MS (self->begin_usec, now), MS (self->begin_usec, self->launch_begin_usec),
+                   MS (self->launch_begin_usec, self->prepared_usec),
+                   MS (self->prepared_usec, self->spawn_usec),
+                   MS (self->spawn_usec, self->handshake_usec),
+                   MS (self->handshake_usec, self->cont_usec), MS (self->cont_usec, now));
+}
+
 static void
 launch_succeeded (MvdQemu *self)
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
 
+  log_start_times (self);
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
   self->state->running = TRUE;
   mvd_qemu_save_state (self);
@@ -94,7 +113,10 @@ on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!qmp_cont_finish (QMP_CLIENT (source), result, &error))
     launch_failed_kill (self, g_steal_pointer (&error));
   else
-    qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
+    {
+      self->cont_usec = g_get_monotonic_time ();
+      qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
+    }
 }
 
 static void
@@ -109,6 +131,7 @@ on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
         launch_failed_kill (self, g_steal_pointer (&error));
       return;
     }
+  self->handshake_usec = g_get_monotonic_time ();
   qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
 }
 
@@ -310,6 +333,45 @@ typedef struct
   MvmStateReason reason;
 } HelperWatch;
 
+/* @what and @output are taken */
+static HelperWatch *
+helper_watch_new (MvdQemu *self, char *what, char *output, MvmStateReason reason)
+{
+  HelperWatch *w = g_new0 (HelperWatch, 1);
+
+  w->self = g_object_ref (self);
+  w->what = what;
+  w->output = output;
+  w->reason = reason;
+  return w;
+}
+
+static void
+helper_watch_free (gpointer data)
+{
+  HelperWatch *w = data;
+
+  g_object_unref (w->self);
+  g_free (w->what);
+  g_free (w->output);
+  g_free (w);
+}
+
+/* The helper ended @how ("was killed by signal 9") under a running QEMU: the guest fails,
+ * with the helper's last words */
+static void
+helper_failed (HelperWatch *w, const char *how)
+{
+  g_autofree char *words = NULL;
+
+  if (w->self->exited)
+    return;
+  words = helper_last_words (w->output);
+  mvd_qemu_fail_helper (
+    w->self, w->reason,
+    g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
+}
+
 /* A helper quits with 0 when QEMU hangs up; anything else, or any end while QEMU runs, took
  * something from the guest under it */
 static void
@@ -319,34 +381,23 @@ on_helper_exited (GObject *source, GAsyncResult *result, gpointer data)
   GSubprocess *process = G_SUBPROCESS (source);
 
   g_subprocess_wait_finish (process, result, NULL);
-  if (!w->self->exited && !g_subprocess_get_successful (process))
+  if (!g_subprocess_get_successful (process))
     {
-      g_autofree char *words = helper_last_words (w->output);
       g_autofree char *how
         = g_subprocess_get_if_signaled (process)
             ? g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (process))
             : g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process));
-      mvd_qemu_fail_helper (
-        w->self, w->reason,
-        g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
+      helper_failed (w, how);
     }
-  g_object_unref (w->self);
-  g_free (w->what);
-  g_free (w->output);
-  g_free (w);
+  helper_watch_free (w);
 }
 
 /* Watches @process (taken) for the guest's life; @what and @output are taken */
 static void
 watch_helper (MvdQemu *self, GSubprocess *process, char *what, char *output, MvmStateReason reason)
 {
-  HelperWatch *w = g_new0 (HelperWatch, 1);
-
-  w->self = g_object_ref (self);
-  w->what = what;
-  w->output = output;
-  w->reason = reason;
-  g_subprocess_wait_async (process, NULL, on_helper_exited, w);
+  g_subprocess_wait_async (process, NULL, on_helper_exited,
+                           helper_watch_new (self, what, output, reason));
   g_object_unref (process);
 }
 
@@ -416,26 +467,8 @@ open_networks (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunch *lau
 static void
 on_virtiofs_unit_ended (const char *how, gpointer data)
 {
-  HelperWatch *w = data;
-
-  if (how && !w->self->exited)
-    {
-      g_autofree char *words = helper_last_words (w->output);
-      mvd_qemu_fail_helper (
-        w->self, w->reason,
-        g_strdup_printf ("%s %s%s%s", w->what, how, words ? ": " : "", words ? words : ""));
-    }
-}
-
-static void
-helper_watch_free (gpointer data)
-{
-  HelperWatch *w = data;
-
-  g_object_unref (w->self);
-  g_free (w->what);
-  g_free (w->output);
-  g_free (w);
+  if (how)
+    helper_failed (data, how);
 }
 
 /* A daemon without CAP_SYS_ADMIN (the hardened unit) asks systemd to run virtiofsd */
@@ -464,11 +497,8 @@ start_virtiofs_unit (MvdQemu *self, const MvmShare *share, guint index, int list
                    g_strerror (errno));
       return FALSE;
     }
-  w = g_new0 (HelperWatch, 1);
-  w->self = g_object_ref (self);
-  w->what = g_strdup_printf ("virtiofsd of [Share %s]", share->label);
-  w->output = g_steal_pointer (&output);
-  w->reason = MVM_STATE_REASON_SHARE_FAILED;
+  w = helper_watch_new (self, g_strdup_printf ("virtiofsd of [Share %s]", share->label),
+                        g_steal_pointer (&output), MVM_STATE_REASON_SHARE_FAILED);
   started = mvd_virtiofs_unit_start (self->context->system_bus, &request, on_virtiofs_unit_ended, w,
                                      helper_watch_free, error)
             != NULL;
@@ -552,6 +582,13 @@ pass_files (const MvmGuestFiles *files, ChildFds *fds, GError **error)
 }
 
 static gboolean
+mark_prepared (MvdQemu *self)
+{
+  self->prepared_usec = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static gboolean
 start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan *plan,
                GError **error)
 {
@@ -566,7 +603,8 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   ok = mvd_forwards_check (config, self->uid, error) && bind_sockets (self, &fds, error)
        && open_networks (self, config, &plan->launch, &fds, error)
        && open_shares (self, config, &plan->launch, &fds, error)
-       && pass_files (&plan->files, &fds, error) && spawn (self, &fds, error);
+       && pass_files (&plan->files, &fds, error) && mark_prepared (self)
+       && spawn (self, &fds, error);
   child_fds_clear (&fds);
   if (!ok)
     g_prefix_error (error, "guest %s: ", config->name);
@@ -581,6 +619,7 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmLau
   GError *error = NULL;
 
   g_return_if_fail (self->process == NULL);
+  self->launch_begin_usec = g_get_monotonic_time ();
   if (!start_process (self, config, plan, &error))
     {
       /* nothing was spawned: a stop asked for meanwhile has nothing to wait for */

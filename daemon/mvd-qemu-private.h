@@ -29,6 +29,12 @@ struct _MvdQemu
   GStrv argv;
   MvdStateFile *state; /* mirrored to RUNTIME/NAME/state while the process lives */
   gint64 spawn_usec;   /* monotonic, for boot times */
+  /* monotonic times of a start's steps, for its debug line: where a start's time goes */
+  gint64 begin_usec;        /* the start was asked for (before its plan) */
+  gint64 launch_begin_usec; /* plan made, definition saved: the launch begins */
+  gint64 prepared_usec;     /* sockets bound, helpers started, files open */
+  gint64 handshake_usec;    /* QMP greeting and qmp_capabilities done */
+  gint64 cont_usec;         /* cont answered */
   QmpClient *qmp;
   int ready_fd;
   guint ready_watch;

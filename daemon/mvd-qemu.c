@@ -652,8 +652,9 @@ mvd_qemu_end (MvdQemu *self, MvmStateReason reason, const char *message)
 
 void
 mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *message,
-                         const char *accelerator, guint32 vsock_cid)
+                         const char *accelerator, guint32 vsock_cid, gint64 begin_usec)
 {
+  self->begin_usec = begin_usec;
   self->start_reason = reason;
   g_free (self->start_message);
   self->start_message = g_strdup (message);

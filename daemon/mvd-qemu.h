@@ -38,8 +38,9 @@ gboolean mvd_qemu_launch_finish (MvdQemu *self, GAsyncResult *result, GError **e
 
 /* What the state file keeps about this launch besides the process: why it runs and on
  * what. Call before mvd_qemu_launch_async. */
+/* @begin_usec: when the start was asked for (monotonic), for the start's debug line */
 void mvd_qemu_set_start_info (MvdQemu *self, MvmStateReason reason, const char *message,
-                              const char *accelerator, guint32 vsock_cid);
+                              const char *accelerator, guint32 vsock_cid, gint64 begin_usec);
 
 /* The guest's disks, so that an I/O error names the one the guest file calls it by. */
 void mvd_qemu_set_disks (MvdQemu *self, const MvmGuestConfig *config);

@@ -45,7 +45,7 @@ mvd_state_file_save (const MvdStateFile *state, const char *path, GError **error
     g_key_file_set_string_list (kf, GROUP, "CommandLine", (const char *const *)state->argv,
                                 g_strv_length (state->argv));
   data = g_key_file_to_data (kf, &len, NULL);
-  return mvm_file_write_atomic (path, data, len, 0600, error);
+  return mvm_file_write_runtime (path, data, len, 0600, error);
 }
 
 /* Written since states have reasons; a file from an older daemon reads as "adopted". */

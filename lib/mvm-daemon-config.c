@@ -351,7 +351,7 @@ check_readable (const char *guest, const char *what, const char *path, GError **
 static char *
 installed (const char *file)
 {
-  char *path = g_build_filename (MVM_DATADIR, file, NULL);
+  char *path = g_build_filename (MVM_GUEST_KERNEL_DIR, file, NULL);
 
   if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
     return path;

@@ -25,7 +25,7 @@ typedef struct
   char *source_path; /* NULL when no file was read */
   char *qemu_binary;
   MvmAccel accelerator;
-  char *default_kernel; /* NULL: <datadir>/microvmd/vmlinux, then /boot */
+  char *default_kernel; /* NULL: MVM_GUEST_KERNEL_DIR/vmlinux, then /boot */
   char *default_initrd;
   GStrv image_dirs;      /* disks, kernels, initrds beneath these (default STATE/images) */
   char *images_dir;      /* imported images, NAME.ext4, for [Disk] Image=NAME (STATE/images) */

@@ -47,8 +47,9 @@ sync_folder (const char *path)
     }
 }
 
-gboolean
-mvm_file_write_atomic (const char *path, const char *data, gssize length, int mode, GError **error)
+static gboolean
+write_replace (const char *path, const char *data, gssize length, int mode, gboolean durable,
+               GError **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".new", NULL);
   gsize len = length < 0 ? strlen (data) : (gsize)length;
@@ -56,7 +57,7 @@ mvm_file_write_atomic (const char *path, const char *data, gssize length, int mo
 
   if (fd < 0)
     return fail_errno (error, "create", tmp);
-  if (!write_all (fd, data, len) || fsync (fd) < 0)
+  if (!write_all (fd, data, len) || (durable && fsync (fd) < 0))
     {
       fail_errno (error, "write", tmp);
       close (fd);
@@ -69,6 +70,20 @@ mvm_file_write_atomic (const char *path, const char *data, gssize length, int mo
       g_unlink (tmp);
       return FALSE;
     }
-  sync_folder (path);
+  if (durable)
+    sync_folder (path);
   return TRUE;
+}
+
+gboolean
+mvm_file_write_atomic (const char *path, const char *data, gssize length, int mode, GError **error)
+{
+  return write_replace (path, data, length, mode, TRUE, error);
+}
+
+gboolean
+mvm_file_write_runtime (const char *path, const char *data, gssize length, int mode,
+                        GError **error)
+{
+  return write_replace (path, data, length, mode, FALSE, error);
 }

@@ -10,4 +10,9 @@ G_BEGIN_DECLS
 gboolean mvm_file_write_atomic (const char *path, const char *data, gssize length, int mode,
                                 GError **error);
 
+/* The same without fsync, for files in the runtime folder: they serve a daemon that restarts,
+ * whose crash loses no written page, and are gone after a power loss anyway (/run). */
+gboolean mvm_file_write_runtime (const char *path, const char *data, gssize length, int mode,
+                                 GError **error);
+
 G_END_DECLS

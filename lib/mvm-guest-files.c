@@ -210,6 +210,15 @@ fail:
   return FALSE;
 }
 
+int
+mvm_guest_files_fd_for (const MvmGuestFiles *files, int target)
+{
+  for (guint i = 0; target >= 0 && i < files->n; i++)
+    if (files->fds[i].target == target)
+      return files->fds[i].fd;
+  return -1;
+}
+
 void
 mvm_guest_files_clear (MvmGuestFiles *files)
 {

@@ -33,6 +33,8 @@ gboolean mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *conf
  * AllowedDevices= lists, a file beneath ImageDirectories= or the guest's own folder. */
 int mvm_guest_files_open_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
                                const MvmDisk *disk, int flags, GError **error);
+/* The fd opened for QEMU's fd @target (MVM_FD_KERNEL, say), or -1. */
+int mvm_guest_files_fd_for (const MvmGuestFiles *files, int target);
 /* Closes every fd. */
 void mvm_guest_files_clear (MvmGuestFiles *files);
 

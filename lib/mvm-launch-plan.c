@@ -3,6 +3,7 @@
 
 #include "mvm-image-meta.h"
 #include "mvm-image-run.h"
+#include "mvm-kernel-image.h"
 #include "mvm-paths.h"
 
 void
@@ -102,7 +103,10 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   plan->launch.vsock_cid = cid;
   plan->launch.guest_data_dir = config->guest_data_dir;
   if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, place->create_overlays,
-                             error))
+                             error)
+      || !mvm_kernel_image_check_fits (
+        guest, mvm_guest_files_fd_for (&plan->files, plan->launch.kernel_fd),
+        mvm_guest_files_fd_for (&plan->files, plan->launch.initrd_fd), error))
     return NULL;
   name_images (config, guest);
   if (!plan_run (config, guest, &plan->run, error))

@@ -9,6 +9,9 @@ PACKAGES="
   qemu-system-x86 qemu-utils busybox-static linux-image-amd64 kmod cpio gzip xz-utils zstd
   e2fsprogs dbus python3 python3-dbusmock util-linux valgrind iproute2 iputils-ping systemd
   mmdebstrap systemd-container passt nftables libarchive-dev libext2fs-dev bash-completion
+  cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
+  openssh-server openssh-client
+  build-essential dpkg-dev debhelper lintian
 "
 
 missing=""

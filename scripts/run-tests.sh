@@ -1,6 +1,7 @@
 #!/bin/sh
 # The one command: installs what is missing, builds, and runs every test suite:
-# unit, golden, qmp, units, boot and daemon tests (real QEMU under TCG), then the
+# unit, golden, qmp, units, boot and daemon tests (real QEMU under TCG), the Debian
+# package (built, installed with dpkg -i, purged: tests/package), then the
 # library suites again under valgrind, and the libraries and the daemon under ASan+UBSan.
 #   scripts/run-tests.sh            # builds in ./build, ./build-asan
 #   BUILD_DIR=b scripts/run-tests.sh

@@ -32,9 +32,10 @@ def guest_path(name):
 
 
 class World:
-    def __init__(self, conf_extra="", logs_tmpfs=None, daemon_prefix=(), user=None):
+    def __init__(self, conf_extra="", logs_tmpfs=None, daemon_prefix=(), user=None,
+                 run_tmpfs=None):
         """logs_tmpfs: a size ("32k"): the log folder is a tmpfs of that size (needs root),
-        unmounted at teardown. daemon_prefix: a command the daemon runs under, such as
+        unmounted at teardown; run_tmpfs: the same for the runtime folder, as /run is. daemon_prefix: a command the daemon runs under, such as
         ["ip", "netns", "exec", NS] (it must exec the daemon, not fork it). user: a uid
         that the bus, the daemon and microvmctl all run as, owning the folders: a user's
         own --session daemon, without root."""
@@ -50,20 +51,23 @@ class World:
         self.bus = None
         self.daemon = None
         self.daemon_log = None
-        self.logs_mounted = False
+        self.mounted = []
         for sub in ("conf/guests", "state", "run", "logs", "images"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         if user is not None:
             subprocess.run(["chown", "-R", f"{user}:{user}", self.dir], check=True)
-        if logs_tmpfs:
+        for sub, size in (("logs", logs_tmpfs), ("run", run_tmpfs)):
+            if size is None:
+                continue
             try:
-                subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={logs_tmpfs},mode=0755",
-                                "tmpfs", os.path.join(self.dir, "logs")],
+                subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755",
+                                "tmpfs", os.path.join(self.dir, sub)],
                                check=True, capture_output=True, text=True, timeout=10)
             except (OSError, subprocess.SubprocessError):
+                self._unmount()
                 self.tmp.cleanup()
                 raise
-            self.logs_mounted = True
+            self.mounted.append(os.path.join(self.dir, sub))
 
     # --- setup and teardown ---------------------------------------------------------
     def __enter__(self):
@@ -202,12 +206,14 @@ class World:
             self.bus.wait(timeout=10)
         if self.daemon_log:
             self.daemon_log.close()
-        if self.logs_mounted:
-            logs = os.path.join(self.dir, "logs")
-            if subprocess.run(["umount", logs], capture_output=True).returncode != 0:
-                subprocess.run(["umount", "-l", logs], capture_output=True)
-            self.logs_mounted = False
+        self._unmount()
         self.tmp.cleanup()
+
+    def _unmount(self):
+        for path in self.mounted:
+            if subprocess.run(["umount", path], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", path], capture_output=True)
+        self.mounted = []
 
     def read_daemon_log(self):
         with open(os.path.join(self.dir, "microvmd.log")) as f:

@@ -49,6 +49,16 @@ def test_unknown_option_is_refused():
                     "{'file-name': <'dir/web.guest'>}")
         check(r.returncode == 0 and "/org/microvmd1/guest/web" in r.stdout,
               f"file-name's base name did not name the guest: {r.stdout} {r.stderr}")
+        for method, options, known in (
+                ("Clone", "'web2', {'full': <'yes'>}", "full (b)"),
+                ("OpenConsole", "{'force': <true>, 'follow': <true>}",
+                 "force (b), read-only (b)")):
+            r = w.gdbus("call", "--session", "-d", "org.microvmd1", "-o",
+                        "/org/microvmd1/guest/web", "-m", f"org.microvmd1.Guest.{method}",
+                        *([options] if method == "OpenConsole" else options.split(", ", 1)))
+            check("org.microvmd1.Error.InvalidConfig" in r.stderr
+                  and f"{method}: option '" in r.stderr and f"the options are: {known}" in r.stderr,
+                  f"{method}: {r.stderr}")
 
 
 FAILING_QEMU = """#!/bin/sh
@@ -56,6 +66,17 @@ case "$1" in --version) exec qemu-system-x86_64 --version;; esac
 echo 'qemu-system-x86_64: cannot do that here' >&2
 exit 1
 """
+
+
+def test_no_such_guest_is_exit_3():
+    """Every verb on a guest that is not there says so, by name, with exit status 3."""
+    with World() as w:
+        for verb in ("status", "start", "stop", "kill", "pause", "resume", "reboot", "undefine",
+                     "stats", "console"):
+            r = w.ctl(verb, "nope", expect=3)
+            check(r.stderr.strip() == "microvmctl: no guest named 'nope'", f"{verb}: {r.stderr}")
+        r = w.ctl("clone", "nope", "new", expect=3)
+        check("no guest named 'nope'" in r.stderr, r.stderr)
 
 
 def test_a_failed_start_says_why():

@@ -791,7 +791,8 @@ test_launch_timeout (void **state)
   assert_int_equal (kill (launch_nth (f, 0)->pid, 0), -1); /* killed and reaped */
 }
 
-/* starting -> stopped: a Kill while the start is under way ends it; the start fails. */
+/* starting -> stopped (killed): a Kill while the start is under way ends it, says so, and
+ * the start fails. */
 static void
 test_kill_while_starting (void **state)
 {
@@ -804,9 +805,9 @@ test_kill_while_starting (void **state)
   mvd_guest_kill_async (f->guest, on_stopped, &stopped);
   iterate_until (f, started, NULL);
   assert_non_null (f->start_error);
-  wait_state (f, "stopped", "requested");
+  wait_state (f, "stopped", "killed");
   assert_string_equal (mvm_dbus_guest_get_state_message (MVM_DBUS_GUEST (f->guest)),
-                       "stopped while starting");
+                       "killed by a caller while starting");
   assert_true (stopped);
   assert_script_done (f, 0);
 }
