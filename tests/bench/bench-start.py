@@ -16,6 +16,7 @@ Then the daemon's RSS with 0 and with 20 defined guests. The runtime folder is a
   sudo python3 tests/bench/bench-start.py [-n 20] [-p 20] [--rounds 3]"""
 
 import concurrent.futures
+import fcntl
 import re
 
 import argparse
@@ -62,12 +63,16 @@ def bare_start(argv, tmp, keep=None):
     fds = [s.fileno() for s, _ in listeners]
 
     def child_fds():
-        for target, fd in zip((3, 4, 5), fds):
+        # by way of fds above any target, so that no dup2 lands on a socket still to move;
+        # the sockets are CLOEXEC (PEP 446), the targets dup2 made are not
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
+        for target, fd in zip((3, 4, 5), high):
             os.dup2(fd, target)
-            os.set_inheritable(target, True)
 
     started = time.monotonic()
-    proc = subprocess.Popen(argv, preexec_fn=child_fds, pass_fds=(3, 4, 5),
+    # close_fds=False: pass_fds would need 3, 4 and 5 open in this process, where other
+    # threads' sockets come and go
+    proc = subprocess.Popen(argv, preexec_fn=child_fds, close_fds=False,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     conns = []
     for s, path in listeners:
@@ -157,13 +162,15 @@ def bare_batch(argv, tmp, p):
         os.makedirs(d, exist_ok=True)
     running = []
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(p) as pool:
-        list(pool.map(lambda d: bare_start(argv, d, keep=running), dirs))
-    took = time.monotonic() - started
-    # as the daemon's guests do, each booted on until the whole batch ran
-    for proc, conns in running:
-        stop_bare(proc, conns)
-    return took
+    try:
+        with concurrent.futures.ThreadPoolExecutor(p) as pool:
+            list(pool.map(lambda d: bare_start(argv, d, keep=running), dirs))
+        return time.monotonic() - started
+    finally:
+        # as the daemon's guests do, each booted on until the whole batch ran; and none is
+        # left behind when one failed (World's teardown does not know them)
+        for proc, conns in running:
+            stop_bare(proc, conns)
 
 
 def daemon_batch(w, p):
