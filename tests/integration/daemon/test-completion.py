@@ -6,31 +6,17 @@ image names come from the real daemon; one that does not answer costs at most it
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
 import image_fixtures as fx
-from harness import MICROVMCTL, SOURCE, World, check, run
-
-COMPLETION = os.path.join(SOURCE, "client", "microvmctl.bash")
-DRIVER = """
-source /usr/share/bash-completion/bash_completion
-source "$1"; shift
-COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
-COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-_microvmctl
-printf '%s\\n' "${COMPREPLY[@]}"
-"""
-
+from completion import candidates
+from harness import MICROVMCTL, World, check, run
 
 def complete(w, *words):
     """The candidates for the last of @words (an empty one: after a space)"""
     env = dict(w.env(), PATH=os.path.dirname(MICROVMCTL) + ":" + os.environ["PATH"])
-    r = subprocess.run(["bash", "-c", DRIVER, "driver", COMPLETION, "microvmctl", *words],
-                       env=env, capture_output=True, text=True, timeout=30)
-    check(r.returncode == 0, f"the completion failed: {r.stderr}")
-    return sorted(line for line in r.stdout.splitlines() if line)
+    return candidates(env, *words)
 
 
 def test_verbs_options_guests_and_images():

@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-from harness import BUILD, MICROVMCTL, SOURCE, SystemWorld, World, check, run, wait_for
+from completion import candidates
+from harness import BUILD, MICROVMCTL, SystemWorld, World, check, run, wait_for
 
 SSHD = "/usr/sbin/sshd"
 
@@ -201,23 +202,9 @@ HOME={self.dir}
         return r
 
 
-COMPLETION = os.path.join(SOURCE, "client", "microvmctl.bash")
-DRIVER = """
-source /usr/share/bash-completion/bash_completion
-source "$1"; shift
-COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
-COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-_microvmctl
-printf '%s\\n' "${COMPREPLY[@]}"
-"""
-
-
 def complete(sshd, *words):
     """bash's candidates for the last of @words, as test-completion drives it"""
-    r = subprocess.run(["bash", "-c", DRIVER, "driver", COMPLETION, "microvmctl", *words],
-                       env=sshd.env(), capture_output=True, text=True, timeout=30)
-    check(r.returncode == 0, f"the completion failed: {r.stderr}")
-    return sorted(line for line in r.stdout.splitlines() if line)
+    return candidates(sshd.env(), *words)
 
 
 def console_on_a_terminal(sshd, name, typed, timeout=60):
