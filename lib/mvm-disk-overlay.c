@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvm-file.h"
 #include "mvm-paths.h"
 #include "mvm-qcow2.h"
 
@@ -25,27 +27,25 @@ fail_errno (GError **error, const char *what, const char *path)
 static int
 create_overlay (const char *dir, const char *path, guint64 size, GError **error)
 {
-  g_autofree char *proc = NULL;
+  g_autoptr (GError) local = NULL;
   int fd;
 
   if (g_mkdir_with_parents (dir, 0700) < 0)
     return fail_errno (error, "create", dir);
-  if ((fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
-    return fail_errno (error, "create a file in", dir);
-  if (!mvm_qcow2_write_overlay (fd, size, error) || fsync (fd) < 0)
-    {
-      if (error && *error == NULL)
-        fail_errno (error, "write", path);
-      close (fd);
-      return -1;
-    }
-  proc = g_strdup_printf ("/proc/self/fd/%d", fd);
-  if (linkat (AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+  if ((fd = mvm_file_open_unnamed (dir, error)) < 0)
+    return -1;
+  if (mvm_qcow2_write_overlay (fd, size, &local) && mvm_file_link_unnamed (fd, path, &local))
     return fd;
   close (fd);
-  if (errno == EEXIST) /* made meanwhile by another start of this guest: that one */
-    return open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  return fail_errno (error, "create", path);
+  if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return -1;
+    }
+  /* made meanwhile by another start of this guest: that one */
+  if ((fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    fail_errno (error, "open", path);
+  return fd;
 }
 
 static gboolean

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvm-file.h"
 
 #define CHUNK (64 << 20) /* between checks for cancellation */
 
@@ -70,18 +71,6 @@ copy_data (int in, int out, off_t size, GCancellable *cancellable, const char *p
   return TRUE;
 }
 
-static gboolean
-link_copy (int fd, const char *path, GError **error)
-{
-  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
-
-  if (fsync (fd) < 0)
-    return fail (error, "write", path);
-  if (linkat (AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
-    return fail (error, "create", path);
-  return TRUE;
-}
-
 gboolean
 mvm_file_copy (int source_fd, const char *path, GCancellable *cancellable, GError **error)
 {
@@ -92,11 +81,11 @@ mvm_file_copy (int source_fd, const char *path, GCancellable *cancellable, GErro
 
   if (fstat (source_fd, &st) < 0)
     return fail (error, "read the source of", path);
-  if ((out = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
-    return fail (error, "create a file in", dir);
+  if ((out = mvm_file_open_unnamed (dir, error)) < 0)
+    return FALSE;
   ok = ioctl (out, FICLONE, source_fd) == 0
        || copy_data (source_fd, out, st.st_size, cancellable, path, error);
-  ok = ok && link_copy (out, path, error);
+  ok = ok && mvm_file_link_unnamed (out, path, error);
   close (out);
   return ok;
 }

@@ -82,8 +82,29 @@ mvm_file_write_atomic (const char *path, const char *data, gssize length, int mo
 }
 
 gboolean
-mvm_file_write_runtime (const char *path, const char *data, gssize length, int mode,
-                        GError **error)
+mvm_file_write_runtime (const char *path, const char *data, gssize length, int mode, GError **error)
 {
   return write_replace (path, data, length, mode, FALSE, error);
+}
+
+int
+mvm_file_open_unnamed (const char *dir, GError **error)
+{
+  int fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    fail_errno (error, "create a file in", dir);
+  return fd;
+}
+
+gboolean
+mvm_file_link_unnamed (int fd, const char *path, GError **error)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+
+  if (fsync (fd) < 0)
+    return fail_errno (error, "write", path);
+  if (linkat (AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+    return fail_errno (error, "create", path);
+  return TRUE;
 }
