@@ -31,6 +31,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration", "daemon"))
 from harness import INITRD, MICROVMCTL, VMLINUX, World  # noqa: E402
+from proc_stats import rss_kib  # noqa: E402
 
 
 def qmp_command(f, sock, command):
@@ -92,14 +93,6 @@ def bare_start(argv, tmp, keep=None):
     else:
         keep.append((proc, conns))
     return elapsed
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 STEPS = ("plan and files", "sockets and helpers", "spawn", "QMP greeting and capabilities",

@@ -285,6 +285,13 @@ class World:
             f.write(text)
         return path
 
+    def write_file(self, file_name, data):
+        """Writes bytes @data to DIR/file_name; returns its path."""
+        path = os.path.join(self.dir, file_name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
     def guest_file(self, name):
         return os.path.join(self.dir, "conf", "guests", name + ".guest")
 

@@ -16,13 +16,6 @@ import image_fixtures as fx
 from harness import MICROVMCTL, World, check, run
 
 
-def write(w, name, data):
-    path = os.path.join(w.dir, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
 def sha(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -34,7 +27,7 @@ def data_dir(w, *names):
 
 
 def import_web(w):
-    w.ctl("image", "import", "web", write(w, "oci.tar", fx.oci_archive(fx.NO_COMMAND)))
+    w.ctl("image", "import", "web", w.write_file("oci.tar", fx.oci_archive(fx.NO_COMMAND)))
     return os.path.join(w.dir, "state", "images", "web.ext4")
 
 

@@ -24,13 +24,6 @@ PROBE = ("cd / && stat -c '%n %u:%g %a %h' etc/x d/new file hard usr/bin/suid sr
          "echo written >/etc/from-guest && sync && echo DO''NE\n")
 
 
-def write(w, name, data):
-    path = os.path.join(w.dir, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
 def images(w):
     return {i["Name"]: i for i in json.loads(w.ctl("--json", "image", "list").stdout)}
 
@@ -51,7 +44,7 @@ def debugfs(image, request):
 
 def test_oci_import_boots():
     with World() as w:
-        r = w.ctl("image", "import", "web", write(w, "oci.tar", fx.oci_archive(fx.NO_COMMAND)))
+        r = w.ctl("image", "import", "web", w.write_file("oci.tar", fx.oci_archive(fx.NO_COMMAND)))
         check("image web: imported" in r.stdout, r.stdout + r.stderr)
         listed = images(w)["web"]
         check(listed["SourceKind"] == "oci" and listed["Size"] >= 32 << 20, listed)
@@ -92,8 +85,8 @@ def test_docker_tarball_folder():
     """The same tree from a Docker archive, a gzip tarball and a folder (made from the
     tarball by root, owners kept): the same files, owners and modes in each image."""
     with World() as w:
-        w.ctl("image", "import", "dock", write(w, "docker.tar", fx.docker_archive()))
-        w.ctl("image", "import", "tgz", write(w, "root.tar.gz", fx.plain_tarball()))
+        w.ctl("image", "import", "dock", w.write_file("docker.tar", fx.docker_archive()))
+        w.ctl("image", "import", "tgz", w.write_file("root.tar.gz", fx.plain_tarball()))
         tree = os.path.join(w.dir, "tree")
         os.makedirs(tree)
         subprocess.run(["tar", "-xzpf", os.path.join(w.dir, "root.tar.gz"), "-C", tree,
@@ -117,21 +110,22 @@ def test_docker_tarball_folder():
 def test_bad_inputs_leave_nothing():
     with World() as w:
         good = fx.oci_archive()
-        r = w.ctl("image", "import", "cut", write(w, "cut.tar", good[:len(good) // 2]), expect=1)
+        r = w.ctl("image", "import", "cut", w.write_file("cut.tar", good[:len(good) // 2]),
+                  expect=1)
         check("image cut:" in r.stderr, f"a truncated archive: {r.stderr}")
-        r = w.ctl("image", "import", "swap", write(w, "swap.tar", fx.oci_swapped_layer()),
+        r = w.ctl("image", "import", "swap", w.write_file("swap.tar", fx.oci_swapped_layer()),
                   expect=1)
         check("image swap: layer 2 (blobs/sha256/" in r.stderr
               and "does not match its digest" in r.stderr, f"a swapped layer: {r.stderr}")
-        r = w.ctl("image", "import", "junk", write(w, "junk.tar", os.urandom(100000)), expect=1)
+        r = w.ctl("image", "import", "junk", w.write_file("junk.tar", os.urandom(100000)), expect=1)
         check("image junk:" in r.stderr, f"a random file: {r.stderr}")
-        r = w.ctl("image", "import", "zero", write(w, "zero.tar", bytes(100000)), expect=1)
+        r = w.ctl("image", "import", "zero", w.write_file("zero.tar", bytes(100000)), expect=1)
         check("holds no files" in r.stderr, f"zeros, an empty tar to libarchive: {r.stderr}")
-        r = w.ctl("image", "import", "../x", write(w, "ok.tar", good), expect=1)
+        r = w.ctl("image", "import", "../x", w.write_file("ok.tar", good), expect=1)
         check("not an image name" in r.stderr, r.stderr)
         r = w.ctl("image", "import", "none", os.path.join(w.dir, "missing.tar"), expect=1)
         check("cannot open" in r.stderr, r.stderr)
-        w.ctl("image", "import", "twice", write(w, "ok.tar", good))
+        w.ctl("image", "import", "twice", w.write_file("ok.tar", good))
         r = w.ctl("image", "import", "twice", os.path.join(w.dir, "ok.tar"), expect=1)
         check("exists" in r.stderr, r.stderr)
         w.ctl("image", "remove", "twice")
@@ -142,7 +136,7 @@ def test_user_session_import_keeps_owners():
     """A user's own --session daemon (uid 65534, no root anywhere) imports an archive it
     can read and keeps its files' owners: uid 1000 and the 4750 mode come through."""
     with World(user=65534) as w:
-        archive = write(w, "oci.tar", fx.oci_archive())
+        archive = w.write_file("oci.tar", fx.oci_archive())
         os.chown(archive, 65534, 65534)
         w.ctl("image", "import", "mine", archive)
         image = os.path.join(images_dir(w), "mine.ext4")
@@ -196,7 +190,7 @@ def test_progress_on_a_terminal():
         check("\r\x1b[Kimporting zeros: " in text and " read" in text,
               f"no progress line: {text[:300]!r}")
         check("\r\x1b[Kmicrovmctl: image zeros:" in text, f"the line was not cleared: {text!r}")
-        r = w.ctl("image", "import", "piped", write(w, "oci.tar", fx.oci_archive()))
+        r = w.ctl("image", "import", "piped", w.write_file("oci.tar", fx.oci_archive()))
         check(all(line.startswith("importing piped: ") for line in r.stderr.splitlines()),
               f"piped: {r.stderr!r}")
 
