@@ -36,6 +36,13 @@ typedef struct
   GSource *cancel;
 } QmpPending;
 
+/* One request line; @fd (or -1) is the client's copy of the fd that goes with its first byte. */
+typedef struct
+{
+  GBytes *line;
+  int fd;
+} QmpWrite;
+
 struct _QmpClient
 {
   GObject parent_instance;
@@ -45,9 +52,9 @@ struct _QmpClient
   GSource *read_source;
   GSource *write_source;
   QmpParser *parser;
-  GQueue write_queue; /* GBytes; the head may be partly sent */
+  GQueue write_queue; /* QmpWrite; the head may be partly sent */
   gsize write_offset;
-  GQueue held; /* GBytes of commands issued before the handshake finished */
+  GQueue held; /* QmpWrite of commands issued before the handshake finished */
 
   GHashTable *pending; /* id -> QmpPending */
   guint64 next_seq;
@@ -181,6 +188,15 @@ fail_all_pending (QmpClient *self, const GError *reason)
 
 /* ---- writing ---- */
 
+static void
+write_free (QmpWrite *entry)
+{
+  g_bytes_unref (entry->line);
+  if (entry->fd >= 0)
+    close (entry->fd);
+  g_free (entry);
+}
+
 static gboolean on_writable (int fd, GIOCondition condition, gpointer data);
 
 static void
@@ -194,10 +210,37 @@ watch_writable (QmpClient *self)
 }
 
 static void
-queue_write (QmpClient *self, GBytes *line)
+queue_write (QmpClient *self, QmpWrite *entry)
 {
-  g_queue_push_tail (&self->write_queue, line);
+  g_queue_push_tail (&self->write_queue, entry);
   watch_writable (self);
+}
+
+/* send (), with @fd as SCM_RIGHTS unless it is -1. */
+static ssize_t
+send_with_fd (int socket_fd, const guint8 *data, gsize size, int fd)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
+  struct iovec iov = { .iov_base = (void *)data, .iov_len = size };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+  if (fd >= 0)
+    {
+      struct cmsghdr *cmsg;
+
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof control.buf;
+      cmsg = CMSG_FIRSTHDR (&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+    }
+  return sendmsg (socket_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* Sends what the socket takes; FALSE after a write error (the client is then closed). */
@@ -206,10 +249,11 @@ flush_writes (QmpClient *self)
 {
   while (!g_queue_is_empty (&self->write_queue))
     {
+      QmpWrite *head = g_queue_peek_head (&self->write_queue);
       gsize size = 0;
-      const guint8 *data = g_bytes_get_data (g_queue_peek_head (&self->write_queue), &size);
-      ssize_t n = send (self->fd, data + self->write_offset, size - self->write_offset,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
+      const guint8 *data = g_bytes_get_data (head->line, &size);
+      ssize_t n
+        = send_with_fd (self->fd, data + self->write_offset, size - self->write_offset, head->fd);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -224,10 +268,16 @@ flush_writes (QmpClient *self)
                                    "writing to the QMP socket failed: %s", g_strerror (saved)));
           return FALSE;
         }
+      /* Any byte sent took the fd along: the rest of the line goes without it. */
+      if (head->fd >= 0)
+        {
+          close (head->fd);
+          head->fd = -1;
+        }
       self->write_offset += n;
       if (self->write_offset == size)
         {
-          g_bytes_unref (g_queue_pop_head (&self->write_queue));
+          write_free (g_queue_pop_head (&self->write_queue));
           self->write_offset = 0;
         }
     }
@@ -264,12 +314,13 @@ build_request (const char *command, JsonObject *arguments, const char *id)
   return g_bytes_new_take (g_strconcat (text, "\n", NULL), strlen (text) + 1);
 }
 
+/* Takes @task and @fd (a copy the client owns, or -1). */
 static void
-submit (QmpClient *self, const char *command, JsonObject *arguments, GTask *task,
+submit (QmpClient *self, const char *command, JsonObject *arguments, int fd, GTask *task,
         GCancellable *cancellable, gboolean bypass_handshake)
 {
   QmpPending *pending = g_new0 (QmpPending, 1);
-  GBytes *line;
+  QmpWrite *entry = g_new0 (QmpWrite, 1);
 
   pending->client = self;
   pending->seq = ++self->next_seq;
@@ -284,25 +335,24 @@ submit (QmpClient *self, const char *command, JsonObject *arguments, GTask *task
                               G_SOURCE_FUNC (on_command_cancelled), pending);
   g_hash_table_insert (self->pending, pending->id, pending);
 
-  line = build_request (command, arguments, pending->id);
+  entry->line = build_request (command, arguments, pending->id);
+  entry->fd = fd;
   if (self->state == STATE_READY || bypass_handshake)
-    queue_write (self, line);
+    queue_write (self, entry);
   else
-    g_queue_push_tail (&self->held, line);
+    g_queue_push_tail (&self->held, entry);
 }
 
-void
-qmp_client_execute_async (QmpClient *self, const char *command, JsonObject *arguments,
-                          GCancellable *cancellable, GAsyncReadyCallback callback,
-                          gpointer user_data)
+/* @fd: the caller's, copied here; -1 for none. */
+static void
+execute (QmpClient *self, const char *command, JsonObject *arguments, int fd,
+         GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+         gpointer source_tag)
 {
-  g_autoptr (GTask) task = NULL;
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  int copy = -1;
 
-  g_return_if_fail (QMP_IS_CLIENT (self));
-  g_return_if_fail (command != NULL);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, qmp_client_execute_async);
+  g_task_set_source_tag (task, source_tag);
   if (g_task_return_error_if_cancelled (task))
     return;
   if (self->state == STATE_CLOSED)
@@ -311,7 +361,41 @@ qmp_client_execute_async (QmpClient *self, const char *command, JsonObject *argu
                                "QMP command '%s' not sent: the connection is closed", command);
       return;
     }
-  submit (self, command, arguments, g_steal_pointer (&task), cancellable, FALSE);
+  if (fd >= 0 && (copy = fcntl (fd, F_DUPFD_CLOEXEC, 3)) < 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               "QMP command '%s' not sent: cannot duplicate fd %d: %s", command, fd,
+                               g_strerror (saved));
+      return;
+    }
+  submit (self, command, arguments, copy, g_steal_pointer (&task), cancellable, FALSE);
+}
+
+void
+qmp_client_execute_async (QmpClient *self, const char *command, JsonObject *arguments,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_return_if_fail (QMP_IS_CLIENT (self));
+  g_return_if_fail (command != NULL);
+
+  execute (self, command, arguments, -1, cancellable, callback, user_data,
+           qmp_client_execute_async);
+}
+
+void
+qmp_client_execute_with_fd_async (QmpClient *self, const char *command, JsonObject *arguments,
+                                  int fd, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_return_if_fail (QMP_IS_CLIENT (self));
+  g_return_if_fail (command != NULL);
+  g_return_if_fail (fd >= 0);
+
+  execute (self, command, arguments, fd, cancellable, callback, user_data,
+           qmp_client_execute_with_fd_async);
 }
 
 JsonNode *
@@ -377,7 +461,7 @@ handle_greeting (QmpClient *self, JsonObject *message, GError **error)
   self->state = STATE_CAPABILITIES;
   task = g_task_new (self, NULL, on_capabilities_done, NULL);
   g_task_set_source_tag (task, qmp_client_execute_async);
-  submit (self, "qmp_capabilities", NULL, task, NULL, TRUE);
+  submit (self, "qmp_capabilities", NULL, -1, task, NULL, TRUE);
   return TRUE;
 }
 
@@ -597,8 +681,9 @@ stop_io (QmpClient *self)
   if (self->fd >= 0)
     close (self->fd);
   self->fd = -1;
-  g_queue_clear_full (&self->write_queue, (GDestroyNotify)g_bytes_unref);
-  g_queue_clear_full (&self->held, (GDestroyNotify)g_bytes_unref);
+  /* Unsent lines close their fd copies with them. */
+  g_queue_clear_full (&self->write_queue, (GDestroyNotify)write_free);
+  g_queue_clear_full (&self->held, (GDestroyNotify)write_free);
   self->write_offset = 0;
 }
 

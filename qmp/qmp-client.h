@@ -41,6 +41,12 @@ QmpClient *qmp_client_connect_finish (GAsyncResult *result, GError **error);
 void qmp_client_execute_async (QmpClient *self, const char *command, JsonObject *arguments,
                                GCancellable *cancellable, GAsyncReadyCallback callback,
                                gpointer user_data);
+/* The same, and passes @fd to QEMU (SCM_RIGHTS, with the command's first bytes), as getfd and
+ * add-fd expect. @fd is not taken: the client sends a copy, which it closes once sent or when
+ * the connection ends first. Finish with qmp_client_execute_finish. */
+void qmp_client_execute_with_fd_async (QmpClient *self, const char *command, JsonObject *arguments,
+                                       int fd, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data);
 /* The command's "return" value (any JSON type), or NULL with @error set. */
 JsonNode *qmp_client_execute_finish (QmpClient *self, GAsyncResult *result, GError **error);
 

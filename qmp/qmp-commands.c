@@ -54,11 +54,11 @@ on_reply (GObject *source, GAsyncResult *result, gpointer data)
     g_task_return_pointer (task, value, call->free_result);
 }
 
-/* Runs @command; @parse NULL means the reply carries nothing but success. */
-static void
-call_async (QmpClient *client, const char *command, JsonObject *arguments, QmpReplyParser parse,
-            GDestroyNotify free_result, gpointer source_tag, GCancellable *cancellable,
-            GAsyncReadyCallback callback, gpointer user_data)
+/* The task on_reply completes; @parse NULL means the reply carries nothing but success. */
+static GTask *
+call_new (QmpClient *client, const char *command, QmpReplyParser parse, GDestroyNotify free_result,
+          gpointer source_tag, GCancellable *cancellable, GAsyncReadyCallback callback,
+          gpointer user_data)
 {
   GTask *task = g_task_new (client, cancellable, callback, user_data);
   QmpCall *call = g_new0 (QmpCall, 1);
@@ -68,6 +68,17 @@ call_async (QmpClient *client, const char *command, JsonObject *arguments, QmpRe
   call->free_result = free_result;
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, call, (GDestroyNotify)call_free);
+  return task;
+}
+
+static void
+call_async (QmpClient *client, const char *command, JsonObject *arguments, QmpReplyParser parse,
+            GDestroyNotify free_result, gpointer source_tag, GCancellable *cancellable,
+            GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task
+    = call_new (client, command, parse, free_result, source_tag, cancellable, callback, user_data);
+
   qmp_client_execute_async (client, command, arguments, cancellable, on_reply, task);
 }
 
@@ -235,6 +246,26 @@ qmp_quit_finish (QmpClient *client, GAsyncResult *result, GError **error)
     return TRUE;
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+}
+
+/* ---- getfd ---- */
+
+void
+qmp_getfd_async (QmpClient *client, const char *fdname, int fd, GCancellable *cancellable,
+                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (JsonObject) arguments = json_object_new ();
+  GTask *task
+    = call_new (client, "getfd", NULL, NULL, qmp_getfd_async, cancellable, callback, user_data);
+
+  json_object_set_string_member (arguments, "fdname", fdname);
+  qmp_client_execute_with_fd_async (client, "getfd", arguments, fd, cancellable, on_reply, task);
+}
+
+gboolean
+qmp_getfd_finish (QmpClient *client, GAsyncResult *result, GError **error)
+{
+  return finish_boolean (client, result, qmp_getfd_async, error);
 }
 
 /* ---- balloon ---- */

@@ -99,6 +99,12 @@ void qmp_quit_async (QmpClient *client, GCancellable *cancellable, GAsyncReadyCa
                      gpointer user_data);
 gboolean qmp_quit_finish (QmpClient *client, GAsyncResult *result, GError **error);
 
+/* getfd: QEMU keeps a copy of @fd (not taken) as @fdname, for "fd:NAME" migration URIs and
+ * the like; a name already in use is replaced */
+void qmp_getfd_async (QmpClient *client, const char *fdname, int fd, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data);
+gboolean qmp_getfd_finish (QmpClient *client, GAsyncResult *result, GError **error);
+
 /* balloon: sets the guest's memory target in bytes */
 void qmp_balloon_async (QmpClient *client, guint64 bytes, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);

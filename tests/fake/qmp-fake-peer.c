@@ -14,6 +14,7 @@ typedef enum
   STEP_SEND_BYTEWISE,
   STEP_SEND_TOLERANT,
   STEP_EXPECT,
+  STEP_EXPECT_FD,
   STEP_REPLY,
   STEP_REPLY_ERROR,
   STEP_SLEEP,
@@ -34,6 +35,14 @@ typedef struct
   gpointer data;
 } Step;
 
+/* An fd the client sent, and the stream offset of the last byte the recvmsg() bringing it
+ * read: the kernel ends that read with the bytes the fd was sent with. */
+typedef struct
+{
+  int fd;
+  guint64 offset;
+} ReceivedFd;
+
 struct _QmpFakePeer
 {
   int fd;
@@ -44,7 +53,12 @@ struct _QmpFakePeer
   GThread *thread;
   GError *failure;
   GByteArray *inbuf;
+  guint64 consumed;   /* stream offset of inbuf's first byte */
+  guint64 line_start; /* the last line read: stream offsets of its first byte */
+  guint64 line_end;   /* and of its newline */
+  GArray *received;   /* ReceivedFd not yet matched to a line */
   char *ids[QMP_FAKE_SLOTS];
+  int fds[QMP_FAKE_SLOTS];
   char *last_id;
 };
 
@@ -57,35 +71,49 @@ step_free (Step *step)
   g_free (step);
 }
 
-QmpFakePeer *
-qmp_fake_peer_new (guint step_timeout_ms)
+/* Closes an int fd, or a ReceivedFd's: its fd comes first. */
+static void
+close_fd (gpointer data)
+{
+  int *fd = data;
+
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+
+static QmpFakePeer *
+peer_new (int fd, int client_fd, int listen_fd, guint step_timeout_ms)
 {
   QmpFakePeer *peer = g_new0 (QmpFakePeer, 1);
-  int fds[2];
 
-  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds));
-  peer->fd = fds[0];
-  peer->client_fd = fds[1];
-  peer->listen_fd = -1;
+  peer->fd = fd;
+  peer->client_fd = client_fd;
+  peer->listen_fd = listen_fd;
   peer->step_timeout_ms = step_timeout_ms;
   peer->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
   peer->inbuf = g_byte_array_new ();
+  peer->received = g_array_new (FALSE, FALSE, sizeof (ReceivedFd));
+  g_array_set_clear_func (peer->received, close_fd);
+  for (guint i = 0; i < QMP_FAKE_SLOTS; i++)
+    peer->fds[i] = -1;
   return peer;
+}
+
+QmpFakePeer *
+qmp_fake_peer_new (guint step_timeout_ms)
+{
+  int fds[2];
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds));
+  return peer_new (fds[0], fds[1], -1, step_timeout_ms);
 }
 
 QmpFakePeer *
 qmp_fake_peer_new_for_listener (int listen_fd, guint step_timeout_ms)
 {
-  QmpFakePeer *peer = g_new0 (QmpFakePeer, 1);
-
   g_assert (listen_fd >= 0);
-  peer->fd = -1;
-  peer->client_fd = -1;
-  peer->listen_fd = listen_fd;
-  peer->step_timeout_ms = step_timeout_ms;
-  peer->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
-  peer->inbuf = g_byte_array_new ();
-  return peer;
+  return peer_new (-1, -1, listen_fd, step_timeout_ms);
 }
 
 int
@@ -167,6 +195,27 @@ qmp_fake_peer_expect (QmpFakePeer *peer, const char *command, const char *argume
   step->command = g_strdup (command);
   step->text = g_strdup (arguments_json);
   step->slot = slot;
+}
+
+void
+qmp_fake_peer_expect_with_fd (QmpFakePeer *peer, const char *command, const char *arguments_json,
+                              int slot)
+{
+  g_assert (slot >= 0);
+  qmp_fake_peer_expect (peer, command, arguments_json, slot);
+  ((Step *)g_ptr_array_index (peer->steps, peer->steps->len - 1))->kind = STEP_EXPECT_FD;
+}
+
+int
+qmp_fake_peer_steal_fd (QmpFakePeer *peer, int slot)
+{
+  int fd;
+
+  g_assert (peer->thread == NULL);
+  g_assert (slot >= 0 && slot < QMP_FAKE_SLOTS);
+  fd = peer->fds[slot];
+  peer->fds[slot] = -1;
+  return fd;
 }
 
 void
@@ -328,6 +377,49 @@ run_send_bytewise (QmpFakePeer *peer, Step *step, GError **error)
   return hung_up ? fail (error, "fake peer: the client hung up during a bytewise send") : TRUE;
 }
 
+/* recv (), keeping the fds that come along in peer->received. */
+static ssize_t
+receive (QmpFakePeer *peer, guint8 *buf, gsize size, GError **error)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int) * 8)];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { .iov_base = buf, .iov_len = size };
+  struct msghdr msg = {
+    .msg_iov = &iov,
+    .msg_iovlen = 1,
+    .msg_control = control.buf,
+    .msg_controllen = sizeof control.buf,
+  };
+  ssize_t n = recvmsg (peer->fd, &msg, MSG_CMSG_CLOEXEC);
+
+  if (n <= 0)
+    return n;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
+    {
+      gsize count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        continue;
+      for (gsize i = 0; i < count; i++)
+        {
+          ReceivedFd in = { .offset = peer->consumed + peer->inbuf->len + n - 1 };
+
+          memcpy (&in.fd, CMSG_DATA (c) + i * sizeof (int), sizeof (int));
+          g_array_append_val (peer->received, in);
+        }
+    }
+  if (msg.msg_flags & MSG_CTRUNC)
+    {
+      fail (error, "fake peer: more fds came at once than it has room for");
+      errno = EPROTO;
+      return -1;
+    }
+  return n;
+}
+
 /* One line from the client, without its newline; NULL on EOF (with @error unset). */
 static char *
 read_line (QmpFakePeer *peer, GError **error)
@@ -345,9 +437,14 @@ read_line (QmpFakePeer *peer, GError **error)
           char *line = g_strndup ((const char *)peer->inbuf->data, len);
 
           g_byte_array_remove_range (peer->inbuf, 0, len + 1);
+          peer->line_start = peer->consumed;
+          peer->line_end = peer->consumed + len;
+          peer->consumed += len + 1;
           return line;
         }
-      n = recv (peer->fd, buf, sizeof buf, 0);
+      n = receive (peer, buf, sizeof buf, error);
+      if (n < 0 && *error != NULL)
+        return NULL;
       if (n < 0 && (errno == EAGAIN || errno == EINTR))
         {
           if (!wait_for (peer, POLLIN, error))
@@ -377,10 +474,35 @@ arguments_match (JsonObject *request, const char *expected_json)
   return actual != NULL && json_node_equal (expected, actual);
 }
 
+/* Takes the fds that came with the last line read. */
+static GArray *
+take_line_fds (QmpFakePeer *peer)
+{
+  GArray *fds = g_array_new (FALSE, FALSE, sizeof (int));
+
+  g_array_set_clear_func (fds, close_fd);
+  for (guint i = 0; i < peer->received->len;)
+    {
+      ReceivedFd *in = &g_array_index (peer->received, ReceivedFd, i);
+
+      if (in->offset < peer->line_start || in->offset > peer->line_end)
+        {
+          i++;
+          continue;
+        }
+      g_array_append_val (fds, in->fd);
+      in->fd = -1;
+      g_array_remove_index (peer->received, i);
+    }
+  return fds;
+}
+
 static gboolean
 run_expect (QmpFakePeer *peer, Step *step, GError **error)
 {
   g_autofree char *line = read_line (peer, error);
+  g_autoptr (GArray) fds = line != NULL ? take_line_fds (peer) : NULL;
+  guint want_fds = step->kind == STEP_EXPECT_FD ? 1 : 0;
   g_autoptr (JsonNode) node = NULL;
   JsonObject *request;
   const char *execute;
@@ -399,6 +521,15 @@ run_expect (QmpFakePeer *peer, Step *step, GError **error)
   if (step->text != NULL && !arguments_match (request, step->text))
     return fail (error, "fake peer: expected %s with arguments %s, got %s", step->command,
                  step->text, line);
+  if (fds->len != want_fds)
+    return fail (error, "fake peer: expected %s with %u fd, got %u fds", step->command, want_fds,
+                 fds->len);
+  if (want_fds > 0)
+    {
+      close_fd (&peer->fds[step->slot]);
+      peer->fds[step->slot] = g_array_index (fds, int, 0);
+      g_array_index (fds, int, 0) = -1;
+    }
   g_free (peer->last_id);
   peer->last_id = g_strdup (id);
   if (step->slot >= 0)
@@ -483,6 +614,7 @@ run_step (QmpFakePeer *peer, Step *step, GError **error)
       case STEP_SEND_BYTEWISE:
         return run_send_bytewise (peer, step, error);
       case STEP_EXPECT:
+      case STEP_EXPECT_FD:
         return run_expect (peer, step, error);
       case STEP_REPLY:
         return run_reply (peer, step, error);
@@ -566,8 +698,12 @@ qmp_fake_peer_free (QmpFakePeer *peer)
     close (peer->listen_fd);
   g_ptr_array_unref (peer->steps);
   g_byte_array_unref (peer->inbuf);
+  g_array_unref (peer->received);
   for (guint i = 0; i < QMP_FAKE_SLOTS; i++)
-    g_free (peer->ids[i]);
+    {
+      g_free (peer->ids[i]);
+      close_fd (&peer->fds[i]);
+    }
   g_free (peer->last_id);
   g_free (peer);
 }

@@ -49,6 +49,13 @@ void qmp_fake_peer_event (QmpFakePeer *peer, const char *name, const char *data_
  * when @arguments_json is not NULL, exactly these arguments. Keeps the id in @slot. */
 void qmp_fake_peer_expect (QmpFakePeer *peer, const char *command, const char *arguments_json,
                            int slot);
+/* The same, and the request must come with exactly one fd (SCM_RIGHTS), kept in @slot (>= 0).
+ * A request read by qmp_fake_peer_expect() that carries an fd fails the script. */
+void qmp_fake_peer_expect_with_fd (QmpFakePeer *peer, const char *command,
+                                   const char *arguments_json, int slot);
+/* The fd that came with the request kept in @slot, once the script ended; -1 if none. The
+ * caller owns it. */
+int qmp_fake_peer_steal_fd (QmpFakePeer *peer, int slot);
 /* Answers the request kept in @slot with {"return": @return_json} (NULL: {}). */
 void qmp_fake_peer_reply (QmpFakePeer *peer, int slot, const char *return_json);
 /* Answers the request kept in @slot with a QMP error. */

@@ -1,26 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libqmp against a real qemu-system-x86_64 -M microvm -S under TCG: handshake, run state
- * changes, quit, the SHUTDOWN event and EOF. QEMU gets the QMP socket already listening
- * (as the daemon will do it), every wait is bounded, and QEMU is killed and reaped in the
- * teardown whether the test passed or not. */
+ * changes, quit, the SHUTDOWN event and EOF; and -M none saving itself into a file passed
+ * with getfd. QEMU gets the QMP socket already listening (as the daemon will do it), every
+ * wait is bounded, and QEMU is killed and reaped in the teardown whether the test passed or
+ * not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "qmp-client.h"
 #include "qmp-commands.h"
+#include "qmp-message.h"
 
 #define WAIT_TIMEOUT_MS 30000
 
@@ -34,6 +38,7 @@ typedef struct
   gboolean shutdown_seen;
   char *shutdown_reason;
   gboolean disconnected;
+  int snapshot_fd; /* -1 but in the snapshot test */
   /* the last async result */
   gboolean done;
   GAsyncResult *result;
@@ -109,7 +114,7 @@ die_with_parent (gpointer data)
 }
 
 static int
-setup (void **state)
+spawn_qemu (void **state, const char *machine)
 {
   Fixture *fx = g_new0 (Fixture, 1);
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -118,6 +123,7 @@ setup (void **state)
   int listen_fd;
 
   *state = fx;
+  fx->snapshot_fd = -1;
   fx->dir = g_dir_make_tmp ("qmp-qemu-XXXXXX", &error);
   assert_non_null (fx->dir);
   fx->socket_path = g_build_filename (fx->dir, "qmp.sock", NULL);
@@ -125,14 +131,26 @@ setup (void **state)
   g_subprocess_launcher_take_fd (launcher, listen_fd, 3);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   fx->qemu = g_subprocess_launcher_spawn (
-    launcher, &error, qemu != NULL ? qemu : MVM_QEMU_BINARY, "-M", "microvm,pit=on,pic=on",
-    "-accel", "tcg", "-S", "-m", "64", "-nodefaults", "-no-user-config", "-nographic", "-display",
-    "none", "-chardev", "socket,id=qmp,fd=3,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
-    NULL);
+    launcher, &error, qemu != NULL ? qemu : MVM_QEMU_BINARY, "-M", machine, "-accel", "tcg", "-S",
+    "-m", "64", "-nodefaults", "-no-user-config", "-nographic", "-display", "none", "-chardev",
+    "socket,id=qmp,fd=3,server=on,wait=off", "-mon", "chardev=qmp,mode=control", NULL);
   if (fx->qemu == NULL)
     fail_msg ("cannot start QEMU: %s", error->message);
   g_subprocess_wait_async (fx->qemu, NULL, on_qemu_exited, fx);
   return 0;
+}
+
+static int
+setup (void **state)
+{
+  return spawn_qemu (state, "microvm,pit=on,pic=on");
+}
+
+/* No devices and no guest: the least there is to migrate. */
+static int
+setup_bare (void **state)
+{
+  return spawn_qemu (state, "none");
 }
 
 static int
@@ -157,6 +175,8 @@ teardown (void **state)
     ;
   g_clear_object (&fx->qemu);
   g_clear_object (&fx->result);
+  if (fx->snapshot_fd >= 0)
+    close (fx->snapshot_fd);
   g_unlink (fx->socket_path);
   g_rmdir (fx->dir);
   g_free (fx->socket_path);
@@ -283,12 +303,81 @@ test_qemu_killed (void **state)
   g_clear_error (&error);
 }
 
+/* Polls query-migrate until the migration ends, and returns how it ended. */
+static char *
+wait_migration (Fixture *fx)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) ret = NULL;
+      JsonObject *info;
+      const char *status;
+      gboolean tick = FALSE;
+
+      qmp_client_execute_async (fx->client, "query-migrate", NULL, NULL, on_done, fx);
+      ret = qmp_client_execute_finish (fx->client, wait_result (fx, "query-migrate"), &error);
+      if (ret == NULL)
+        fail_msg ("query-migrate: %s", error->message);
+      info = JSON_NODE_HOLDS_OBJECT (ret) ? json_node_get_object (ret) : NULL;
+      status = info != NULL ? qmp_json_get_string (info, "status") : NULL;
+      if (g_strcmp0 (status, "failed") == 0)
+        fail_msg ("migration failed: %s", qmp_json_get_string (info, "error-desc"));
+      if (g_strcmp0 (status, "completed") == 0 || g_strcmp0 (status, "cancelled") == 0)
+        return g_strdup (status);
+      if (g_get_monotonic_time () > deadline)
+        fail_msg ("migration still '%s' after %d ms", status, WAIT_TIMEOUT_MS);
+      g_timeout_add (50, on_deadline, &tick);
+      run_until (&tick, "the next query-migrate");
+    }
+}
+
+/* How the daemon saves a snapshot when QEMU may open no paths and run no programs: it opens
+ * the file, passes it with getfd and migrates into "fd:NAME". */
+static void
+test_migrate_to_passed_fd (void **state)
+{
+  Fixture *fx = *state;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) arguments = json_object_new ();
+  g_autoptr (JsonNode) ret = NULL;
+  g_autofree char *path = g_build_filename (fx->dir, "snapshot", NULL);
+  g_autofree char *status = NULL;
+  guint32 magic = 0;
+  struct stat st;
+
+  fx->snapshot_fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  assert_true (fx->snapshot_fd >= 0);
+  g_unlink (path); /* the fd keeps the file; the teardown has one thing less to remove */
+
+  connect_client (fx);
+  qmp_getfd_async (fx->client, "snap", fx->snapshot_fd, NULL, on_done, fx);
+  if (!qmp_getfd_finish (fx->client, wait_result (fx, "getfd"), &error))
+    fail_msg ("getfd: %s", error->message);
+  json_object_set_string_member (arguments, "uri", "fd:snap");
+  qmp_client_execute_async (fx->client, "migrate", arguments, NULL, on_done, fx);
+  ret = qmp_client_execute_finish (fx->client, wait_result (fx, "migrate"), &error);
+  if (ret == NULL)
+    fail_msg ("migrate: %s", error->message);
+  status = wait_migration (fx);
+  assert_string_equal (status, "completed");
+
+  /* QEMU wrote through its copy; ours still reads the file. */
+  assert_int_equal (fstat (fx->snapshot_fd, &st), 0);
+  assert_true (st.st_size > 0);
+  assert_int_equal (pread (fx->snapshot_fd, &magic, sizeof magic, 0), sizeof magic);
+  assert_int_equal (GUINT32_FROM_BE (magic), 0x5145564d); /* QEMU_VM_FILE_MAGIC, "QEVM" */
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_lifecycle, setup, teardown),
     cmocka_unit_test_setup_teardown (test_qemu_killed, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_migrate_to_passed_fd, setup_bare, teardown),
   };
 
   return cmocka_run_group_tests_name ("qmp-qemu", tests, NULL, NULL);

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* QmpClient against the scripted fake peer: handshake, ids, events, errors, timeouts,
- * and every way a hostile or dying QEMU can end the connection. */
+ * fds passed with commands, and every way a hostile or dying QEMU can end the connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "qmp-client.h"
 #include "qmp-commands.h"
@@ -808,6 +812,241 @@ test_close_by_client (void **state)
   result_clear (&r);
 }
 
+/* ---- passing fds ---- */
+
+/* A file no other test has, holding @text. */
+static int
+file_with (const char *text)
+{
+  int fd = memfd_create ("test-qmp-client", MFD_CLOEXEC);
+
+  assert_true (fd >= 0);
+  assert_int_equal (write (fd, text, strlen (text)), strlen (text));
+  return fd;
+}
+
+static void
+assert_file_holds (int fd, const char *text)
+{
+  char buf[64] = { 0 };
+
+  assert_int_equal (pread (fd, buf, sizeof buf - 1, 0), strlen (text));
+  assert_string_equal (buf, text);
+}
+
+/* How many of this process's fds refer to the file @fd refers to, @fd included. */
+static guint
+count_fds_on (int fd)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  struct stat want;
+  const char *name;
+  guint count = 0;
+
+  assert_non_null (dir);
+  assert_int_equal (fstat (fd, &want), 0);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (fstat (atoi (name), &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+        count++;
+    }
+  return count;
+}
+
+static void
+on_getfd (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Result *r = data;
+
+  r->ok = qmp_getfd_finish (QMP_CLIENT (source), result, &r->error);
+  finish_result (r);
+}
+
+static void
+test_fd_sent_with_command (void **state)
+{
+  Fixture *fx = *state;
+  Result getfd = { .fx = fx };
+  Result status = { .fx = fx };
+  int file = file_with ("caller");
+  int received;
+  struct stat mine;
+  struct stat theirs;
+
+  qmp_fake_peer_handshake (fx->peer);
+  qmp_fake_peer_expect_with_fd (fx->peer, "getfd", "{\"fdname\": \"snap\"}", 0);
+  qmp_fake_peer_reply (fx->peer, 0, NULL);
+  /* The next command goes without it. */
+  qmp_fake_peer_expect (fx->peer, "query-status", NULL, 1);
+  qmp_fake_peer_reply (fx->peer, 1, "{\"running\": false, \"status\": \"paused\"}");
+  start_ok (fx);
+  qmp_getfd_async (fx->client, "snap", file, NULL, on_getfd, &getfd);
+  qmp_query_status_async (fx->client, NULL, on_status, &status);
+  run_until (&status.done);
+  assert_peer_ok (fx);
+  assert_true (getfd.done);
+  assert_null (getfd.error);
+  assert_true (getfd.ok);
+  assert_null (status.error);
+
+  received = qmp_fake_peer_steal_fd (fx->peer, 0);
+  assert_true (received >= 0);
+  assert_int_equal (fstat (file, &mine), 0);
+  assert_int_equal (fstat (received, &theirs), 0);
+  assert_int_equal (mine.st_dev, theirs.st_dev);
+  assert_int_equal (mine.st_ino, theirs.st_ino);
+  /* What QEMU writes lands in the caller's file. */
+  assert_int_equal (pwrite (received, "QEVM", 4, 0), 4);
+  assert_file_holds (file, "QEVMer");
+  close (received);
+  close (file);
+  result_clear (&getfd);
+  result_clear (&status);
+}
+
+static void
+test_fd_held_until_ready (void **state)
+{
+  Fixture *fx = *state;
+  g_autoptr (JsonObject) arguments = json_object_new ();
+  Result r = { .fx = fx };
+  int file = file_with ("held");
+  int received;
+
+  json_object_set_string_member (arguments, "fdname", "snap");
+  qmp_fake_peer_handshake (fx->peer);
+  qmp_fake_peer_expect_with_fd (fx->peer, "getfd", "{\"fdname\": \"snap\"}", 0);
+  qmp_fake_peer_reply (fx->peer, 0, NULL);
+  qmp_fake_peer_start (fx->peer);
+  qmp_client_handshake_async (fx->client, NULL, on_handshake, fx);
+  qmp_client_execute_with_fd_async (fx->client, "getfd", arguments, file, NULL, on_executed, &r);
+  /* The client holds its own copy: the caller may close its fd at once. */
+  assert_int_equal (count_fds_on (file), 2);
+  close (file);
+  run_until (&r.done);
+  assert_true (fx->handshake_done);
+  assert_null (r.error);
+  assert_peer_ok (fx);
+  received = qmp_fake_peer_steal_fd (fx->peer, 0);
+  assert_true (received >= 0);
+  assert_file_holds (received, "held");
+  assert_int_equal (count_fds_on (received), 1);
+  close (received);
+  result_clear (&r);
+}
+
+static void
+test_fd_copy_closed_once_sent (void **state)
+{
+  Fixture *fx = *state;
+  Result r = { .fx = fx };
+  int file = file_with ("caller");
+
+  qmp_fake_peer_handshake (fx->peer);
+  qmp_fake_peer_expect_with_fd (fx->peer, "getfd", NULL, 0);
+  qmp_fake_peer_reply_error (fx->peer, 0, "GenericError", "fdname already in use");
+  start_ok (fx);
+  assert_int_equal (count_fds_on (file), 1);
+  qmp_getfd_async (fx->client, "snap", file, NULL, on_getfd, &r);
+  assert_int_equal (count_fds_on (file), 2);
+  run_until (&r.done);
+  assert_peer_ok (fx);
+  assert_error (r.error, QMP_ERROR, QMP_ERROR_GENERIC, "fdname already in use");
+  close (qmp_fake_peer_steal_fd (fx->peer, 0));
+  /* Neither the client nor the peer keeps a copy; the caller's fd works as before. */
+  assert_int_equal (count_fds_on (file), 1);
+  assert_int_equal (pwrite (file, " still", 6, 6), 6);
+  assert_file_holds (file, "caller still");
+  close (file);
+  result_clear (&r);
+}
+
+static void
+test_fd_sent_once_in_a_long_line (void **state)
+{
+  Fixture *fx = *state;
+  g_autoptr (JsonObject) arguments = json_object_new ();
+  g_autofree char *padding = g_strnfill (1024 * 1024, 'x');
+  Result r = { .fx = fx };
+  Result status = { .fx = fx };
+  int file = file_with ("long");
+
+  json_object_set_string_member (arguments, "padding", padding);
+  qmp_fake_peer_handshake (fx->peer);
+  /* The socket fills up before the peer reads: the line goes out in many sendmsg () calls. */
+  qmp_fake_peer_sleep (fx->peer, 100);
+  qmp_fake_peer_expect_with_fd (fx->peer, "x-long", NULL, 0);
+  qmp_fake_peer_reply (fx->peer, 0, NULL);
+  qmp_fake_peer_expect (fx->peer, "query-status", NULL, 1);
+  qmp_fake_peer_reply (fx->peer, 1, "{\"running\": true, \"status\": \"running\"}");
+  start_ok (fx);
+  qmp_client_execute_with_fd_async (fx->client, "x-long", arguments, file, NULL, on_executed, &r);
+  qmp_query_status_async (fx->client, NULL, on_status, &status);
+  run_until (&status.done);
+  assert_peer_ok (fx);
+  assert_true (r.done);
+  assert_null (r.error);
+  assert_null (status.error);
+  close (qmp_fake_peer_steal_fd (fx->peer, 0));
+  assert_int_equal (count_fds_on (file), 1);
+  close (file);
+  result_clear (&r);
+  result_clear (&status);
+}
+
+static void
+test_fd_closed_when_client_closes (void **state)
+{
+  Fixture *fx = *state;
+  Result r = { .fx = fx };
+  Result late = { .fx = fx };
+  int file = file_with ("caller");
+
+  qmp_fake_peer_handshake (fx->peer);
+  qmp_fake_peer_expect_eof (fx->peer);
+  start_ok (fx);
+  qmp_getfd_async (fx->client, "snap", file, NULL, on_getfd, &r);
+  assert_int_equal (count_fds_on (file), 2);
+  /* Queued, not sent yet: the main loop has not run. */
+  qmp_client_close (fx->client);
+  assert_int_equal (count_fds_on (file), 1);
+  run_until (&r.done);
+  assert_error (r.error, QMP_ERROR, QMP_ERROR_DISCONNECTED, "closed by the client");
+  /* A closed client fails at once and makes no copy. */
+  qmp_getfd_async (fx->client, "snap", file, NULL, on_getfd, &late);
+  assert_int_equal (count_fds_on (file), 1);
+  run_until (&late.done);
+  assert_error (late.error, QMP_ERROR, QMP_ERROR_DISCONNECTED, "connection is closed");
+  assert_peer_ok (fx);
+  close (file);
+  result_clear (&r);
+  result_clear (&late);
+}
+
+static void
+test_fd_closed_when_peer_hangs_up (void **state)
+{
+  Fixture *fx = *state;
+  Result r = { .fx = fx };
+  int file = file_with ("caller");
+
+  qmp_fake_peer_close (fx->peer);
+  qmp_fake_peer_start (fx->peer);
+  qmp_client_handshake_async (fx->client, NULL, on_handshake, fx);
+  qmp_getfd_async (fx->client, "snap", file, NULL, on_getfd, &r);
+  assert_int_equal (count_fds_on (file), 2);
+  run_until (&r.done);
+  run_until (&fx->handshake_done);
+  assert_error (fx->handshake_error, QMP_ERROR, QMP_ERROR_DISCONNECTED, "before its greeting");
+  assert_error (r.error, QMP_ERROR, QMP_ERROR_DISCONNECTED, "'getfd' failed");
+  assert_int_equal (count_fds_on (file), 1);
+  assert_peer_ok (fx);
+  close (file);
+  result_clear (&r);
+}
+
 /* ---- typed helpers ---- */
 
 typedef struct
@@ -1023,6 +1262,12 @@ main (void)
     T (test_malformed_error_reply),
     T (test_deep_nesting),
     T (test_close_by_client),
+    T (test_fd_sent_with_command),
+    T (test_fd_held_until_ready),
+    T (test_fd_copy_closed_once_sent),
+    T (test_fd_sent_once_in_a_long_line),
+    T (test_fd_closed_when_client_closes),
+    T (test_fd_closed_when_peer_hangs_up),
     T (test_typed_helpers),
     T (test_typed_invalid_reply),
   };
