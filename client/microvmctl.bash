@@ -1,7 +1,7 @@
 # bash completion for microvmctl(1)                        -*- shell-script -*-
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Verbs, options, and the names of guests and images, which are asked of the daemon with
+# Verbs, options, and the names of guests, images and snapshots, which are asked of the daemon with
 # a one-second bound (timeout(1)), so a daemon that does not answer never holds the prompt;
 # with -H HOST, of HOST's through ssh, in batch mode (never a prompt) and with three seconds.
 
@@ -24,18 +24,24 @@ __microvmctl_images() {
     __microvmctl_ask "$1" image list | awk 'NR > 1 { print $1 }'
 }
 
+# The names of guest $2's snapshots
+__microvmctl_snapshots() {
+    __microvmctl_ask "$1" snapshot list "$2" | awk 'NR > 1 { print $1 }'
+}
+
 _microvmctl() {
     local cur prev words cword
     _init_completion || return
 
     local globals="--session --host --json --no-ask-password --version --help"
     local verbs="list status define undefine clone create run start stop kill reboot pause resume
-                 check set-memory stats autostart reload console log image"
+                 check set-memory stats autostart reload console log image snapshot"
     local -A options=(
         [list]="--json" [status]="--json" [stats]="--json"
-        [start]="--wait-ready --timeout --if-stopped" [stop]="--timeout"
+        [start]="--wait-ready --timeout --if-stopped --snapshot" [stop]="--timeout"
         [console]="--no-escape --force --read-only --linger"
         [log]="--follow --lines --raw" [image]="--size" [clone]="--full" [run]="--image"
+        [snapshot]="--json"
     )
 
     # bash splits --host=HOST at "=": "--host" "=" "HOST"
@@ -68,15 +74,29 @@ _microvmctl() {
         COMPREPLY=($(compgen -W "${options[$verb]} --help" -- "$cur"))
         return
     fi
+
+    # the verb's arguments so far, options and their values left out
+    local args=()
+    for ((i = vi + 1; i < cword; i++)); do
+        case ${words[i]} in
+        --timeout | -t | --linger | --lines | -n | --size | --image | --snapshot)
+            [[ ${words[i + 1]} == = ]] && ((i++))
+            ((i++)) ;;
+        -*) ;;
+        *) args+=("${words[i]}") ;;
+        esac
+    done
+    local n=${#args[@]}
+
+    # "start NAME --snapshot <TAB>": the snapshots of the guest named before
+    if [[ $prev == --snapshot || ($prev == = && ${words[cword - 2]} == --snapshot) ]]; then
+        ((n > 0)) &&
+            COMPREPLY=($(compgen -W "$(__microvmctl_snapshots "$bus" "${args[0]}")" -- "$cur"))
+        return
+    fi
     case $prev in
     --timeout | -t | --linger | --lines | -n | --size) return ;;
     esac
-
-    # the position among the verb's arguments, options left out
-    local n=0
-    for ((i = vi + 1; i < cword; i++)); do
-        [[ ${words[i]} == -* ]] || ((n++))
-    done
 
     case $verb in
     define | create | check)
@@ -105,11 +125,7 @@ _microvmctl() {
         if ((n == 0)); then
             COMPREPLY=($(compgen -W "import list inspect remove" -- "$cur"))
         else
-            local sub
-            for ((i = vi + 1; i < cword; i++)); do
-                [[ ${words[i]} == -* ]] || { sub=${words[i]}; break; }
-            done
-            case $sub in
+            case ${args[0]} in
             inspect | remove)
                 ((n == 1)) &&
                     COMPREPLY=($(compgen -W "$(__microvmctl_images "$bus")" -- "$cur")) ;;
@@ -120,6 +136,17 @@ _microvmctl() {
                     _filedir
                 fi ;;
             esac
+        fi ;;
+    snapshot)
+        if ((n == 0)); then
+            COMPREPLY=($(compgen -W "save list remove" -- "$cur"))
+        elif ((n == 1)); then
+            # only a running guest can be saved
+            local states='.*'
+            [[ ${args[0]} == save ]] && states=running
+            COMPREPLY=($(compgen -W "$(__microvmctl_guests "$bus" "$states")" -- "$cur"))
+        elif [[ ${args[0]} == remove && n -eq 2 ]]; then
+            COMPREPLY=($(compgen -W "$(__microvmctl_snapshots "$bus" "${args[1]}")" -- "$cur"))
         fi ;;
     esac
 }

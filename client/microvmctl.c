@@ -34,6 +34,7 @@ static const MvcVerb verbs[] = {
   { "console", mvc_console, "Connect to a running guest's serial console" },
   { "log", mvc_log, "Print a guest's serial console log" },
   { "image", mvc_image, "Import, list, inspect or remove images" },
+  { "snapshot", mvc_snapshot, "Save, list or remove a guest's snapshots" },
 };
 
 static const MvcVerb *

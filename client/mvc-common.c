@@ -37,7 +37,8 @@ mvc_remote_client (MvcContext *ctx, int argc, char **argv)
 
 static gboolean
 parse_verb (MvcContext *ctx, const GOptionEntry *entries, gboolean json, const char *args,
-            const char *summary, guint n_args, int *argc, char ***argv, int *exit_code)
+            const char *summary, guint min_args, guint max_args, int *argc, char ***argv,
+            int *exit_code)
 {
   const GOptionEntry json_entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &ctx->json, "Print JSON", NULL },
@@ -63,10 +64,10 @@ parse_verb (MvcContext *ctx, const GOptionEntry *entries, gboolean json, const c
         = mvc_usage ("%s: --json is not supported; it is for list, status and stats", ctx->verb);
       return FALSE;
     }
-  if ((guint)(*argc - 1) != n_args)
+  if ((guint)(*argc - 1) < min_args || (guint)(*argc - 1) > max_args)
     {
       *exit_code = mvc_usage ("%s: expected %s%s; see 'microvmctl %s --help'", ctx->verb,
-                              n_args ? "" : "no arguments", args, ctx->verb);
+                              max_args ? "" : "no arguments", args, ctx->verb);
       return FALSE;
     }
   return TRUE;
@@ -76,14 +77,45 @@ gboolean
 mvc_parse_verb (MvcContext *ctx, const GOptionEntry *entries, const char *args, const char *summary,
                 guint n_args, int *argc, char ***argv, int *exit_code)
 {
-  return parse_verb (ctx, entries, FALSE, args, summary, n_args, argc, argv, exit_code);
+  return parse_verb (ctx, entries, FALSE, args, summary, n_args, n_args, argc, argv, exit_code);
 }
 
 gboolean
 mvc_parse_verb_json (MvcContext *ctx, const GOptionEntry *entries, const char *args,
                      const char *summary, guint n_args, int *argc, char ***argv, int *exit_code)
 {
-  return parse_verb (ctx, entries, TRUE, args, summary, n_args, argc, argv, exit_code);
+  return parse_verb (ctx, entries, TRUE, args, summary, n_args, n_args, argc, argv, exit_code);
+}
+
+gboolean
+mvc_parse_verb_range (MvcContext *ctx, const GOptionEntry *entries, const char *args,
+                      const char *summary, guint min_args, guint max_args, int *argc, char ***argv,
+                      int *exit_code)
+{
+  return parse_verb (ctx, entries, FALSE, args, summary, min_args, max_args, argc, argv, exit_code);
+}
+
+int
+mvc_run_subverb (MvcContext *ctx, const MvcSubverb *subverbs, gsize n_subverbs, const char *usage,
+                 int argc, char **argv)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+    {
+      g_print ("%s\n'microvmctl %s VERB --help' describes each.\n", usage, ctx->verb);
+      return argc < 2 ? MVC_EXIT_USAGE : MVC_EXIT_OK;
+    }
+  for (gsize i = 0; i < n_subverbs; i++)
+    if (g_str_equal (argv[1], subverbs[i].name))
+      {
+        /* "image import: expected NAME SOURCE", not "image: ..." */
+        ctx->verb = subverbs[i].verb;
+        return subverbs[i].run (ctx, argc - 1, argv + 1);
+      }
+  for (gsize i = 0; i < n_subverbs; i++)
+    g_string_append_printf (names, "%s%s", i ? ", " : "", subverbs[i].name);
+  return mvc_usage ("unknown %s verb '%s'; the verbs are %s", ctx->verb, argv[1], names->str);
 }
 
 /* The generated proxies cannot pass call flags, so the flag that lets polkit ask the user

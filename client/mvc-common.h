@@ -56,6 +56,22 @@ gboolean mvc_parse_verb (MvcContext *ctx, const GOptionEntry *entries, const cha
 gboolean mvc_parse_verb_json (MvcContext *ctx, const GOptionEntry *entries, const char *args,
                               const char *summary, guint n_args, int *argc, char ***argv,
                               int *exit_code);
+/* Like mvc_parse_verb, for verbs whose last arguments may be left out: @min_args to @max_args. */
+gboolean mvc_parse_verb_range (MvcContext *ctx, const GOptionEntry *entries, const char *args,
+                               const char *summary, guint min_args, guint max_args, int *argc,
+                               char ***argv, int *exit_code);
+
+/* A verb of a verb, such as image's import */
+typedef struct
+{
+  const char *name; /* "import" */
+  const char *verb; /* "image import": how its --help and usage errors name it */
+  MvcVerbFunc run;
+} MvcSubverb;
+
+/* Runs the subverb that argv[1] names; without one, or with --help, prints @usage. */
+int mvc_run_subverb (MvcContext *ctx, const MvcSubverb *subverbs, gsize n_subverbs,
+                     const char *usage, int argc, char **argv);
 
 /* The Manager proxy, connecting on first use. */
 MvmDbusManager *mvc_manager (MvcContext *ctx, GError **error);

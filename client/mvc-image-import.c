@@ -6,23 +6,20 @@
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <gio/gunixinputstream.h>
-#include <glib-unix.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "mvc-job.h"
 #include "mvc-verbs.h"
 #include "mvm-value.h"
 
+/* What a folder's tar does while the import job runs */
 typedef struct
 {
   MvmDbusJob *job;
-  GSubprocess *tar; /* making a folder's stream, or NULL */
-  GError *tar_error;
-  GMainLoop *loop;
-  gboolean tty;
-  gint64 started;
-  guint last_tenth; /* piped: a line at each tenth */
-} Follow;
+  GError *error;
+} TarWatch;
+
+static const MvcJobWords import_words = { "importing", "read", "import" };
 
 /* A folder reaches the daemon as a tar stream, owners and xattrs kept, made by tar under
  * the caller's rights; a file goes as it is. Returns the fd to send. */
@@ -55,7 +52,7 @@ static void
 on_tar_ended (GObject *source, GAsyncResult *result, gpointer data)
 {
   GError *error = NULL;
-  Follow *f;
+  TarWatch *watch;
 
   if (g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
     return;
@@ -64,88 +61,27 @@ on_tar_ended (GObject *source, GAsyncResult *result, gpointer data)
       g_error_free (error); /* follow() has returned: @data is gone */
       return;
     }
-  f = data;
+  watch = data;
   g_prefix_error (&error, "tar of the folder: ");
-  f->tar_error = error;
-  mvm_dbus_job_call_cancel (f->job, NULL, NULL, NULL);
+  watch->error = error;
+  mvm_dbus_job_call_cancel (watch->job, NULL, NULL, NULL);
 }
 
-static void
-draw (Follow *f)
-{
-  guint64 done = mvm_dbus_job_get_bytes_done (f->job);
-  guint64 total = mvm_dbus_job_get_bytes_total (f->job);
-  double seconds = (g_get_monotonic_time () - f->started) / 1e6;
-  double rate = seconds > 0 ? done / seconds : 0;
-  g_autofree char *done_s = g_format_size_full (done, G_FORMAT_SIZE_IEC_UNITS);
-  g_autofree char *total_s = g_format_size_full (total, G_FORMAT_SIZE_IEC_UNITS);
-  g_autofree char *rate_s = g_format_size_full ((guint64)rate, G_FORMAT_SIZE_IEC_UNITS);
-  guint tenth = total ? (guint)(done * 10 / total) : 0;
-
-  if (f->tty)
-    {
-      if (total && rate > 0)
-        g_printerr ("\r\033[Kimporting %s: %s of %s (%u%%), %s/s, %.0f s left",
-                    mvm_dbus_job_get_target (f->job), done_s, total_s, (guint)(done * 100 / total),
-                    rate_s, (total - MIN (done, total)) / rate);
-      else
-        g_printerr ("\r\033[Kimporting %s: %s read", mvm_dbus_job_get_target (f->job), done_s);
-    }
-  else if (total && tenth > f->last_tenth)
-    {
-      f->last_tenth = tenth;
-      g_printerr ("importing %s: %s of %s\n", mvm_dbus_job_get_target (f->job), done_s, total_s);
-    }
-}
-
-static void
-on_changed (GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpointer data)
-{
-  Follow *f = data;
-
-  if (!g_str_equal (mvm_dbus_job_get_state (f->job), "running"))
-    g_main_loop_quit (f->loop);
-  else
-    draw (f);
-}
-
+/* Until the job ends, the folder's tar watched meanwhile: a tar that fails cancels the job.
+ * TRUE when the job ended done; @tar_error says how the tar failed. */
 static gboolean
-on_interrupt (gpointer data)
-{
-  Follow *f = data;
-
-  g_printerr ("%scancelling the import\n", f->tty ? "\n" : "");
-  mvm_dbus_job_call_cancel (f->job, NULL, NULL, NULL);
-  return G_SOURCE_CONTINUE;
-}
-
-/* Until the job ends; its state then, and in @tar_error how the folder's tar failed */
-static const char *
-follow (MvmDbusJob *job, GSubprocess *tar, GError **tar_error)
+follow (MvmDbusJob *job, GSubprocess *tar, GError **tar_error, GError **error)
 {
   g_autoptr (GCancellable) tar_wait = g_cancellable_new ();
-  Follow f = { .job = job,
-               .tar = tar,
-               .loop = g_main_loop_new (NULL, FALSE),
-               .tty = isatty (STDERR_FILENO),
-               .started = g_get_monotonic_time () };
-  guint sigint = g_unix_signal_add (SIGINT, on_interrupt, &f);
-  guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &f);
-  gulong handler = g_signal_connect (job, "g-properties-changed", G_CALLBACK (on_changed), &f);
+  TarWatch watch = { .job = job };
+  gboolean done;
 
   if (tar)
-    g_subprocess_wait_check_async (tar, tar_wait, on_tar_ended, &f);
-  if (g_str_equal (mvm_dbus_job_get_state (job), "running"))
-    g_main_loop_run (f.loop);
+    g_subprocess_wait_check_async (tar, tar_wait, on_tar_ended, &watch);
+  done = mvc_job_follow (job, &import_words, error);
   g_cancellable_cancel (tar_wait);
-  *tar_error = f.tar_error;
-  g_signal_handler_disconnect (job, handler);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_main_loop_unref (f.loop);
-  if (f.tty)
-    g_printerr ("\r\033[K");
-  return mvm_dbus_job_get_state (job);
+  *tar_error = watch.error;
+  return done;
 }
 
 /* The import took what it wanted: a tar still writing (into a pipe nobody reads after a
@@ -173,18 +109,18 @@ begin (MvcContext *ctx, const char *name, int fd, guint64 size, GError **error)
                                                    g_variant_builder_end (&options), fds, &path,
                                                    NULL, NULL, error))
     return NULL;
-  return mvm_dbus_job_proxy_new_sync (ctx->bus, G_DBUS_PROXY_FLAGS_NONE, MVC_BUS_NAME, path, NULL,
-                                      error);
+  return mvc_job_proxy (ctx, path, error);
 }
 
 int
 mvc_image_import (MvcContext *ctx, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GError) tar_error = NULL;
   g_autoptr (GSubprocess) tar = NULL;
   g_autoptr (MvmDbusJob) job = NULL;
   g_autofree char *size_text = NULL;
-  const char *state;
+  gboolean done;
   guint64 size = 0;
   int status, fd;
   const GOptionEntry entries[] = {
@@ -212,24 +148,22 @@ mvc_image_import (MvcContext *ctx, int argc, char **argv)
   job = begin (ctx, argv[1], fd, size, &error); /* the fd list took fd */
   if (job == NULL)
     return mvc_fail (error);
-  state = follow (job, tar, &error);
+  done = follow (job, tar, &tar_error, &error);
   if (tar)
     end_tar (tar);
-  if (error)
+  if (tar_error)
     {
       /* done before the cancel arrived: the image holds what tar managed, so it goes */
-      if (g_str_equal (state, "done"))
+      if (done)
         mvc_remove_image (ctx, argv[1], NULL);
+      return mvc_fail (tar_error);
+    }
+  if (!done)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, "image %s: ", argv[1]);
       return mvc_fail (error);
     }
-  if (g_str_equal (state, "done"))
-    {
-      g_print ("image %s: imported\n", argv[1]);
-      return MVC_EXIT_OK;
-    }
-  if (g_str_equal (state, "cancelled"))
-    g_printerr ("microvmctl: image %s: import cancelled; nothing was kept\n", argv[1]);
-  else
-    g_printerr ("microvmctl: %s\n", mvm_dbus_job_get_error (job));
-  return MVC_EXIT_FAILURE;
+  g_print ("image %s: imported\n", argv[1]);
+  return MVC_EXIT_OK;
 }

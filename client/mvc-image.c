@@ -179,29 +179,17 @@ image_remove (MvcContext *ctx, int argc, char **argv)
 int
 mvc_image (MvcContext *ctx, int argc, char **argv)
 {
-  static const struct
-  {
-    const char *name;
-    MvcVerbFunc run;
-  } subverbs[] = {
-    { "import", mvc_image_import },
-    { "list", image_list },
-    { "inspect", image_inspect },
-    { "remove", image_remove },
+  static const MvcSubverb subverbs[] = {
+    { "import", "image import", mvc_image_import },
+    { "list", "image list", image_list },
+    { "inspect", "image inspect", image_inspect },
+    { "remove", "image remove", image_remove },
   };
 
-  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
-    {
-      g_print ("Usage: microvmctl image import NAME SOURCE [--size SIZE]\n"
-               "       microvmctl image list\n"
-               "       microvmctl image inspect NAME\n"
-               "       microvmctl image remove NAME\n\n"
-               "'microvmctl image VERB --help' describes each.\n");
-      return argc < 2 ? MVC_EXIT_USAGE : MVC_EXIT_OK;
-    }
-  for (gsize i = 0; i < G_N_ELEMENTS (subverbs); i++)
-    if (g_str_equal (argv[1], subverbs[i].name))
-      return subverbs[i].run (ctx, argc - 1, argv + 1);
-  return mvc_usage ("unknown image verb '%s'; the verbs are import, list, inspect, remove",
-                    argv[1]);
+  return mvc_run_subverb (ctx, subverbs, G_N_ELEMENTS (subverbs),
+                          "Usage: microvmctl image import NAME SOURCE [--size SIZE]\n"
+                          "       microvmctl image list\n"
+                          "       microvmctl image inspect NAME\n"
+                          "       microvmctl image remove NAME\n",
+                          argc, argv);
 }

@@ -111,6 +111,8 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   gboolean ready = FALSE;
   gboolean if_stopped = FALSE;
+  g_autofree char *snapshot = NULL;
+  gboolean started;
   int timeout = -1;
   int status;
   const GOptionEntry entries[] = {
@@ -120,6 +122,8 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
       "With --wait-ready: give up after S seconds (default 120)", "S" },
     { "if-stopped", 0, 0, G_OPTION_ARG_NONE, &if_stopped,
       "A guest that already runs is success, as with systemctl start", NULL },
+    { "snapshot", 0, 0, G_OPTION_ARG_STRING, &snapshot,
+      "Start from snapshot SNAP (microvmctl snapshot save) instead of booting", "SNAP" },
     { NULL },
   };
 
@@ -133,8 +137,9 @@ mvc_start (MvcContext *ctx, int argc, char **argv)
   guest = ready ? mvc_guest_watched (ctx, argv[1], &error) : mvc_guest (ctx, argv[1], &error);
   if (guest == NULL)
     return mvc_fail (error);
-  if (!mvm_dbus_guest_call_start_sync (guest, NULL, &error)
-      && !(if_stopped && g_error_matches (error, MVM_ERROR, MVM_ERROR_INVALID_STATE)))
+  started = snapshot ? mvm_dbus_guest_call_start_from_snapshot_sync (guest, snapshot, NULL, &error)
+                     : mvm_dbus_guest_call_start_sync (guest, NULL, &error);
+  if (!started && !(if_stopped && g_error_matches (error, MVM_ERROR, MVM_ERROR_INVALID_STATE)))
     return mvc_fail (error);
   /* a terminal gets a live line while it waits; a pipe or --json nothing more */
   if (ready

@@ -26,6 +26,7 @@ int mvc_reload (MvcContext *ctx, int argc, char **argv);
 int mvc_console (MvcContext *ctx, int argc, char **argv);
 int mvc_log (MvcContext *ctx, int argc, char **argv);
 int mvc_image (MvcContext *ctx, int argc, char **argv);
+int mvc_snapshot (MvcContext *ctx, int argc, char **argv);
 int mvc_run (MvcContext *ctx, int argc, char **argv);
 /* image import, called by mvc_image */
 int mvc_image_import (MvcContext *ctx, int argc, char **argv);

@@ -13,10 +13,36 @@ import image_fixtures as fx
 from completion import candidates
 from harness import MICROVMCTL, World, check, run
 
-def complete(w, *words):
-    """The candidates for the last of @words (an empty one: after a space)"""
-    env = dict(w.env(), PATH=os.path.dirname(MICROVMCTL) + ":" + os.environ["PATH"])
+def complete(w, *words, path=None):
+    """The candidates for the last of @words (an empty one: after a space); @path: a folder
+    searched for microvmctl before the build's"""
+    folders = [path] if path else []
+    env = dict(w.env(), PATH=":".join(folders + [os.path.dirname(MICROVMCTL), os.environ["PATH"]]))
     return candidates(env, *words)
+
+
+# microvmctl for the completion, with snapshots base and warm of guest alpha (microvmd
+# saves none yet); all else goes to the build's. Its table is snapshot list's.
+SNAPSHOTS_STUB = """#!/bin/bash
+for a; do last=$a; done
+if [[ " $* " == *" snapshot list "* && $last == alpha ]]; then
+    echo 'SNAPSHOT CREATED                       SIZE'
+    echo 'base     2026-12-04 14:18:44 UTC  212.4 MiB'
+    echo 'warm     2026-12-04 14:20:02 UTC  230.0 MiB'
+    exit 0
+fi
+exec {microvmctl} "$@"
+"""
+
+
+def snapshots_stub(w):
+    folder = os.path.join(w.dir, "stub")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "microvmctl")
+    with open(path, "w") as f:
+        f.write(SNAPSHOTS_STUB.format(microvmctl=MICROVMCTL))
+    os.chmod(path, 0o755)
+    return folder
 
 
 def test_verbs_options_guests_and_images():
@@ -47,13 +73,39 @@ def test_verbs_options_guests_and_images():
         got = complete(w, "--session", "resume", "")
         check(got == ["gamma"], f"resume offers the paused one: {got}")
         got = complete(w, "--session", "start", "--")
-        check(got == ["--help", "--if-stopped", "--timeout", "--wait-ready"], f"options: {got}")
+        check(got == ["--help", "--if-stopped", "--snapshot", "--timeout", "--wait-ready"],
+              f"options: {got}")
         got = complete(w, "--session", "autostart", "alpha", "")
         check(got == ["off", "on"], f"autostart's second argument: {got}")
         got = complete(w, "--session", "image", "")
         check(got == ["import", "inspect", "list", "remove"], f"image verbs: {got}")
         got = complete(w, "--session", "image", "remove", "")
         check(got == ["web"], f"image names: {got}")
+        got = complete(w, "--session", "start", "--timeout", "30", "")
+        check(got == ["alpha", "beta", "gamma"], f"an option's value is no argument: {got}")
+
+        got = complete(w, "--session", "snapshot", "")
+        check(got == ["list", "remove", "save"], f"snapshot verbs: {got}")
+        got = complete(w, "--session", "snapshot", "save", "")
+        check(got == ["beta"], f"snapshot save offers the running one: {got}")
+        got = complete(w, "--session", "snapshot", "list", "")
+        check(got == ["alpha", "beta", "gamma"], f"snapshot list: {got}")
+        got = complete(w, "--session", "snapshot", "remove", "alpha", "")
+        check(got == [], f"alpha has no snapshots: {got}")
+        stub = snapshots_stub(w)
+        got = complete(w, "--session", "snapshot", "remove", "alpha", "", path=stub)
+        check(got == ["base", "warm"], f"snapshot remove alpha: {got}")
+        got = complete(w, "--session", "snapshot", "remove", "beta", "", path=stub)
+        check(got == [], f"beta's snapshots are not alpha's: {got}")
+        got = complete(w, "--session", "start", "alpha", "--snapshot", "w", path=stub)
+        check(got == ["warm"], f"start alpha --snapshot w: {got}")
+        got = complete(w, "--session", "start", "--wait-ready", "alpha", "--snapshot", "=", "",
+                       path=stub)
+        check(got == ["base", "warm"], f"start alpha --snapshot=: {got}")
+        got = complete(w, "--session", "start", "--snapshot", "", path=stub)
+        check(got == [], f"--snapshot before the guest's name: {got}")
+        got = complete(w, "--session", "start", "--snapshot", "warm", "", path=stub)
+        check(got == ["alpha", "beta", "gamma"], f"the name after --snapshot SNAP: {got}")
         got = complete(w, "start", "")
         check("alpha" not in got, f"without --session the system bus is asked, not ours: {got}")
 
