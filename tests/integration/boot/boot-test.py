@@ -12,11 +12,16 @@ CASE is one of:
               (virtiofs, vsock) must be there
   mmio        the same on virtio-mmio
   ext4-root   an ext4 root disk made by mkfs.ext4 -d; switch_root must reach
-              it; then the power button, and the file system must be clean
+              it; then the clock (as in powerdown, in stage 2), the power button,
+              and the file system must be clean
   ext4-init   an ext4 root with its own /sbin/init (busybox): switch_root
               must run it, with /proc and /dev moved into the new root
-  powerdown   the ACPI power button (QMP system_powerdown) in the initrd
-              must end in a guest-initiated SHUTDOWN
+  powerdown   in the initrd: a TIME= line on the ready socket (what the daemon
+              writes after restoring a snapshot) must set the guest's clock, to
+              the sub-second, and garbage lines must change nothing; so must a
+              TIME= line after the socket was closed and connected again; then
+              the ACPI power button (QMP system_powerdown) must end in a
+              guest-initiated SHUTDOWN
 
 The QEMU argv is the one `microvmd --check --socket-dir` prints for a guest
 file, with -S added so no serial output is lost before the test connects.
@@ -255,6 +260,14 @@ class Guest:
                 if deadline.left() <= 0:
                     raise
 
+    def reconnect_ready(self, deadline):
+        """Closes the host end of the ready port and connects again, as a daemon that
+        restarts and adopts the guest does."""
+        self.ready.sock.shutdown(socket.SHUT_RDWR)
+        self.ready.sock.close()
+        self.ready.thread.join(timeout=5)
+        self.ready = StreamReader(self._connect("ready.sock", deadline), "ready")
+
     def qemu_stderr(self):
         try:
             with open(os.path.join(self.workdir, "qemu.stderr"), "rb") as f:
@@ -414,6 +427,89 @@ def press_power_button(guest, deadline):
     expect(status.get("status") == "shutdown", f"the guest is shut down ({status})")
 
 
+DAY = 86400
+BAD_TIME_LOG = "microvmd-init: the host's TIME= line is not SEC[.NSEC]"
+
+
+def guest_clock(guest, deadline):
+    """The guest's clock to the nanosecond (busybox date has no %N; adjtimex prints the time,
+    its tv_usec in nanoseconds under STA_NANO), and the host's time before and after."""
+    before = time.time()
+    out = guest.run("echo CLOCK=$(adjtimex | awk '/status:/ { s = $2 } /time.tv_sec:/ { t = $2 } "
+                    "/time.tv_usec:/ { u = $2 } END { print t, u, s }')", deadline)
+    after = time.time()
+    found = re.findall(r"^CLOCK=(\d+) (\d+) (\d+)\r?$", out, re.M)
+    if not found:
+        raise Failure(f"no clock in the guest's answer: {out[-300:]!r}")
+    sec, sub, status = (int(x) for x in found[-1])
+    return sec + sub / (1e9 if status & 0x2000 else 1e6), before, after
+
+
+def wait_clock(guest, deadline, host_to_guest, what, slack=3):
+    """Waits until the guest's clock is HOST_TO_GUEST(host time) within SLACK seconds (the
+    guest's clock is read in whole seconds at boot, TCG lets it drift, and date -s first sets
+    the second, then the next one at the right moment)."""
+    while True:
+        g, before, after = guest_clock(guest, deadline)
+        if host_to_guest(before) - slack <= g <= host_to_guest(after) + slack:
+            log(f"ok: {what} (the guest's clock is {g:.3f}, "
+                f"{g - host_to_guest((before + after) / 2):+.3f} s off)")
+            return g, before, after
+        if deadline.left() <= 0:
+            raise Failure(f"{what}: the guest's clock is {g:.3f}, "
+                          f"{g - host_to_guest(after):+.1f} s off")
+        time.sleep(0.2)
+
+
+def check_clock(guest, deadline, stage, kept):
+    """TIME=SEC.NSEC on the ready socket, what the daemon writes after restoring a snapshot,
+    sets the guest's clock; anything else is ignored, and a line is never run (KEPT is a
+    file that rm -rf / would take)."""
+    guest.ready.sock.sendall(b"TIME=abc\nrm -rf /\nTIME=$(touch /tmp/owned)\n")
+    deadline.wait_for("the init to turn down two bad TIME= lines",
+                      lambda: guest.serial.text().count(BAD_TIME_LOG) >= 2)
+    wait_clock(guest, deadline, lambda h: h, f"{stage}: bad lines leave the clock alone", slack=5)
+    out = guest.run(f"ls /tmp/owned {kept}", deadline)
+    expect(re.search(f"^{kept}\\r?$", out, re.M)
+           and re.search(r"/tmp/owned.*(No such|can't)", out),
+           f"{stage}: the lines from the host were not run")
+
+    # a day ahead, half a second into the second
+    line_time = int(time.time()) + DAY + 0.5
+    sent_at = time.time()
+    guest.ready.sock.sendall(f"TIME={int(line_time)}.5\n".encode())
+
+    def ahead(host_time):
+        return host_time - sent_at + line_time
+
+    wait_clock(guest, deadline, ahead, f"{stage}: TIME= set the guest's clock a day ahead")
+    # date -s takes whole seconds: the init sets the next one when it comes. Half a second
+    # off either way is what dropping or rounding the fraction would give.
+    time.sleep(1.0)
+    g, before, after = guest_clock(guest, deadline)
+    off = g - ahead((before + after) / 2)
+    expect(ahead(before) - 0.4 <= g <= ahead(after) + 0.4,
+           f"{stage}: the clock is right to the sub-second ({off:+.3f} s; "
+           f"the console answered in {after - before:.3f} s)")
+
+    # and back: a second line works as well, with no fraction
+    guest.ready.sock.sendall(f"TIME={int(time.time())}\n".encode())
+    wait_clock(guest, deadline, lambda h: h, f"{stage}: a second TIME= set the clock back")
+
+
+def check_clock_after_reconnect(guest, deadline):
+    """A daemon that restarts closes the host end of the port, and connects again when it
+    adopts the guest: the guest reads end-of-file meanwhile, then TIME= works again."""
+    guest.reconnect_ready(deadline)
+    line_time = time.time() + 2 * DAY
+    sent_at = time.time()
+    guest.ready.sock.sendall(f"TIME={line_time:.9f}\n".encode())
+    wait_clock(guest, deadline, lambda h: h - sent_at + line_time,
+               "initrd: TIME= sets the clock after the host end of the port reconnected")
+    guest.ready.sock.sendall(f"TIME={time.time():.9f}\n".encode())
+    wait_clock(guest, deadline, lambda h: h, "initrd: and sets it back")
+
+
 def case_powerdown(args, workdir):
     argv = builder_argv(args, workdir, guest_file("pcie"))
     guest = Guest(argv, workdir, "powerdown")
@@ -423,6 +519,8 @@ def case_powerdown(args, workdir):
         guest.wait_serial("microvmd-init: no root= on the kernel command line", deadline)
         guest.wait_serial("microvmd-init: starting a shell on the console", deadline)
         guest.ready_seconds(deadline)
+        check_clock(guest, deadline, "initrd", "/bin/busybox")
+        check_clock_after_reconnect(guest, deadline)
         press_power_button(guest, deadline)
         guest.quit(deadline)
     finally:
@@ -466,6 +564,8 @@ def case_ext4_root(args, workdir):
         expect(re.search(r"^microvmd\.net=52:54:00:[0-9a-f:]+,dhcp\r?$", out, re.M),
                "/run/microvmd/network holds the card's settings")
         expect("nameserver 10.0.2.3" in out, "/run/microvmd/resolv.conf holds the name server")
+        # before the write: e2fsck below would find a superblock written a day ahead
+        check_clock(guest, deadline, "stage 2", "/etc/marker")
         guest.run("echo written-in-guest > /etc/written", deadline)
         press_power_button(guest, deadline)
         guest.quit(deadline)
