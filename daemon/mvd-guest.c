@@ -335,22 +335,25 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
   mvd_guest_complete_start_waiters (self, NULL);
 }
 
+/* RUNTIME/NAME, before the plan: the ephemeral disks' overlays are made in it */
+static gboolean
+make_runtime_dir (MvdGuest *self, const char *runtime, GError **error)
+{
+  if (g_mkdir_with_parents (runtime, 0700) == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "guest %s: cannot create %s: %s",
+               self->config->name, runtime, g_strerror (errno));
+  return FALSE;
+}
+
 /* RUNTIME/NAME/guest: the definition this QEMU runs, so that a restarted daemon can adopt
  * even a transient guest, which has no file in the guest folder. */
 static gboolean
 save_running_definition (MvdGuest *self, const char *runtime, GError **error)
 {
   g_autofree char *path = g_build_filename (runtime, "guest", NULL);
-  const char *text = self->guest_file;
 
-  if (g_mkdir_with_parents (runtime, 0700) < 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                   "guest %s: cannot create %s: %s", self->config->name, runtime,
-                   g_strerror (errno));
-      return FALSE;
-    }
-  return mvm_file_write_runtime (path, text, -1, 0600, error);
+  return mvm_file_write_runtime (path, self->guest_file, -1, 0600, error);
 }
 
 static void
@@ -384,19 +387,23 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
   const MvdContext *ctx = self->context;
   gint64 begin_usec = g_get_monotonic_time ();
+  g_autofree char *runtime = mvm_paths_guest_runtime (ctx->paths, self->config->name);
   MvmLaunchPlace place = { .cid_in_use = ctx->cid_in_use,
                            .cid_in_use_data = ctx->cid_in_use_data,
-                           .create_overlays = TRUE };
+                           .create_overlays = TRUE,
+                           .runtime_dir = runtime };
   g_autoptr (GError) error = NULL;
-  g_autofree char *runtime = mvm_paths_guest_runtime (ctx->paths, self->config->name);
-  g_autoptr (MvmLaunchPlan) plan
-    = mvm_launch_plan_new (ctx->config, ctx->facts, self->config, &place, &error);
+  g_autoptr (MvmLaunchPlan) plan = NULL;
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
   guint32 uid = 0;
 
-  if (plan == NULL || !save_running_definition (self, runtime, &error)
+  if (!make_runtime_dir (self, runtime, &error)
+      || !(plan = mvm_launch_plan_new (ctx->config, ctx->facts, self->config, &place, &error))
+      || !save_running_definition (self, runtime, &error)
       || ((uid = pick_uid (ctx, self->config->name, &error)) == 0 && error))
     {
+      /* no QEMU has it yet: what the plan made there (ephemeral overlays) goes */
+      mvm_paths_clean_runtime_dir (runtime);
       start_failed (self, error);
       return;
     }

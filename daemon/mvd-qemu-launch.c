@@ -264,7 +264,8 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
   return TRUE;
 }
 
-/* RUNTIME/NAME/tmp: QEMU's TMPDIR, for ephemeral disks' overlays, its own to write in. A
+/* RUNTIME/NAME/tmp: QEMU's TMPDIR, its own to write in, so that no temporary file of QEMU's
+ * lands in /var/tmp (ephemeral disks' overlays are the daemon's, in RUNTIME/NAME). A
  * confined QEMU may pass through RUNTIME/NAME (root's, mode 0710, its group) to reach it,
  * and no other guest's QEMU may. */
 static gboolean

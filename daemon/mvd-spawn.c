@@ -112,7 +112,7 @@ mvd_spawn_qemu (const MvdSpawnRequest *request, gpointer data, GError **error)
 
   for (guint i = 0; i < request->n_fds; i++)
     g_subprocess_launcher_take_fd (launcher, request->fds[i], request->targets[i]);
-  /* snapshot=on overlays: in the guest's runtime folder, gone with it, never in /var/tmp */
+  /* QEMU's temporary files: in the guest's runtime folder, gone with it, never in /var/tmp */
   if (request->tmp_dir)
     g_subprocess_launcher_setenv (launcher, "TMPDIR", request->tmp_dir, TRUE);
   setup = g_new0 (ChildSetup, 1);

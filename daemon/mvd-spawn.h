@@ -15,7 +15,7 @@ typedef struct
   guint n_fds;
   const char *output_path; /* stdout and stderr, truncated first (RUNTIME/NAME/qemu.out) */
   const char *pid_file; /* gets the child's pid before it execs (RUNTIME/NAME/qemu.pid), or NULL */
-  const char *tmp_dir;  /* TMPDIR: where an ephemeral disk's overlay goes (RUNTIME/NAME/tmp) */
+  const char *tmp_dir;  /* TMPDIR: where QEMU's temporary files go (RUNTIME/NAME/tmp) */
   guint32 uid;          /* QEMU's own uid and gid; 0: stays root (not confined) */
   gint64 kvm_gid;       /* its one supplementary group (/dev/kvm, vhost); -1: none */
   /* made read-only, submounts too, in a mount namespace of the child's own: what a read-only

@@ -252,8 +252,8 @@ add_rng_and_balloon (Builder *b)
     add_option (b, "-device", "pvpanic-pci");
 }
 
-/* The disk's fds as fd set i + 1: QEMU picks the one whose access mode it needs (a writable
- * disk also gets a read-only fd, for an ephemeral overlay's backing file). */
+/* The disk's fds as fd set i + 1: QEMU picks the one whose access mode it needs (an overlay's
+ * backing has only the read-only one). */
 static void
 add_disk_fdset (Builder *b, guint i)
 {
@@ -279,8 +279,24 @@ add_overlay_fdset (Builder *b, guint i)
                 MVM_MAX_DISKS + i + 1, d->label, modes[m]);
 }
 
-/* An Image= disk with an overlay: a qcow2 node over the raw image, its backing given here
- * rather than read from the overlay's header, which QEMU under the guest can write. */
+/* An overlay by its name, to run by hand: a writable Image= disk's in the guest's data
+ * folder, an ephemeral disk's in its runtime folder; NULL when the launch names neither */
+static char *
+overlay_by_name (const Builder *b, const MvmDisk *d)
+{
+  if (d->path == NULL)
+    return NULL;
+  if (mvm_disk_has_ephemeral_overlay (d))
+    return b->launch->runtime_dir ? mvm_paths_ephemeral_overlay (b->launch->runtime_dir, d->label)
+                                  : NULL;
+  return b->launch->guest_data_dir
+           ? mvm_paths_disk_overlay (b->launch->guest_data_dir, b->config->name, d->label)
+           : NULL;
+}
+
+/* A writable Image= disk, or an ephemeral one: a qcow2 node over the disk, read-only in its
+ * own format, its backing given here rather than read from the overlay's header, which QEMU
+ * under the guest can write. */
 static gboolean
 add_overlay_disk (Builder *b, guint i, GError **error)
 {
@@ -288,7 +304,7 @@ add_overlay_disk (Builder *b, guint i, GError **error)
   gboolean by_fd = b->launch->overlay_fds[i][0] >= 0 && b->launch->disk_fds[i][0] >= 0;
   g_autofree char *overlay = NULL;
   g_autofree char *image = NULL;
-  GString *s = g_string_new (NULL);
+  GString *s;
 
   if (by_fd)
     {
@@ -297,23 +313,30 @@ add_overlay_disk (Builder *b, guint i, GError **error)
       overlay = g_strdup_printf ("/dev/fdset/%u", MVM_MAX_DISKS + i + 1);
       image = g_strdup_printf ("/dev/fdset/%u", i + 1);
     }
-  else if (b->launch->guest_data_dir && d->path)
+  else if ((overlay = overlay_by_name (b, d)))
+    image = g_strdup (d->path);
+  else if (mvm_disk_has_ephemeral_overlay (d))
     {
-      overlay = mvm_paths_disk_overlay (b->launch->guest_data_dir, b->config->name, d->label);
-      image = g_strdup (d->path);
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "guest %s: [Disk %s] Ephemeral=yes has no overlay yet (the launch names "
+                   "the runtime folder it goes in)",
+                   b->config->name, d->label);
+      return FALSE;
     }
   else
     {
       g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
                    "guest %s: [Disk %s] Image=%s has no overlay yet (the launch names it)",
                    b->config->name, d->label, d->image);
-      g_string_free (s, TRUE);
       return FALSE;
     }
-  g_string_append_printf (s, "driver=qcow2,node-name=disk%u,file.driver=file,file.filename=", i);
+  s = g_string_new ("driver=qcow2,node-name=disk");
+  g_string_append_printf (s, "%u,file.driver=file,file.filename=", i);
   mvm_argv_append_escaped (s, overlay);
-  g_string_append (s, ",backing.driver=raw,backing.read-only=on,backing.file.driver=file,"
-                      "backing.file.filename=");
+  g_string_append_printf (s,
+                          ",backing.driver=%s,backing.read-only=on,backing.file.driver=file,"
+                          "backing.file.filename=",
+                          d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
   mvm_argv_append_escaped (s, image);
   add (b, "-blockdev");
   g_ptr_array_add (b->argv, g_string_free (s, FALSE));
@@ -321,16 +344,16 @@ add_overlay_disk (Builder *b, guint i, GError **error)
   return TRUE;
 }
 
-/* A Path= disk, or an Image= disk that is read-only or ephemeral: one -drive */
+/* A disk without an overlay: a read-only one, or a lasting writable Path= disk: one -drive */
 static gboolean
 add_plain_disk (Builder *b, guint i, GError **error)
 {
   const MvmDisk *d = b->config->disks->pdata[i];
   g_autofree char *prefix = g_strdup_printf ("if=none,id=disk%u,file=", i);
   g_autofree char *fdset = g_strdup_printf ("/dev/fdset/%u", i + 1);
-  g_autofree char *suffix = g_strdup_printf (
-    ",format=%s%s%s", d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
-    d->read_only ? ",readonly=on" : "", d->ephemeral && !d->read_only ? ",snapshot=on" : "");
+  g_autofree char *suffix
+    = g_strdup_printf (",format=%s%s", d->format == MVM_DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
+                       d->read_only ? ",readonly=on" : "");
   gboolean by_fd = b->launch->disk_fds[i][0] >= 0;
 
   if (!by_fd && d->path == NULL)
@@ -348,13 +371,18 @@ add_plain_disk (Builder *b, guint i, GError **error)
 }
 
 static gboolean
+has_any_overlay (const MvmDisk *d)
+{
+  return mvm_disk_has_overlay (d) || mvm_disk_has_ephemeral_overlay (d);
+}
+
+static gboolean
 add_disks (Builder *b, GError **error)
 {
   for (guint i = 0; i < b->config->disks->len; i++)
     {
-      gboolean ok = mvm_disk_has_overlay (b->config->disks->pdata[i])
-                      ? add_overlay_disk (b, i, error)
-                      : add_plain_disk (b, i, error);
+      gboolean ok = has_any_overlay (b->config->disks->pdata[i]) ? add_overlay_disk (b, i, error)
+                                                                 : add_plain_disk (b, i, error);
       if (!ok)
         return FALSE;
     }
@@ -576,9 +604,9 @@ mvm_launch_init_default (MvmLaunch *launch, const MvmGuestConfig *config, const 
   for (guint i = 0; i < MVM_MAX_DISKS; i++)
     {
       const MvmDisk *d = i < config->disks->len ? config->disks->pdata[i] : NULL;
-      gboolean overlay = d && mvm_disk_has_overlay (d);
+      gboolean overlay = d && has_any_overlay (d);
 
-      /* the image of an overlay is its read-only backing: QEMU never gets it writable */
+      /* the disk under an overlay is its read-only backing: QEMU never gets it writable */
       launch->disk_fds[i][0] = d ? MVM_FD_DISK_FIRST + 2 * (int)i : -1;
       launch->disk_fds[i][1]
         = d && !d->read_only && !overlay ? MVM_FD_DISK_FIRST + 2 * (int)i + 1 : -1;

@@ -18,7 +18,8 @@ G_BEGIN_DECLS
 #define MVM_FD_VHOST_VSOCK (MVM_FD_DISK_FIRST + 2 * MVM_MAX_DISKS)
 /* then each virtiofs share's socket to its virtiofsd, in file order */
 #define MVM_FD_VIRTIOFS_FIRST (MVM_FD_VHOST_VSOCK + 1)
-/* then the read-only and read-write fd of each Image= disk's overlay */
+/* then the read-only and read-write fd of each overlay: a writable Image= disk's, or an
+ * Ephemeral=yes disk's */
 #define MVM_FD_OVERLAY_FIRST (MVM_FD_VIRTIOFS_FIRST + MVM_MAX_SHARES)
 
 /* A listening socket for QEMU: an inherited fd, or a path QEMU binds itself. */
@@ -42,9 +43,10 @@ typedef struct
    * opened (-1: none, then the path above is used) */
   int kernel_fd;
   int initrd_fd;
-  int disk_fds[MVM_MAX_DISKS][2];    /* read-only, read-write (-1 for a read-only disk) */
-  int overlay_fds[MVM_MAX_DISKS][2]; /* an Image= disk's overlay, read-only and read-write */
+  int disk_fds[MVM_MAX_DISKS][2];    /* read-only, read-write (-1: read-only or overlaid) */
+  int overlay_fds[MVM_MAX_DISKS][2]; /* a disk's overlay, read-only and read-write */
   const char *guest_data_dir;        /* overlays by name, when their fds are -1 (STATE/guests) */
+  const char *runtime_dir;           /* ephemeral overlays by name, the same (RUNTIME/NAME) */
   int vhost_vsock_fd;                /* /dev/vhost-vsock, opened by the daemon ([Vsock]) */
   int share_fds[MVM_MAX_SHARES];     /* a virtiofs share's socket to its virtiofsd; -1: 9p */
   gboolean paused;                   /* -S: start with the CPUs stopped */

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A writable Image= disk's own qcow2 overlay: the image stays as imported, shared by every
- * guest that boots it, and what one guest writes stays in its own folder. */
+ * guest that boots it, and what one guest writes stays in its own folder. And an ephemeral
+ * disk's, made by the daemon rather than by QEMU so that it has a name a snapshot can save
+ * and a restore can put back. */
 #include "mvm-disk-overlay.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mvm-error.h"
+#include "mvm-file-copy.h"
 #include "mvm-file.h"
 #include "mvm-paths.h"
 #include "mvm-qcow2.h"
@@ -74,13 +79,28 @@ check_overlay (int fd, guint64 image_size, const char *path, GError **error)
   return FALSE;
 }
 
+/* @rw's file read-only into @fds[0], and @rw itself into @fds[1]; closes @rw on failure */
+static gboolean
+open_both (int rw, const char *path, int fds[2], GError **error)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", rw);
+
+  if ((fds[0] = open (proc, O_RDONLY | O_CLOEXEC)) < 0)
+    {
+      fail_errno (error, "reopen", path);
+      close (rw);
+      return FALSE;
+    }
+  fds[1] = rw;
+  return TRUE;
+}
+
 gboolean
 mvm_disk_overlay_open (const char *guest_data_dir, const char *guest, const MvmDisk *disk,
                        int image_fd, gboolean create, int fds[2], GError **error)
 {
   g_autofree char *dir = mvm_paths_guest_data (guest_data_dir, guest);
   g_autofree char *path = mvm_paths_disk_overlay (guest_data_dir, guest, disk->label);
-  g_autofree char *proc = NULL;
   struct stat image;
   int rw;
 
@@ -104,15 +124,116 @@ mvm_disk_overlay_open (const char *guest_data_dir, const char *guest, const MvmD
       close (rw);
       return FALSE;
     }
-  proc = g_strdup_printf ("/proc/self/fd/%d", rw);
-  if ((fds[0] = open (proc, O_RDONLY | O_CLOEXEC)) < 0)
+  return open_both (rw, path, fds, error);
+}
+
+/* What the guest sees of the disk @fd: a qcow2 image's virtual size, or a raw file or device's
+ * bytes in whole sectors, as QEMU pads the last one */
+static gboolean
+disk_size (const MvmDisk *disk, int fd, guint64 *size, GError **error)
+{
+  struct stat st;
+
+  if (disk->format == MVM_DISK_FORMAT_QCOW2)
+    return mvm_qcow2_virtual_size (fd, size, error);
+  if (fstat (fd, &st) < 0 || (S_ISBLK (st.st_mode) && ioctl (fd, BLKGETSIZE64, size) < 0))
     {
-      fail_errno (error, "reopen", path);
+      g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED, "cannot read the disk's size: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (!S_ISBLK (st.st_mode))
+    *size = st.st_size;
+  *size = (*size + 511) / 512 * 512;
+  return TRUE;
+}
+
+/* The overlay a snapshot saved, @source_dir/LABEL.qcow2, checked as an overlay of this disk */
+static int
+open_saved (const char *source_dir, const MvmDisk *disk, guint64 size, GError **error)
+{
+  g_autofree char *file = g_strconcat (disk->label, ".qcow2", NULL);
+  g_autofree char *path = g_build_filename (source_dir, file, NULL);
+  guint64 saved_size = 0;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0 && errno == ENOENT)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                   "the saved overlay %s is missing: the snapshot holds no overlay of this disk",
+                   path);
+      return -1;
+    }
+  if (fd < 0)
+    return fail_errno (error, "open the saved overlay", path);
+  if (!mvm_qcow2_check_standalone (fd, error) || !mvm_qcow2_virtual_size (fd, &saved_size, error))
+    g_prefix_error (error, "the saved overlay %s: ", path);
+  else if (saved_size != size)
+    g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_CONFIG,
+                 "the saved overlay %s is for a disk of %" G_GUINT64_FORMAT
+                 " bytes, the disk has %" G_GUINT64_FORMAT ": the disk changed since the snapshot",
+                 path, saved_size, size);
+  else
+    return fd;
+  close (fd);
+  return -1;
+}
+
+/* One an earlier run left, of a QEMU whose runtime folder was not cleaned up */
+static gboolean
+remove_stale (const char *path, GError **error)
+{
+  if (unlink (path) == 0 || errno == ENOENT)
+    return TRUE;
+  fail_errno (error, "replace", path);
+  return FALSE;
+}
+
+/* The new overlay's contents: empty, or the saved one's */
+static gboolean
+fill_ephemeral (int fd, const char *path, const char *source_dir, const MvmDisk *disk, guint64 size,
+                GError **error)
+{
+  gboolean ok;
+  int saved;
+
+  if (source_dir == NULL)
+    return mvm_qcow2_write_overlay (fd, size, error);
+  if ((saved = open_saved (source_dir, disk, size, error)) < 0)
+    return FALSE;
+  ok = mvm_file_copy_into (saved, fd, path, NULL, error);
+  close (saved);
+  return ok;
+}
+
+gboolean
+mvm_disk_overlay_make_ephemeral (const char *runtime_dir, const MvmDisk *disk, int backing_fd,
+                                 const char *source_dir, int fds[2], GError **error)
+{
+  g_autofree char *path = mvm_paths_ephemeral_overlay (runtime_dir, disk->label);
+  guint64 size = 0;
+  int rw;
+
+  fds[0] = fds[1] = -1;
+  if (!disk_size (disk, backing_fd, &size, error))
+    return FALSE;
+  if ((rw = mvm_file_open_unnamed (runtime_dir, error)) < 0)
+    return FALSE;
+  if (!fill_ephemeral (rw, path, source_dir, disk, size, error) || !remove_stale (path, error)
+      || !mvm_file_link_unnamed (rw, path, error))
+    {
       close (rw);
       return FALSE;
     }
-  fds[1] = rw;
-  return TRUE;
+  close (rw);
+  /* by its name, which /proc and lsof then show rather than the unnamed file's "(deleted)";
+   * only the daemon writes in the folder yet */
+  if ((rw = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    {
+      fail_errno (error, "open", path);
+      return FALSE;
+    }
+  return open_both (rw, path, fds, error);
 }
 
 static gboolean

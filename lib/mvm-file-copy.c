@@ -14,6 +14,7 @@
 #include "mvm-file.h"
 
 #define CHUNK (64 << 20) /* between checks for cancellation */
+#define BUFFER (1 << 20) /* a copy by read and write, at a time */
 
 static gboolean
 fail (GError **error, const char *what, const char *path)
@@ -21,6 +22,41 @@ fail (GError **error, const char *what, const char *path)
   g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED, "cannot %s %s: %s", what, path,
                g_strerror (errno));
   return FALSE;
+}
+
+/* Where copy_file_range cannot go, from one filesystem to another (a snapshot's disk to a
+ * runtime folder on tmpfs): the bytes through a buffer */
+static gboolean
+copy_by_hand (int in, int out, off_t from, off_t to, GCancellable *cancellable, const char *path,
+              GError **error)
+{
+  g_autofree char *buffer = g_malloc (BUFFER);
+
+  while (from < to)
+    {
+      ssize_t n = pread (in, buffer, MIN (to - from, BUFFER), from);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return fail (error, "read the source of", path);
+      if (n == 0)
+        {
+          g_set_error (error, MVM_ERROR, MVM_ERROR_FAILED,
+                       "cannot copy into %s: the source ended early", path);
+          return FALSE;
+        }
+      for (ssize_t done = 0; done < n;)
+        {
+          ssize_t w = pwrite (out, buffer + done, n - done, from + done);
+          if (w < 0 && errno != EINTR)
+            return fail (error, "copy into", path);
+          done += MAX (w, 0);
+        }
+      from += n;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -33,6 +69,8 @@ copy_range (int in, int out, off_t from, off_t to, GCancellable *cancellable, co
       ssize_t n = copy_file_range (in, &src, out, &dst, MIN (to - from, CHUNK), 0);
       if (n < 0 && errno == EINTR)
         continue;
+      if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS))
+        return copy_by_hand (in, out, from, to, cancellable, path, error);
       if (n < 0)
         return fail (error, "copy into", path);
       if (n == 0)
@@ -72,20 +110,28 @@ copy_data (int in, int out, off_t size, GCancellable *cancellable, const char *p
 }
 
 gboolean
+mvm_file_copy_into (int source_fd, int out_fd, const char *what, GCancellable *cancellable,
+                    GError **error)
+{
+  struct stat st;
+
+  if (fstat (source_fd, &st) < 0)
+    return fail (error, "read the source of", what);
+  return ioctl (out_fd, FICLONE, source_fd) == 0
+         || copy_data (source_fd, out_fd, st.st_size, cancellable, what, error);
+}
+
+gboolean
 mvm_file_copy (int source_fd, const char *path, GCancellable *cancellable, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
-  struct stat st;
   gboolean ok;
   int out;
 
-  if (fstat (source_fd, &st) < 0)
-    return fail (error, "read the source of", path);
   if ((out = mvm_file_open_unnamed (dir, error)) < 0)
     return FALSE;
-  ok = ioctl (out, FICLONE, source_fd) == 0
-       || copy_data (source_fd, out, st.st_size, cancellable, path, error);
-  ok = ok && mvm_file_link_unnamed (out, path, error);
+  ok = mvm_file_copy_into (source_fd, out, path, cancellable, error)
+       && mvm_file_link_unnamed (out, path, error);
   close (out);
   return ok;
 }

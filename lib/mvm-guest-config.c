@@ -620,3 +620,9 @@ mvm_disk_has_overlay (const MvmDisk *disk)
 {
   return disk->image != NULL && !disk->read_only && !disk->ephemeral;
 }
+
+gboolean
+mvm_disk_has_ephemeral_overlay (const MvmDisk *disk)
+{
+  return disk->ephemeral && !disk->read_only;
+}

@@ -66,6 +66,10 @@ typedef struct
 /* A writable, lasting Image= disk: the image stays as imported, and the guest's writes go
  * to its own qcow2 overlay (STATE/guests/NAME/LABEL.qcow2), kept until it is undefined. */
 gboolean mvm_disk_has_overlay (const MvmDisk *disk);
+/* A writable Ephemeral=yes disk (Path= or Image=): the disk stays as it is, and the guest's
+ * writes go to a qcow2 overlay made afresh at each start in its runtime folder
+ * (RUNTIME/NAME/LABEL.ephemeral.qcow2), gone when the guest stops. */
+gboolean mvm_disk_has_ephemeral_overlay (const MvmDisk *disk);
 
 typedef struct
 {

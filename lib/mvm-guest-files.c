@@ -121,28 +121,53 @@ mvm_guest_files_open_disk (const MvmDaemonConfig *config, const MvmGuestConfig *
   return fd;
 }
 
-/* Its fds follow the image's read-only one, which backs it */
+static gboolean
+open_image_overlay (const MvmDaemonConfig *config, const MvmGuestConfig *guest, const MvmDisk *disk,
+                    int image_fd, gboolean create, int fds[2], GError **error)
+{
+  if (config->guest_data_dir == NULL)
+    return TRUE;
+  if (mvm_disk_overlay_open (config->guest_data_dir, guest->name, disk, image_fd, create, fds,
+                             error))
+    return TRUE;
+  g_prefix_error (error, "guest %s: [Disk %s] Image=%s: ", guest->name, disk->label, disk->image);
+  return FALSE;
+}
+
+static gboolean
+make_ephemeral_overlay (const MvmGuestConfig *guest, const MvmDisk *disk, int disk_fd,
+                        const MvmOverlayPlace *overlays, int fds[2], GError **error)
+{
+  if (overlays->runtime_dir == NULL)
+    return TRUE;
+  if (mvm_disk_overlay_make_ephemeral (overlays->runtime_dir, disk, disk_fd,
+                                       overlays->ephemeral_source_dir, fds, error))
+    return TRUE;
+  g_prefix_error (error, "guest %s: [Disk %s] Ephemeral=yes: ", guest->name, disk->label);
+  return FALSE;
+}
+
+/* Its fds follow the disk's read-only one, which backs it */
 static gboolean
 open_overlay (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestConfig *guest,
-              guint i, const MvmLaunch *launch, gboolean create, GError **error)
+              guint i, const MvmLaunch *launch, const MvmOverlayPlace *overlays, GError **error)
 {
   const MvmDisk *disk = guest->disks->pdata[i];
-  int fds[2];
+  int fds[2] = { -1, -1 };
+  int disk_fd;
+  gboolean ok;
 
-  if (launch->overlay_fds[i][0] < 0 || config->guest_data_dir == NULL)
+  if (launch->overlay_fds[i][0] < 0)
     return TRUE;
   g_assert (files->n > 0 && files->fds[files->n - 1].target == launch->disk_fds[i][0]);
-  if (!mvm_disk_overlay_open (config->guest_data_dir, guest->name, disk,
-                              files->fds[files->n - 1].fd, create, fds, error))
-    {
-      g_prefix_error (error, "guest %s: [Disk %s] Image=%s: ", guest->name, disk->label,
-                      disk->image);
-      return FALSE;
-    }
-  for (guint m = 0; m < 2; m++)
+  disk_fd = files->fds[files->n - 1].fd;
+  ok = mvm_disk_has_ephemeral_overlay (disk)
+         ? make_ephemeral_overlay (guest, disk, disk_fd, overlays, fds, error)
+         : open_image_overlay (config, guest, disk, disk_fd, overlays->create_image, fds, error);
+  for (guint m = 0; ok && m < 2; m++)
     if (fds[m] >= 0)
       add_fd (files, fds[m], launch->overlay_fds[i][m]);
-  return TRUE;
+  return ok;
 }
 
 static gboolean
@@ -192,14 +217,14 @@ open_vhost_vsock (MvmGuestFiles *files, const MvmGuestConfig *guest, const MvmLa
 gboolean
 mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
                       const MvmGuestConfig *guest, const MvmLaunch *launch,
-                      gboolean create_overlays, GError **error)
+                      const MvmOverlayPlace *overlays, GError **error)
 {
   files->n = 0;
   if (!open_boot (files, config, guest, launch, error))
     goto fail;
   for (guint i = 0; i < guest->disks->len; i++)
     if (!open_disk (files, config, guest, i, launch, error)
-        || !open_overlay (files, config, guest, i, launch, create_overlays, error))
+        || !open_overlay (files, config, guest, i, launch, overlays, error))
       goto fail;
   if (!open_vhost_vsock (files, guest, launch, error))
     goto fail;

@@ -20,15 +20,24 @@ typedef struct
   guint n;
 } MvmGuestFiles;
 
+/* Which overlays a launch opens or makes. */
+typedef struct
+{
+  gboolean create_image; /* a writable Image= disk's overlay is made when missing */
+  /* RUNTIME/NAME: each ephemeral disk's overlay is made there afresh; NULL: none (a preview) */
+  const char *runtime_dir;
+  const char *ephemeral_source_dir; /* a restore: each is a copy of DIR/LABEL.qcow2 */
+} MvmOverlayPlace;
+
 /* Opens @launch's kernel and initrd (the daemon's defaults, or beneath ImageDirectories=),
  * every disk of @guest (beneath ImageDirectories=, or a device in AllowedDevices=; a qcow2
- * image must name no other file), the overlays of its Image= disks (made when missing and
- * @create_overlays, else left out) and /dev/vhost-vsock for [Vsock], at the fd numbers
- * @launch gives them. On failure nothing stays open and the error names the guest, the group
- * and the key. */
+ * image must name no other file), the overlays of its Image= and ephemeral disks as
+ * @overlays says (else left out) and /dev/vhost-vsock for [Vsock], at the fd numbers @launch
+ * gives them. On failure nothing stays open and the error names the guest, the group and the
+ * key. */
 gboolean mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *config,
                                const MvmGuestConfig *guest, const MvmLaunch *launch,
-                               gboolean create_overlays, GError **error);
+                               const MvmOverlayPlace *overlays, GError **error);
 /* Opens @guest's disk @disk as a start does: an image beneath the images folder, a device
  * AllowedDevices= lists, a file beneath ImageDirectories= or the guest's own folder. */
 int mvm_guest_files_open_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest,

@@ -40,6 +40,8 @@ static void
 by_name (MvmLaunchPlan *plan, const char *dir)
 {
   place_sockets (plan, dir);
+  if (plan->launch.runtime_dir == NULL)
+    plan->launch.runtime_dir = dir; /* ephemeral overlays beside the sockets */
   plan->launch.kernel_fd = plan->launch.initrd_fd = plan->launch.vhost_vsock_fd = -1;
   for (guint i = 0; i < G_N_ELEMENTS (plan->launch.disk_fds); i++)
     plan->launch.disk_fds[i][0] = plan->launch.disk_fds[i][1] = plan->launch.overlay_fds[i][0]
@@ -90,6 +92,9 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
                      MvmGuestConfig *guest, const MvmLaunchPlace *place, GError **error)
 {
   g_autoptr (MvmLaunchPlan) plan = g_new0 (MvmLaunchPlan, 1);
+  MvmOverlayPlace overlays = { .create_image = place->create_overlays,
+                               .runtime_dir = place->runtime_dir,
+                               .ephemeral_source_dir = place->ephemeral_source_dir };
   guint32 cid = 0;
 
   if (!mvm_daemon_config_check_guest (config, guest, error)
@@ -102,8 +107,8 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   plan->launch.paused = TRUE;
   plan->launch.vsock_cid = cid;
   plan->launch.guest_data_dir = config->guest_data_dir;
-  if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, place->create_overlays,
-                             error)
+  plan->launch.runtime_dir = place->runtime_dir;
+  if (!mvm_guest_files_open (&plan->files, config, guest, &plan->launch, &overlays, error)
       || !mvm_kernel_image_check_fits (
         guest, mvm_guest_files_fd_for (&plan->files, plan->launch.kernel_fd),
         mvm_guest_files_fd_for (&plan->files, plan->launch.initrd_fd), error))

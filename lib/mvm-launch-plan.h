@@ -30,6 +30,12 @@ typedef struct
   MvmCidInUseFunc cid_in_use; /* NULL: no CID is taken */
   gpointer cid_in_use_data;
   gboolean create_overlays; /* a start: Image= disks' overlays are made when missing */
+  /* a start: the guest's runtime folder, RUNTIME/NAME, which must exist: each ephemeral
+   * disk's overlay is made there afresh. NULL: none is made (--check, PreviewCommandLine);
+   * an argv by name puts it in socket_dir */
+  const char *runtime_dir;
+  /* a restore: each ephemeral disk's overlay is a copy of DIR/LABEL.qcow2 rather than empty */
+  const char *ephemeral_source_dir;
 } MvmLaunchPlace;
 
 /* Opens the guest's host files (plan->files) and checks every policy of microvmd.conf; each

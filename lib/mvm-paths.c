@@ -9,6 +9,8 @@
 #include "config.h"
 #include "mvm-guest-config.h"
 
+#define EPHEMERAL_OVERLAY_SUFFIX ".ephemeral.qcow2"
+
 /* systemd may pass several folders separated by ':'; the first is ours. */
 static char *
 from_env (const char *variable)
@@ -141,6 +143,21 @@ mvm_paths_virtiofsd_output (const char *dir, guint index)
   return g_strdup_printf ("%s/virtiofsd-fs%u.out", dir, index);
 }
 
+/* Every file in @dir whose name ends in @suffix ("": every file) */
+static void
+remove_files (const char *dir, const char *suffix)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, suffix))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        g_unlink (path);
+      }
+}
+
 void
 mvm_paths_clean_runtime_dir (const char *dir)
 {
@@ -149,8 +166,6 @@ mvm_paths_clean_runtime_dir (const char *dir)
         "console.sock", "ready.sock", "qemu.out", "qemu.pid" };
 
   g_autofree char *tmp = g_build_filename (dir, "tmp", NULL);
-  g_autoptr (GDir) overlays = g_dir_open (tmp, 0, NULL);
-  const char *name;
 
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
@@ -167,12 +182,10 @@ mvm_paths_clean_runtime_dir (const char *dir)
       g_autofree char *path = mvm_paths_virtiofsd_output (dir, i);
       g_unlink (path);
     }
-  /* ephemeral overlays a killed QEMU could not delete */
-  while (overlays && (name = g_dir_read_name (overlays)))
-    {
-      g_autofree char *path = g_build_filename (tmp, name, NULL);
-      g_unlink (path);
-    }
+  /* by suffix: the guest file may have changed its disks' labels since the start */
+  remove_files (dir, EPHEMERAL_OVERLAY_SUFFIX);
+  /* what QEMU itself left in its TMPDIR when it was killed */
+  remove_files (tmp, "");
   g_rmdir (tmp);
   g_rmdir (dir);
 }
@@ -197,6 +210,14 @@ mvm_paths_disk_overlay (const char *guest_data_dir, const char *name, const char
   g_autofree char *file = g_strconcat (label, ".qcow2", NULL);
 
   return g_build_filename (guest_data_dir, name, file, NULL);
+}
+
+char *
+mvm_paths_ephemeral_overlay (const char *dir, const char *label)
+{
+  g_autofree char *file = g_strconcat (label, EPHEMERAL_OVERLAY_SUFFIX, NULL);
+
+  return g_build_filename (dir, file, NULL);
 }
 
 /* Only the daemon writes there: disk files, no folders, and nothing a guest names. */

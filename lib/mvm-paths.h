@@ -26,7 +26,7 @@ gboolean mvm_paths_ensure (const MvmPaths *paths, GError **error);
 
 char *mvm_paths_guest_file (const MvmPaths *paths, const char *name);
 char *mvm_paths_guest_runtime (const MvmPaths *paths, const char *name);
-/* Removes what a QEMU left in its runtime folder, and the folder. */
+/* Removes what a QEMU left in its runtime folder (ephemeral overlays too), and the folder. */
 void mvm_paths_clean_runtime_dir (const char *dir);
 /* RUNTIME/NAME/passt-netINDEX.out: the output of card INDEX's passt, in runtime folder @dir */
 char *mvm_paths_passt_output (const char *dir, guint index);
@@ -38,6 +38,9 @@ char *mvm_paths_image_meta (const char *images_dir, const char *name);
 char *mvm_paths_guest_data (const char *guest_data_dir, const char *name);
 /* DATA/NAME/LABEL.qcow2: the overlay of guest NAME's Image= disk LABEL */
 char *mvm_paths_disk_overlay (const char *guest_data_dir, const char *name, const char *label);
+/* RUNTIME/NAME/LABEL.ephemeral.qcow2: the overlay of Ephemeral=yes disk LABEL, in the guest's
+ * runtime folder @dir, made afresh at each start and removed with the folder */
+char *mvm_paths_ephemeral_overlay (const char *dir, const char *label);
 /* Removes guest NAME's data folder and what the daemon made in it. */
 gboolean mvm_paths_remove_guest_data (const char *guest_data_dir, const char *name, GError **error);
 /* RUNTIME/NAME/virtiofsd-fsINDEX.out: the output of share INDEX's virtiofsd */

@@ -32,8 +32,11 @@ static const struct
   { "-object", (const char *const[]){ "rng-random", "memory-backend-memfd", NULL },
     (const char *const[]){ "id", "filename", "size", "share", NULL } },
   { "-add-fd", NULL, (const char *const[]){ "fd", "set", "opaque", NULL } },
-  { "-drive", NULL,
-    (const char *const[]){ "if", "id", "file", "format", "readonly", "snapshot", NULL } },
+  { "-drive", NULL, (const char *const[]){ "if", "id", "file", "format", "readonly", NULL } },
+  { "-blockdev", NULL,
+    (const char *const[]){ "driver", "node-name", "file.driver", "file.filename", "backing.driver",
+                           "backing.read-only", "backing.file.driver", "backing.file.filename",
+                           NULL } },
   { "-netdev", (const char *const[]){ "user", "tap", "stream", NULL },
     (const char *const[]){ "id", "fd", "hostfwd", "server", "addr.type", "addr.str", NULL } },
   { "-fsdev", (const char *const[]){ "local", NULL },
@@ -127,6 +130,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     launch.disk_fds[i][0] = launch.disk_fds[i][1] = launch.overlay_fds[i][0]
       = launch.overlay_fds[i][1] = -1;
   launch.qmp = (MvmSocket){ -1, "/run/q,s" };
+  launch.guest_data_dir = "/var/lib/g,d";
+  launch.runtime_dir = "/run/r,d"; /* the overlays' names too */
   g_strfreev (argv);
   argv = mvm_argv_build (guest, &facts, &launch, NULL);
   if (argv)

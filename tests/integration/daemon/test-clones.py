@@ -86,16 +86,28 @@ def test_image_disk_writes_to_its_overlay():
 
 
 def test_ephemeral_forgets():
+    """The writes go to an overlay the daemon makes in the guest's runtime folder, afresh at
+    each start, and removes at the stop; the image stays as imported."""
     with World() as w:
-        import_web(w)
+        image = import_web(w)
+        before = sha(image)
         define(w, "eph", "Ephemeral=yes\n")
         boot(w, "eph")
+        overlay = w.runtime("eph", "root.ephemeral.qcow2")
+        check(os.path.isfile(overlay), f"no overlay at {overlay} while the guest runs")
+        st = os.stat(overlay)
+        # the daemon's, like a writable Image= disk's: the confined QEMU gets it open
+        check(st.st_uid == os.getuid() and (st.st_mode & 0o777) == 0o600,
+              f"overlay owned by {st.st_uid}, mode {oct(st.st_mode)}")
         shell(w, "eph", "echo gone > /etc/scratch")
         check(sees(w, "eph", "/etc/scratch"), "the write did not land at all")
         stop(w, "eph")
+        check(not os.path.exists(overlay), f"{overlay} outlived the stop")
+        check(sha(image) == before, "the guest wrote into the image")
         boot(w, "eph")
         check(not sees(w, "eph", "/etc/scratch"), "Ephemeral=yes kept a write across a restart")
         stop(w, "eph")
+        check(not os.path.exists(overlay), f"{overlay} outlived the stop")
         check(not os.path.exists(data_dir(w, "eph")), "an ephemeral disk left an overlay")
 
 

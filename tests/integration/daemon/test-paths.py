@@ -29,7 +29,7 @@ def status_field(pid, field):
 def test_qemu_gets_fds_not_names():
     with World() as w:
         disk = w.make_disk("root.img")
-        scratch = w.make_disk("scratch.img")
+        scratch = w.make_disk("scratch.img", size_mb=32)
         w.ctl("define", w.write_guest("f.guest", f"[Guest]\nMemory=128M\n[Disk root]\nPath={disk}\n"
                                       f"[Disk scratch]\nPath={scratch}\nEphemeral=yes\n"))
         w.ctl("start", "f", "--wait-ready")
@@ -44,11 +44,14 @@ def test_qemu_gets_fds_not_names():
         held = [os.path.realpath(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
         check(os.path.realpath(f"/proc/{pid}/fd/12") == os.path.realpath(VMLINUX), "fd 12")
         check(os.path.realpath(disk) in held, f"QEMU holds no fd of the disk: {held}")
-        # the ephemeral disk's overlay lies in the guest's runtime folder, not in /var/tmp
-        runtime = os.path.realpath(os.path.join(w.dir, "run", "f"))
-        overlays = [p for p in held if p.startswith(runtime + "/tmp/vl.")]  # QEMU's temp names
-        check(overlays, f"no overlay in {runtime}: {held}")
+        # the ephemeral disk's overlay is the daemon's, in the guest's runtime folder, not in
+        # /var/tmp; QEMU holds it open and the disk under it read-only, never writable
+        overlay = os.path.realpath(w.runtime("f", "scratch.ephemeral.qcow2"))
+        check(overlay in held, f"QEMU holds no fd of {overlay}: {held}")
         check(not any(p.startswith("/var/tmp/") for p in held), f"an overlay in /var/tmp: {held}")
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            if os.path.realpath(f"/proc/{pid}/fd/{fd}") == os.path.realpath(scratch):
+                check(fd_access_mode(pid, fd) == os.O_RDONLY, f"QEMU's fd {fd} writes {scratch}")
         # -sandbox: QEMU runs under a seccomp filter
         check("-sandbox" in argv and status_field(pid, "Seccomp") == "2",
               f"Seccomp: {status_field(pid, 'Seccomp')}")
@@ -57,7 +60,20 @@ def test_qemu_gets_fds_not_names():
         time.sleep(0.5)
         w.console("f", "cat /sys/block/vda/size\n")
         wait_for("the disk's size on the console", lambda: "16384" in w.log("f"), timeout=30)
+        # ... and the ephemeral one through its overlay, at the disk's size (32 MiB)
+        w.console("f", "echo vdb=$(cat /sys/block/vdb/size)\n")
+        wait_for("the ephemeral disk's size on the console", lambda: "vdb=65536" in w.log("f"),
+                 timeout=30)
         w.ctl("stop", "f")
+        check(not os.path.exists(overlay), f"{overlay} outlived its guest")
+
+
+def fd_access_mode(pid, fd):
+    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+        for line in f:
+            if line.startswith("flags:"):
+                return int(line.split()[1], 8) & os.O_ACCMODE
+    return None
 
 
 def refused(w, name, text, *needles):

@@ -17,6 +17,7 @@
 #include "mvm-error.h"
 #include "mvm-qcow2.h"
 #include "mvm-guest-files.h"
+#include "mvm-paths.h"
 
 typedef struct
 {
@@ -88,11 +89,10 @@ guest (const char *format, ...)
   return g;
 }
 
-/* Opens @g's files as a start would (@create: overlays are made); NULL on success, else the
- * error message. */
+/* Opens @g's files with the overlays @overlays says; NULL on success, else the error message */
 static char *
-open_files_creating (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files,
-                     gboolean create)
+open_files_with (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files,
+                 const MvmOverlayPlace *overlays)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *kernel = NULL;
@@ -101,10 +101,20 @@ open_files_creating (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *f
 
   assert_true (mvm_daemon_config_resolve_boot (f->config, g, &kernel, &initrd, &error));
   mvm_launch_init_default (&launch, g, kernel, initrd);
-  if (mvm_guest_files_open (files, f->config, g, &launch, create, &error))
+  if (mvm_guest_files_open (files, f->config, g, &launch, overlays, &error))
     return NULL;
   assert_int_equal (files->n, 0);
   return g_strdup (error->message);
+}
+
+/* ... as a start would (@create: Image= overlays are made), no ephemeral overlay made */
+static char *
+open_files_creating (const Fixture *f, const MvmGuestConfig *g, MvmGuestFiles *files,
+                     gboolean create)
+{
+  MvmOverlayPlace overlays = { .create_image = create };
+
+  return open_files_with (f, g, files, &overlays);
 }
 
 /* ... as a preview would: no overlay is made */
@@ -221,6 +231,135 @@ test_disk_image_overlay (void **state)
   assert_refused (f, g, "it was made over another image");
 }
 
+/* the runtime folder of guest g, made as the daemon makes it before the plan */
+static char *
+make_runtime (const Fixture *f)
+{
+  char *runtime = g_build_filename (f->dir, "run", "g", NULL);
+
+  assert_int_equal (g_mkdir_with_parents (runtime, 0700), 0);
+  return runtime;
+}
+
+/* @files as an ephemeral disk's launch has them: kernel, the disk read-only and never
+ * writable, its overlay read-only and read-write; the overlay's virtual size */
+static guint64
+assert_ephemeral_fds (const MvmGuestFiles *files)
+{
+  guint64 size = 0;
+
+  assert_int_equal (files->n, 4);
+  assert_int_equal (files->fds[1].target, MVM_FD_DISK_FIRST);
+  assert_int_equal (access_mode (files->fds[1].fd), O_RDONLY);
+  assert_int_equal (files->fds[2].target, MVM_FD_OVERLAY_FIRST);
+  assert_int_equal (access_mode (files->fds[2].fd), O_RDONLY);
+  assert_int_equal (files->fds[3].target, MVM_FD_OVERLAY_FIRST + 1);
+  assert_int_equal (access_mode (files->fds[3].fd), O_RDWR);
+  assert_true (mvm_qcow2_check_standalone (files->fds[3].fd, NULL));
+  assert_true (mvm_qcow2_virtual_size (files->fds[3].fd, &size, NULL));
+  return size;
+}
+
+/* Ephemeral=yes: the disk read-only under an overlay the daemon makes afresh at each start in
+ * the guest's runtime folder (mode 0600, the disk's size in whole sectors), replacing what an
+ * earlier run left there; gone with the folder. A preview makes none. */
+static void
+test_disk_ephemeral_overlay (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (MvmGuestConfig) g
+    = guest ("[Guest]\nName=g\n[Disk root]\nPath=%s/root.img\nEphemeral=yes\n", f->images);
+  g_autofree char *runtime = make_runtime (f);
+  g_autofree char *overlay = g_build_filename (runtime, "root.ephemeral.qcow2", NULL);
+  MvmOverlayPlace start = { .create_image = TRUE, .runtime_dir = runtime };
+  MvmGuestFiles files;
+  struct stat st;
+
+  assert_null (open_files (f, g, &files));
+  assert_int_equal (files.n, 2); /* the kernel, the disk read-only */
+  mvm_guest_files_clear (&files);
+  assert_false (g_file_test (overlay, G_FILE_TEST_EXISTS));
+  for (int run = 0; run < 2; run++)
+    {
+      assert_null (open_files_with (f, g, &files, &start));
+      assert_int_equal (assert_ephemeral_fds (&files), 512); /* root.img: 4 bytes */
+      assert_int_equal (stat (overlay, &st), 0);
+      assert_int_equal (st.st_mode & 07777, 0600);
+      /* this run's writes, over the header even: the next run starts afresh all the same */
+      assert_int_equal (pwrite (files.fds[3].fd, "written", 7, 0), 7);
+      mvm_guest_files_clear (&files);
+    }
+  mvm_paths_clean_runtime_dir (runtime);
+  assert_false (g_file_test (overlay, G_FILE_TEST_EXISTS));
+  assert_false (g_file_test (runtime, G_FILE_TEST_EXISTS));
+}
+
+/* A qcow2 disk's overlay has its virtual size, not the file's */
+static void
+test_disk_ephemeral_qcow2 (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->images, "q.qcow2", NULL);
+  g_autoptr (MvmGuestConfig) g
+    = guest ("[Guest]\nName=g\n[Disk d]\nPath=%s\nFormat=qcow2\nEphemeral=yes\n", path);
+  g_autofree char *runtime = make_runtime (f);
+  MvmOverlayPlace start = { .runtime_dir = runtime };
+  MvmGuestFiles files;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  assert_true (fd >= 0 && mvm_qcow2_write_overlay (fd, 3 << 20, NULL));
+  close (fd);
+  assert_null (open_files_with (f, g, &files, &start));
+  assert_int_equal (assert_ephemeral_fds (&files), 3 << 20);
+  mvm_guest_files_clear (&files);
+}
+
+/* A restore: each ephemeral overlay is a copy of the one the snapshot saved, which must be
+ * there and be an overlay of this disk */
+static void
+test_disk_ephemeral_restored (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (MvmGuestConfig) g
+    = guest ("[Guest]\nName=g\n[Disk root]\nPath=%s/root.img\nEphemeral=yes\n", f->images);
+  g_autofree char *runtime = make_runtime (f);
+  g_autofree char *saved_dir = g_build_filename (f->dir, "snapshot", NULL);
+  g_autofree char *saved = g_build_filename (saved_dir, "root.qcow2", NULL);
+  g_autofree char *overlay = g_build_filename (runtime, "root.ephemeral.qcow2", NULL);
+  g_autofree char *want = NULL, *got = NULL, *message = NULL;
+  gsize want_len = 0, got_len = 0;
+  MvmOverlayPlace restore = { .runtime_dir = runtime, .ephemeral_source_dir = saved_dir };
+  MvmGuestFiles files;
+  int fd;
+
+  assert_int_equal (g_mkdir (saved_dir, 0700), 0);
+  message = open_files_with (f, g, &files, &restore);
+  assert_non_null (message);
+  assert_non_null (strstr (message, "guest g: [Disk root] Ephemeral=yes: the saved overlay "));
+  assert_non_null (strstr (message, "snapshot/root.qcow2 is missing"));
+  g_clear_pointer (&message, g_free);
+
+  fd = open (saved, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  assert_true (fd >= 0 && mvm_qcow2_write_overlay (fd, 512, NULL));
+  assert_int_equal (pwrite (fd, "guest data", 10, 4 << 16), 10); /* the L1 table's cluster */
+  close (fd);
+  assert_null (open_files_with (f, g, &files, &restore));
+  assert_int_equal (assert_ephemeral_fds (&files), 512);
+  mvm_guest_files_clear (&files);
+  assert_true (g_file_get_contents (saved, &want, &want_len, NULL));
+  assert_true (g_file_get_contents (overlay, &got, &got_len, NULL));
+  assert_int_equal (got_len, want_len);
+  assert_memory_equal (got, want, want_len);
+
+  /* saved over a disk of another size */
+  fd = open (saved, O_RDWR | O_TRUNC | O_CLOEXEC);
+  assert_true (fd >= 0 && mvm_qcow2_write_overlay (fd, 1024, NULL));
+  close (fd);
+  message = open_files_with (f, g, &files, &restore);
+  assert_non_null (message);
+  assert_non_null (strstr (message, "is for a disk of 1024 bytes, the disk has 512"));
+}
+
 /* The review's H1 and H4: host files, "..", a symlink swapped in, a string prefix. */
 static void
 test_disk_escapes_refused (void **state)
@@ -335,13 +474,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    FIXTURE (test_disk_beneath_images),
-    FIXTURE (test_disk_image),
-    FIXTURE (test_disk_image_overlay),
-    FIXTURE (test_disk_escapes_refused),
-    FIXTURE (test_devices),
-    FIXTURE (test_qcow2_header),
-    FIXTURE (test_boot_files),
+    FIXTURE (test_disk_beneath_images),  FIXTURE (test_disk_image),
+    FIXTURE (test_disk_image_overlay),   FIXTURE (test_disk_ephemeral_overlay),
+    FIXTURE (test_disk_ephemeral_qcow2), FIXTURE (test_disk_ephemeral_restored),
+    FIXTURE (test_disk_escapes_refused), FIXTURE (test_devices),
+    FIXTURE (test_qcow2_header),         FIXTURE (test_boot_files),
   };
 
   return cmocka_run_group_tests_name ("guest-files", tests, NULL, NULL);

@@ -136,6 +136,39 @@ test_backing_file_is_refused (void **state)
   close (fd);
 }
 
+/* The size a disk QEMU made has for the guest: the header's, not the file's */
+static void
+test_virtual_size_of_qemu_img_image (void **state)
+{
+  Overlay *o = *state;
+  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", o->path, "5000K", NULL };
+  g_autoptr (GError) error = NULL;
+  guint64 size = 0;
+  int status = -1;
+  int fd;
+
+  assert_true (g_spawn_sync (NULL, (char **)create, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                             NULL, &status, NULL));
+  assert_true (g_spawn_check_wait_status (status, NULL));
+  fd = open (o->path, O_RDONLY | O_CLOEXEC);
+  assert_true (mvm_qcow2_virtual_size (fd, &size, &error));
+  assert_int_equal (size, 5000 * 1024);
+  close (fd);
+}
+
+static void
+test_virtual_size_of_raw_is_refused (void **state)
+{
+  Overlay *o = *state;
+  g_autoptr (GError) error = NULL;
+  guint8 zeros[4096] = { 0 };
+  guint64 size = 0;
+
+  assert_int_equal (pwrite (o->fd, zeros, sizeof zeros, 0), sizeof zeros);
+  assert_false (mvm_qcow2_virtual_size (o->fd, &size, &error));
+  assert_non_null (strstr (error->message, "not a qcow2 image"));
+}
+
 int
 main (void)
 {
@@ -145,6 +178,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_large_overlay, setup, teardown),
     cmocka_unit_test_setup_teardown (test_too_large_is_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_backing_file_is_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_virtual_size_of_qemu_img_image, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_virtual_size_of_raw_is_refused, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
