@@ -569,6 +569,8 @@ mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts, const M
     return NULL;
   if (!add_shares (&b, error) || !add_vsock (&b, error))
     return NULL;
+  if (launch->incoming)
+    add_option (&b, "-incoming", "fd:%d", MVM_FD_INCOMING);
   g_ptr_array_add (b.argv, NULL);
   /* g_ptr_array_steal() would leave the GPtrArray itself behind, leaked */
   return (GStrv)g_ptr_array_free (g_steal_pointer (&owner), FALSE);

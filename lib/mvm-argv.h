@@ -21,6 +21,8 @@ G_BEGIN_DECLS
 /* then the read-only and read-write fd of each overlay: a writable Image= disk's, or an
  * Ephemeral=yes disk's */
 #define MVM_FD_OVERLAY_FIRST (MVM_FD_VIRTIOFS_FIRST + MVM_MAX_SHARES)
+/* then a snapshot's memory file, read by -incoming */
+#define MVM_FD_INCOMING (MVM_FD_OVERLAY_FIRST + 2 * MVM_MAX_DISKS)
 
 /* A listening socket for QEMU: an inherited fd, or a path QEMU binds itself. */
 typedef struct
@@ -50,7 +52,8 @@ typedef struct
   int vhost_vsock_fd;                /* /dev/vhost-vsock, opened by the daemon ([Vsock]) */
   int share_fds[MVM_MAX_SHARES];     /* a virtiofs share's socket to its virtiofsd; -1: 9p */
   gboolean paused;                   /* -S: start with the CPUs stopped */
-  const char *run;                   /* microvmd.run=: the command's script in base64, or NULL */
+  gboolean incoming; /* -incoming fd:MVM_FD_INCOMING: memory and devices from a snapshot */
+  const char *run;   /* microvmd.run=: the command's script in base64, or NULL */
 } MvmLaunch;
 
 /* The launch the daemon uses: fds 3, 4, 5, the cards (taps, passt) from 6, then kernel,

@@ -59,6 +59,7 @@ static const char *const guest_keys[] = {
   "ShutdownTimeoutSec",
   "Hostname",
   "Command",
+  "StartFrom",
   NULL,
 };
 static const char *const disk_keys[] = { "Path", "Image", "Format", "ReadOnly", "Ephemeral", NULL };
@@ -118,6 +119,7 @@ mvm_guest_config_free (MvmGuestConfig *config)
   g_free (config->initrd);
   g_free (config->command_line);
   g_free (config->hostname);
+  g_free (config->start_from);
   g_strfreev (config->command);
   g_clear_pointer (&config->disks, g_ptr_array_unref);
   g_clear_pointer (&config->networks, g_ptr_array_unref);
@@ -277,6 +279,20 @@ parse_hostname (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
   return TRUE;
 }
 
+/* StartFrom=: a snapshot of this guest, by name */
+static gboolean
+parse_start_from (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
+{
+  if (!mvm_key_parser_get_string (p, "Guest", "StartFrom", &c->start_from, error))
+    return FALSE;
+  if (c->start_from && !mvm_name_is_valid (c->start_from))
+    return mvm_key_parser_fail (p, "Guest", "StartFrom", error,
+                                "'%s' is not a snapshot name (letters, digits, '_', '.', '-'; "
+                                "at most 63)",
+                                c->start_from);
+  return TRUE;
+}
+
 /* Command=: words as a shell splits them (quotes, backslashes), nothing expanded */
 static gboolean
 parse_command (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
@@ -308,7 +324,7 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
       || !mvm_key_parser_get_path (p, g, "Kernel", &c->kernel, error)
       || !mvm_key_parser_get_path (p, g, "Initrd", &c->initrd, error)
       || !parse_command_line (p, c, error) || !parse_hostname (p, c, error)
-      || !parse_command (p, c, error)
+      || !parse_command (p, c, error) || !parse_start_from (p, c, error)
       || !mvm_key_parser_get_bool (p, g, "Autostart", &c->autostart, error)
       || !mvm_key_parser_get_enum (p, g, "Restart", restart_entries, &restart, error)
       || !mvm_key_parser_get_uint (p, g, "ShutdownTimeoutSec", 1, MAX_SHUTDOWN_TIMEOUT, &timeout,

@@ -117,6 +117,7 @@ typedef struct
   char *command_line; /* "" when unset */
   char *hostname;     /* NULL: the guest keeps its own */
   GStrv command;      /* Command=, split as a shell would; NULL: the image's own, if any */
+  char *start_from;   /* StartFrom=: every start restores this snapshot; NULL: boots */
   gboolean autostart;
   MvmRestart restart;
   guint shutdown_timeout_sec;

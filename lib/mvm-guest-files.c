@@ -13,8 +13,8 @@
 #include "mvm-paths.h"
 #include "mvm-qcow2.h"
 
-static void
-add_fd (MvmGuestFiles *files, int fd, int target)
+void
+mvm_guest_files_add (MvmGuestFiles *files, int fd, int target)
 {
   g_assert (files->n < G_N_ELEMENTS (files->fds));
   files->fds[files->n++] = (MvmPassedFd){ fd, target };
@@ -45,7 +45,7 @@ open_boot (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
       g_prefix_error (error, "guest %s: [Guest] Kernel: ", guest->name);
       return FALSE;
     }
-  add_fd (files, fd, launch->kernel_fd);
+  mvm_guest_files_add (files, fd, launch->kernel_fd);
   if (launch->initrd == NULL)
     return TRUE;
   if ((fd = open_boot_file (config, launch->initrd, default_initrd, error)) < 0)
@@ -53,7 +53,7 @@ open_boot (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
       g_prefix_error (error, "guest %s: [Guest] Initrd: ", guest->name);
       return FALSE;
     }
-  add_fd (files, fd, launch->initrd_fd);
+  mvm_guest_files_add (files, fd, launch->initrd_fd);
   return TRUE;
 }
 
@@ -166,7 +166,7 @@ open_overlay (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGues
          : open_image_overlay (config, guest, disk, disk_fd, overlays->create_image, fds, error);
   for (guint m = 0; ok && m < 2; m++)
     if (fds[m] >= 0)
-      add_fd (files, fds[m], launch->overlay_fds[i][m]);
+      mvm_guest_files_add (files, fds[m], launch->overlay_fds[i][m]);
   return ok;
 }
 
@@ -188,7 +188,7 @@ open_disk (MvmGuestFiles *files, const MvmDaemonConfig *config, const MvmGuestCo
                           disk->image ? "Image" : "Path");
           return FALSE;
         }
-      add_fd (files, fd, launch->disk_fds[i][m]);
+      mvm_guest_files_add (files, fd, launch->disk_fds[i][m]);
     }
   return TRUE;
 }
@@ -210,7 +210,7 @@ open_vhost_vsock (MvmGuestFiles *files, const MvmGuestConfig *guest, const MvmLa
                    g_strerror (errno));
       return FALSE;
     }
-  add_fd (files, fd, launch->vhost_vsock_fd);
+  mvm_guest_files_add (files, fd, launch->vhost_vsock_fd);
   return TRUE;
 }
 

@@ -16,7 +16,8 @@ typedef struct
 /* The host files of one launch, opened by the daemon under microvmd.conf's policy. */
 typedef struct
 {
-  MvmPassedFd fds[2 + 2 * MVM_MAX_DISKS + 1 + 2 * MVM_MAX_DISKS];
+  /* kernel, initrd, disks, vhost-vsock, overlays, a snapshot's memory */
+  MvmPassedFd fds[2 + 2 * MVM_MAX_DISKS + 1 + 2 * MVM_MAX_DISKS + 1];
   guint n;
 } MvmGuestFiles;
 
@@ -42,6 +43,8 @@ gboolean mvm_guest_files_open (MvmGuestFiles *files, const MvmDaemonConfig *conf
  * AllowedDevices= lists, a file beneath ImageDirectories= or the guest's own folder. */
 int mvm_guest_files_open_disk (const MvmDaemonConfig *config, const MvmGuestConfig *guest,
                                const MvmDisk *disk, int flags, GError **error);
+/* Adds @fd (taken) for QEMU's fd @target. */
+void mvm_guest_files_add (MvmGuestFiles *files, int fd, int target);
 /* The fd opened for QEMU's fd @target (MVM_FD_KERNEL, say), or -1. */
 int mvm_guest_files_fd_for (const MvmGuestFiles *files, int target);
 /* Closes every fd. */

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mvm-launch-plan.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+
 #include "mvm-image-meta.h"
 #include "mvm-image-run.h"
 #include "mvm-kernel-image.h"
 #include "mvm-paths.h"
+#include "mvm-snapshot.h"
 
 void
 mvm_launch_plan_free (MvmLaunchPlan *plan)
@@ -87,6 +92,24 @@ plan_run (const MvmDaemonConfig *config, const MvmGuestConfig *guest, char **run
   return FALSE;
 }
 
+/* A restore: the snapshot's memory for -incoming */
+static gboolean
+open_snapshot (MvmLaunchPlan *plan, const MvmGuestConfig *guest, const char *dir, GError **error)
+{
+  g_autofree char *path = mvm_snapshot_memory_path (dir);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "guest %s: cannot open %s: %s",
+                   guest->name, path, g_strerror (errno));
+      return FALSE;
+    }
+  mvm_guest_files_add (&plan->files, fd, MVM_FD_INCOMING);
+  plan->launch.incoming = TRUE;
+  return TRUE;
+}
+
 MvmLaunchPlan *
 mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
                      MvmGuestConfig *guest, const MvmLaunchPlace *place, GError **error)
@@ -117,6 +140,8 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   if (!plan_run (config, guest, &plan->run, error))
     return NULL;
   plan->launch.run = plan->run;
+  if (place->snapshot_dir && !open_snapshot (plan, guest, place->snapshot_dir, error))
+    return NULL;
   if (place->socket_dir)
     by_name (plan, place->socket_dir);
   plan->argv = mvm_argv_build (guest, facts, &plan->launch, error);

@@ -36,6 +36,8 @@ typedef struct
   const char *runtime_dir;
   /* a restore: each ephemeral disk's overlay is a copy of DIR/LABEL.qcow2 rather than empty */
   const char *ephemeral_source_dir;
+  const char *snapshot_dir; /* a restore: the snapshot's folder (mvm-snapshot.h), whose memory
+                             * QEMU reads with -incoming */
 } MvmLaunchPlace;
 
 /* Opens the guest's host files (plan->files) and checks every policy of microvmd.conf; each

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "mvm-guest-config.h"
@@ -220,23 +221,31 @@ mvm_paths_ephemeral_overlay (const char *dir, const char *label)
   return g_build_filename (dir, file, NULL);
 }
 
-/* Only the daemon writes there: disk files, no folders, and nothing a guest names. */
+gboolean
+mvm_paths_remove_tree (const char *dir, guint depth)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *file;
+  struct stat st;
+
+  while (d && (file = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      if (depth > 0 && lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
+        mvm_paths_remove_tree (path, depth - 1);
+      else if (g_unlink (path) < 0 && errno != ENOENT)
+        return FALSE;
+    }
+  return g_rmdir (dir) == 0 || errno == ENOENT;
+}
+
+/* Only the daemon writes there: disk files, and snapshots/NAME/ folders of files */
 gboolean
 mvm_paths_remove_guest_data (const char *guest_data_dir, const char *name, GError **error)
 {
   g_autofree char *dir = guest_data_dir ? mvm_paths_guest_data (guest_data_dir, name) : NULL;
-  g_autoptr (GDir) d = dir ? g_dir_open (dir, 0, NULL) : NULL;
-  const char *file;
 
-  if (d == NULL)
-    return TRUE;
-  while ((file = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, file, NULL);
-      if (g_unlink (path) < 0 && errno != ENOENT)
-        break;
-    }
-  if (g_rmdir (dir) == 0 || errno == ENOENT)
+  if (dir == NULL || mvm_paths_remove_tree (dir, 2))
     return TRUE;
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot remove %s: %s", dir,
                g_strerror (errno));

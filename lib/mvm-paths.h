@@ -42,6 +42,9 @@ char *mvm_paths_disk_overlay (const char *guest_data_dir, const char *name, cons
  * runtime folder @dir, made afresh at each start and removed with the folder */
 char *mvm_paths_ephemeral_overlay (const char *dir, const char *label);
 /* Removes guest NAME's data folder and what the daemon made in it. */
+/* Removes @dir, its files and its folders down to @depth levels (symlinks are not followed);
+ * FALSE with errno set when something stays. */
+gboolean mvm_paths_remove_tree (const char *dir, guint depth);
 gboolean mvm_paths_remove_guest_data (const char *guest_data_dir, const char *name, GError **error);
 /* RUNTIME/NAME/virtiofsd-fsINDEX.out: the output of share INDEX's virtiofsd */
 char *mvm_paths_virtiofsd_output (const char *dir, guint index);

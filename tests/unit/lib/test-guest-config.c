@@ -60,6 +60,7 @@ test_defaults (void **state)
   assert_true (c->balloon_free_page_reporting);
   assert_true (c->balloon_deflate_on_oom);
   assert_null (c->source_path);
+  assert_null (c->start_from);
 }
 
 static void
@@ -68,9 +69,11 @@ test_every_guest_key (void **state)
   g_autoptr (MvmGuestConfig) c
     = parse_ok ("x.guest", "[Guest]\nName=db\nOS=freebsd\nTransport=pcie\nCPUs=8\nMemory=3G\n"
                            "Kernel=/k/vmlinux\nInitrd=/k/initrd\nCommandLine=quiet  splash\n"
-                           "Autostart=yes\nRestart=on-failure\nShutdownTimeoutSec=120\n");
+                           "Autostart=yes\nRestart=on-failure\nShutdownTimeoutSec=120\n"
+                           "StartFrom=warm.1\n");
 
   assert_string_equal (c->name, "db");
+  assert_string_equal (c->start_from, "warm.1");
   assert_int_equal (c->os, MVM_OS_FREEBSD);
   assert_int_equal (c->transport, MVM_TRANSPORT_PCIE);
   assert_int_equal (c->cpus, 8);
@@ -298,7 +301,10 @@ test_errors_name_file_and_line (void **state)
   assert_error ("[Guest]\nMemory=100M\nCpus=2\n",
                 "/etc/g/web.guest:3: [Guest] Cpus: unknown key; this group takes Name, OS, "
                 "Transport, CPUs, Memory, Kernel, Initrd, CommandLine, Autostart, Restart, "
-                "ShutdownTimeoutSec, Hostname, Command");
+                "ShutdownTimeoutSec, Hostname, Command, StartFrom");
+  assert_error ("[Guest]\nStartFrom=../x\n",
+                "/etc/g/web.guest:2: [Guest] StartFrom: '../x' is not a snapshot name (letters, "
+                "digits, '_', '.', '-'; at most 63)");
   assert_error ("[Guest]\n[Share a]\nPath=/a\n[Share b]\nPath=/b\nTag=a\n",
                 "/etc/g/web.guest:6: [Share b] Tag: tag 'a' is used by another share");
   assert_error ("[Guest]\n[Network n]\nMode=user\nBridge=br0\n",
