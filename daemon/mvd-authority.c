@@ -30,6 +30,9 @@ static const struct
   { "Kill", MVD_ACTION_MANAGE },
   { "Undefine", MVD_ACTION_MANAGE },
   { "Clone", MVD_ACTION_MANAGE },
+  { "SaveSnapshot", MVD_ACTION_MANAGE },
+  { "StartFromSnapshot", MVD_ACTION_MANAGE },
+  { "RemoveSnapshot", MVD_ACTION_MANAGE },
   { "SetMemory", MVD_ACTION_MANAGE },
   { "Set", MVD_ACTION_MANAGE }, /* org.freedesktop.DBus.Properties: Autostart */
   { "OpenConsole", MVD_ACTION_CONSOLE },

@@ -29,6 +29,9 @@ typedef struct
                  .restart_burst = 5,                                                               \
                  .restart_interval_ms = 10000 })
 
+/* The daemon's jobs on the bus (mvd-jobs.h) */
+typedef struct _MvdJobs MvdJobs;
+
 /* What every guest needs from the daemon, owned by the manager, which outlives its guests. */
 typedef struct
 {
@@ -52,6 +55,7 @@ typedef struct
                  GDBusMethodInvocation *invocation, gpointer data);
   gpointer clone_data;
   GDBusConnection *system_bus; /* for systemd's scopes; NULL with --session or in tests */
+  MvdJobs *jobs;               /* image imports, snapshot saves */
   MvdSpawnFunc spawn;          /* starts QEMU: mvd_spawn_qemu, or a test's stand-in */
   gpointer spawn_data;
   MvdTimings timings;

@@ -225,6 +225,40 @@ handle_clone (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, const char
   return TRUE;
 }
 
+static gboolean
+handle_save_snapshot (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+  GError *error = NULL;
+  MvdJob *job = mvd_guest_save_snapshot (MVD_GUEST (iface), name, &error);
+
+  if (job)
+    mvm_dbus_guest_complete_save_snapshot (iface, invocation, mvd_job_get_path (job));
+  else
+    mvd_dbus_return_error (invocation, error);
+  return TRUE;
+}
+
+static gboolean
+handle_start_from_snapshot (MvmDbusGuest *iface, GDBusMethodInvocation *invocation,
+                            const char *name)
+{
+  mvd_guest_start_from_snapshot_async (MVD_GUEST (iface), name, on_started,
+                                       g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_remove_snapshot (MvmDbusGuest *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+  GError *error = NULL;
+
+  if (mvd_guest_remove_snapshot (MVD_GUEST (iface), name, &error))
+    mvm_dbus_guest_complete_remove_snapshot (iface, invocation);
+  else
+    mvd_dbus_return_error (invocation, error);
+  return TRUE;
+}
+
 /* OpenConsole's options: "force" and "read-only", booleans. */
 static gboolean
 console_mode (GVariant *options, MvdConsoleMode *mode, GError **error)
@@ -289,4 +323,7 @@ mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface)
   iface->handle_undefine = handle_undefine;
   iface->handle_clone = handle_clone;
   iface->handle_open_console = handle_open_console;
+  iface->handle_save_snapshot = handle_save_snapshot;
+  iface->handle_start_from_snapshot = handle_start_from_snapshot;
+  iface->handle_remove_snapshot = handle_remove_snapshot;
 }

@@ -5,6 +5,8 @@
 #include "mvd-qemu.h"
 #include "mvd-serial.h"
 
+#include "image/mvd-job.h"
+
 G_BEGIN_DECLS
 
 /* Shared by mvd-guest.c (state, start, stop), mvd-guest-exit.c (what follows a QEMU's end),
@@ -24,12 +26,15 @@ struct _MvdGuest
   GPtrArray *start_waiters; /* GTask */
   GError *launch_error;
   MvmStateReason start_reason; /* of the start under way, for the state it reaches */
+  char *start_message;         /* ... and its StateMessage ("..., from snapshot S") */
   gboolean stop_requested;     /* the exit was asked for: no restart */
   gboolean kill_requested;     /* ... by Kill rather than Shutdown */
   gboolean accel_kvm;          /* the running QEMU uses KVM */
   GArray *restart_times;       /* monotonic usec of recent automatic restarts */
   guint restart_source;
-  guint32 vsock_cid; /* the running QEMU's, 0 without vsock */
+  guint32 vsock_cid;        /* the running QEMU's, 0 without vsock */
+  char *start_snapshot;     /* the start asked for restores this snapshot (StartFromSnapshot) */
+  gboolean saving_snapshot; /* a SaveSnapshot job runs */
 };
 
 /* Moves to @state for @reason; @message (NULL: none) says it for people. Logged once. */
@@ -50,5 +55,11 @@ void mvd_guest_on_qemu_exited (MvdQemu *qemu, guint reason, const char *message,
                                gpointer user_data);
 void mvd_guest_emit_finished (MvdGuest *self);
 void mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface);
+/* The Snapshots property, from the guest's snapshot folder */
+void mvd_guest_publish_snapshots (MvdGuest *self);
+/* Saves the running, ready guest as snapshot @name: the job that does it, or NULL and
+ * @error when it cannot. */
+MvdJob *mvd_guest_save_snapshot (MvdGuest *self, const char *name, GError **error);
+gboolean mvd_guest_remove_snapshot (MvdGuest *self, const char *name, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "mvm-disk-overlay.h"
 #include "mvm-error.h"
 #include "mvm-file.h"
+#include "mvm-snapshot.h"
 #include "mvd-log.h"
 
 enum
@@ -330,8 +331,7 @@ on_launched (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->stop_requested)
     mvd_guest_set_state (self, MVM_GUEST_STATE_STOPPING, MVM_STATE_REASON_REQUESTED, NULL);
   else
-    mvd_guest_set_state (self, MVM_GUEST_STATE_RUNNING, self->start_reason,
-                         start_message (self->start_reason));
+    mvd_guest_set_state (self, MVM_GUEST_STATE_RUNNING, self->start_reason, self->start_message);
   mvd_guest_complete_start_waiters (self, NULL);
 }
 
@@ -382,23 +382,71 @@ pick_uid (const MvdContext *ctx, const char *name, GError **error)
   return 0;
 }
 
+/* The snapshot this start restores (StartFromSnapshot, else StartFrom=), read, or NULL for
+ * a boot; NULL with @error when it cannot be had. */
+static MvmSnapshot *
+snapshot_to_restore (MvdGuest *self, char **dir, GError **error)
+{
+  g_autofree char *name = g_steal_pointer (&self->start_snapshot); /* for this start only */
+  const char *data_dir = self->context->config->guest_data_dir;
+  const char *guest = self->config->name;
+  MvmSnapshot *snapshot;
+
+  if (name == NULL && self->config->start_from)
+    name = g_strdup (self->config->start_from);
+  if (name == NULL)
+    return NULL;
+  if (data_dir == NULL)
+    {
+      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                   "guest %s: this microvmd has no folder for guests' data", guest);
+      return NULL;
+    }
+  if ((snapshot = mvm_snapshot_read (data_dir, guest, name, error)) == NULL)
+    return NULL;
+  *dir = mvm_snapshot_dir (data_dir, guest, name);
+  return snapshot;
+}
+
+/* The launch of this start: a boot, or a restore of @snapshot checked against it */
+static MvmLaunchPlan *
+plan_launch (MvdGuest *self, const char *runtime, const MvmSnapshot *snapshot,
+             const char *snapshot_dir, GError **error)
+{
+  const MvdContext *ctx = self->context;
+  MvmLaunchPlace place = { .cid_in_use = ctx->cid_in_use,
+                           .cid_in_use_data = ctx->cid_in_use_data,
+                           .create_overlays = TRUE,
+                           .runtime_dir = runtime,
+                           .snapshot_dir = snapshot_dir,
+                           .ephemeral_source_dir = snapshot_dir };
+  g_autoptr (MvmLaunchPlan) plan
+    = mvm_launch_plan_new (ctx->config, ctx->facts, self->config, &place, error);
+
+  if (plan && snapshot
+      && !mvm_snapshot_check (snapshot, self->config->name, (const char *const *)plan->argv,
+                              ctx->facts->qemu_version, error))
+    return NULL;
+  return g_steal_pointer (&plan);
+}
+
 void
 mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
 {
   const MvdContext *ctx = self->context;
   gint64 begin_usec = g_get_monotonic_time ();
-  g_autofree char *runtime = mvm_paths_guest_runtime (ctx->paths, self->config->name);
-  MvmLaunchPlace place = { .cid_in_use = ctx->cid_in_use,
-                           .cid_in_use_data = ctx->cid_in_use_data,
-                           .create_overlays = TRUE,
-                           .runtime_dir = runtime };
   g_autoptr (GError) error = NULL;
+  g_autofree char *runtime = mvm_paths_guest_runtime (ctx->paths, self->config->name);
+  g_autofree char *snapshot_dir = NULL;
+  g_autoptr (MvmSnapshot) snapshot = NULL;
   g_autoptr (MvmLaunchPlan) plan = NULL;
+  g_autofree char *message = NULL;
   MvmDbusGuest *iface = MVM_DBUS_GUEST (self);
   guint32 uid = 0;
 
   if (!make_runtime_dir (self, runtime, &error)
-      || !(plan = mvm_launch_plan_new (ctx->config, ctx->facts, self->config, &place, &error))
+      || (!(snapshot = snapshot_to_restore (self, &snapshot_dir, &error)) && error)
+      || !(plan = plan_launch (self, runtime, snapshot, snapshot_dir, &error))
       || !save_running_definition (self, runtime, &error)
       || ((uid = pick_uid (ctx, self->config->name, &error)) == 0 && error))
     {
@@ -407,17 +455,22 @@ mvd_guest_start_now (MvdGuest *self, MvmStateReason reason)
       start_failed (self, error);
       return;
     }
+  message = snapshot
+              ? g_strdup_printf ("%s, from snapshot %s", start_message (reason), snapshot->name)
+              : g_strdup (start_message (reason));
   self->stop_requested = self->kill_requested = FALSE;
   self->start_reason = reason;
+  g_free (self->start_message);
+  self->start_message = g_strdup (message);
   self->accel_kvm = ctx->facts->kvm;
   self->vsock_cid = plan->launch.vsock_cid;
   mvd_guest_watch_qemu (self, mvd_qemu_new (ctx, self->config->name, runtime, self->serial));
-  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, start_message (reason));
+  mvd_guest_set_state (self, MVM_GUEST_STATE_STARTING, reason, message);
   mvd_guest_publish_config (self);
   mvm_dbus_guest_set_boot_time_usec (iface, 0);
   mvm_dbus_guest_set_exit_status (iface, -1);
-  mvd_qemu_set_start_info (self->qemu, reason, start_message (reason),
-                           mvm_host_facts_accelerator (ctx->facts), self->vsock_cid, begin_usec);
+  mvd_qemu_set_start_info (self->qemu, reason, message, mvm_host_facts_accelerator (ctx->facts),
+                           self->vsock_cid, begin_usec);
   mvd_qemu_set_disks (self->qemu, self->config);
   mvd_qemu_set_uid (self->qemu, uid);
   mvd_qemu_launch_async (self->qemu, self->config, plan, on_launched, g_object_ref (self));
@@ -454,6 +507,18 @@ mvd_guest_start_with_reason_async (MvdGuest *self, MvmStateReason reason,
         mvd_guest_start_now (self, reason);
         return;
     }
+}
+
+void
+mvd_guest_start_from_snapshot_async (MvdGuest *self, const char *snapshot,
+                                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  if (mvm_guest_state_is_down (self->state))
+    {
+      g_free (self->start_snapshot);
+      self->start_snapshot = g_strdup (snapshot);
+    }
+  mvd_guest_start_with_reason_async (self, MVM_STATE_REASON_REQUESTED, callback, user_data);
 }
 
 void
@@ -629,6 +694,8 @@ mvd_guest_finalize (GObject *object)
   g_ptr_array_unref (self->start_waiters);
   g_array_unref (self->restart_times);
   g_clear_error (&self->launch_error);
+  g_free (self->start_snapshot);
+  g_free (self->start_message);
   G_OBJECT_CLASS (mvd_guest_parent_class)->finalize (object);
 }
 
@@ -675,6 +742,7 @@ mvd_guest_new (const MvdContext *context, MvmGuestConfig *config, const char *gu
   mvm_dbus_guest_set_exit_status (iface, -1);
   self->config = NULL;
   mvd_guest_redefine (self, config, guest_file);
+  mvd_guest_publish_snapshots (self);
   return self;
 }
 

@@ -45,6 +45,9 @@ void mvd_guest_start_async (MvdGuest *self, GAsyncReadyCallback callback, gpoint
 /* The same, naming why it starts (autostart, restarted, ...) in StateReason. */
 void mvd_guest_start_with_reason_async (MvdGuest *self, MvmStateReason reason,
                                         GAsyncReadyCallback callback, gpointer user_data);
+/* The same from snapshot @snapshot instead of a boot; a start already under way is shared. */
+void mvd_guest_start_from_snapshot_async (MvdGuest *self, const char *snapshot,
+                                          GAsyncReadyCallback callback, gpointer user_data);
 gboolean mvd_guest_start_finish (MvdGuest *self, GAsyncResult *result, GError **error);
 void mvd_guest_shutdown_async (MvdGuest *self, guint timeout_sec, GAsyncReadyCallback callback,
                                gpointer user_data);

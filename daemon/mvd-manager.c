@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mvd-jobs.h"
 #include "mvd-manager-private.h"
 
 #include <errno.h>
@@ -389,6 +390,7 @@ mvd_manager_dispose (GObject *object)
   g_queue_clear_full (&self->autostart_queue, g_object_unref);
   g_clear_pointer (&self->guests, g_hash_table_unref);
   g_clear_pointer (&self->images, mvd_image_store_free);
+  g_clear_pointer (&self->context.jobs, mvd_jobs_free);
   g_clear_object (&self->object_manager);
   G_OBJECT_CLASS (mvd_manager_parent_class)->dispose (object);
 }
@@ -523,6 +525,7 @@ mvd_manager_new (MvmPaths *paths, MvmDaemonConfig *config, MvmHostFacts *facts)
   mvm_dbus_manager_set_version (MVM_DBUS_MANAGER (self), MVM_VERSION);
   mvm_dbus_manager_set_qemu_version (MVM_DBUS_MANAGER (self), facts->qemu_version);
   publish_accelerator (self);
+  self->context.jobs = mvd_jobs_new (&self->context, self->object_manager);
   self->images = mvd_image_store_new (&self->context, self->object_manager, image_users, self);
   return self;
 }

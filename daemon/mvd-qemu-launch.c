@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mvm-error.h"
@@ -45,12 +46,35 @@ log_start_times (MvdQemu *self)
                    MS (self->handshake_usec, self->cont_usec), MS (self->cont_usec, now));
 }
 
+/* The host's clock, for a restored guest whose clock stood still since its snapshot: the
+ * shipped init sets it from this line (non-blocking: a guest that does not read it only
+ * leaves it in the socket) */
+static void
+send_time (MvdQemu *self)
+{
+  struct timespec now;
+  char line[64];
+  int n;
+
+  clock_gettime (CLOCK_REALTIME, &now);
+  n = g_snprintf (line, sizeof line, "TIME=%" G_GINT64_FORMAT ".%09ld\n", (gint64)now.tv_sec,
+                  now.tv_nsec);
+  if (self->ready_fd >= 0 && write (self->ready_fd, line, n) != n)
+    mvd_guest_debug (self->name, "cannot tell the restored guest the time: %s", g_strerror (errno));
+}
+
 static void
 launch_succeeded (MvdQemu *self)
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->launch_task);
 
   log_start_times (self);
+  if (self->restoring)
+    {
+      /* it was ready when it was saved, and is again the moment it runs */
+      send_time (self);
+      mvd_qemu_mark_ready (self);
+    }
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
   self->state->running = TRUE;
   mvd_qemu_save_state (self);
@@ -119,6 +143,45 @@ on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
+/* A restore: QEMU loads the snapshot, then stands in the run state it was saved in (paused:
+ * the save stopped it), whatever -S or a cont meanwhile said; cont once it is loaded */
+#define LOAD_POLL_MS 5
+
+static void wait_loaded (MvdQemu *self);
+
+static gboolean
+on_load_poll (gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+
+  if (self->launch_task)
+    wait_loaded (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_load_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (QmpStatus) status = qmp_query_status_finish (QMP_CLIENT (source), result, &error);
+
+  if (self->launch_task == NULL)
+    return;
+  if (status == NULL)
+    launch_failed_kill (self, g_steal_pointer (&error));
+  else if (status->run_state == QMP_RUN_STATE_INMIGRATE)
+    g_timeout_add (LOAD_POLL_MS, on_load_poll, g_object_ref (self));
+  else
+    qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
+}
+
+static void
+wait_loaded (MvdQemu *self)
+{
+  qmp_query_status_async (self->qmp, NULL, on_load_status, g_object_ref (self));
+}
+
 static void
 on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -132,7 +195,10 @@ on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->handshake_usec = g_get_monotonic_time ();
-  qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
+  if (self->restoring)
+    wait_loaded (self);
+  else
+    qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
 }
 
 static gboolean
@@ -597,6 +663,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
   gboolean ok;
 
   self->argv = g_strdupv (plan->argv);
+  self->restoring = plan->launch.incoming;
   self->memory = config->memory;
   self->uuid = g_strdup (config->uuid);
   self->ifindex = g_array_new (FALSE, FALSE, sizeof (int));

@@ -47,6 +47,8 @@ struct _MvdQemu
   guint escalation;
   guint power_button;     /* presses the button again until the guest reacts */
   gboolean quit_expected; /* a SHUTDOWN event or our own stop: exit is clean */
+  gboolean restoring;     /* launched with -incoming: cont once the snapshot is loaded */
+  gboolean saving;        /* a snapshot save stopped the CPUs: no pause to report */
   gboolean exited;
 
   /* What ends it, once known: a failure QEMU reported (run state internal-error, io-error,
@@ -84,6 +86,8 @@ char *mvd_qemu_output_tail (MvdQemu *self);
 /* Records why the process ends (@message taken), for the "exited" signal. */
 void mvd_qemu_set_end_reason (MvdQemu *self, MvmStateReason reason, char *message);
 void mvd_qemu_fail_launch (MvdQemu *self, GError *error);
+/* The guest is ready (its READY=1, or a restore): Ready, boot time, the "ready" signal */
+void mvd_qemu_mark_ready (MvdQemu *self);
 
 void mvd_qemu_send_signal (MvdQemu *self, int signum);
 void mvd_qemu_on_child_exited (GObject *source, GAsyncResult *result, gpointer user_data);

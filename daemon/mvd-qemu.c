@@ -319,8 +319,8 @@ mvd_qemu_send_signal (MvdQemu *self, int signum)
 
 /* --- output, ready channel, QMP events ------------------------------------------------- */
 
-static void
-ready_line_seen (MvdQemu *self)
+void
+mvd_qemu_mark_ready (MvdQemu *self)
 {
   guint64 boot_usec = g_get_monotonic_time () - self->spawn_usec;
 
@@ -344,7 +344,7 @@ take_ready_line (MvdQemu *self, const char *line)
   guint64 status;
 
   if (g_str_equal (line, "READY=1"))
-    ready_line_seen (self);
+    mvd_qemu_mark_ready (self);
   else if (g_str_has_prefix (line, "EXIT_STATUS=")
            && g_ascii_string_to_unsigned (line + 12, 10, 0, 255, &status, NULL))
     g_signal_emit (self, signals[SIGNAL_EXIT_STATUS], 0, (int)status);
@@ -481,7 +481,7 @@ on_stop_status (GObject *source, GAsyncResult *result, gpointer user_data)
   if (mvd_qemu_run_state_is_failure (status->run_state))
     mvd_qemu_fail_guest (self, status->run_state);
   else if (!status->running && status->run_state != QMP_RUN_STATE_SHUTDOWN
-           && self->launch_task == NULL && !self->quit_expected)
+           && self->launch_task == NULL && !self->quit_expected && !self->saving)
     g_signal_emit (self, signals[SIGNAL_RUN_STATE_CHANGED], 0, (guint)QMP_RUN_STATE_PAUSED);
 }
 
@@ -561,7 +561,7 @@ on_qmp_event (QmpClient *qmp, QmpEvent *event, gpointer user_data)
         qmp_query_status_async (self->qmp, NULL, on_stop_status, g_object_ref (self));
         break;
       case QMP_EVENT_RESUME:
-        if (self->launch_task == NULL)
+        if (self->launch_task == NULL && !self->saving)
           g_signal_emit (self, signals[SIGNAL_RUN_STATE_CHANGED], 0, (guint)QMP_RUN_STATE_RUNNING);
         break;
       default:

@@ -55,6 +55,22 @@ gboolean mvd_qemu_adopt_finish (MvdQemu *self, GAsyncResult *result, QmpRunState
                                 GError **error);
 const MvdStateFile *mvd_qemu_get_state (MvdQemu *self);
 
+/* Progress of a save: @done of @total bytes of memory written */
+typedef void (*MvdQemuSaveProgress) (guint64 done, guint64 total, gpointer data);
+/* Saves the guest's memory and devices into @memory_fd (taken): stops the CPUs and migrates
+ * into the file; finishes with the CPUs still stopped and the disks flushed, so that the
+ * caller can copy what goes with the memory. Call mvd_qemu_end_snapshot after it either
+ * way. A restore is a launch whose plan has a snapshot (MvmLaunchPlace.snapshot_dir): it is
+ * ready as soon as it runs, and its guest is told the time (a "TIME=SEC.NSEC" line on the
+ * ready port). */
+/* @cancellable cancels the migration (G_IO_ERROR_CANCELLED). */
+void mvd_qemu_save_snapshot_async (MvdQemu *self, int memory_fd, MvdQemuSaveProgress progress,
+                                   gpointer progress_data, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean mvd_qemu_save_snapshot_finish (MvdQemu *self, GAsyncResult *result, GError **error);
+/* After a save: lets the CPUs run again when @run (they ran before it). */
+void mvd_qemu_end_snapshot (MvdQemu *self, gboolean run);
+
 /* Power button, then SIGTERM after @timeout_sec, then SIGKILL; finishes once QEMU exited. */
 void mvd_qemu_shutdown_async (MvdQemu *self, guint timeout_sec, GAsyncReadyCallback callback,
                               gpointer user_data);

@@ -7,11 +7,9 @@
 #include "mvd-authority.h"
 #include "mvd-image-import.h"
 #include "mvd-image.h"
+#include "mvd-jobs.h"
 #include "mvm-error.h"
 #include "mvm-value.h"
-
-/* an ended job stays on the bus this long, for its caller to read how it ended */
-#define JOB_LINGER_SECONDS 60
 
 struct _MvdImageStore
 {
@@ -21,7 +19,6 @@ struct _MvdImageStore
   gpointer users_data;
   GHashTable *images;    /* name -> MvdImage */
   GHashTable *importing; /* names being imported */
-  guint next_job;
 };
 
 static const char *
@@ -30,16 +27,13 @@ images_dir (MvdImageStore *self)
   return self->context->paths->images_dir;
 }
 
-static void export(MvdImageStore *self, const char *path, GDBusInterfaceSkeleton *iface,
-                   gboolean image)
+static void
+export_image (MvdImageStore *self, const char *path, MvdImage *image)
 {
   g_autoptr (MvmDbusObjectSkeleton) object = mvm_dbus_object_skeleton_new (path);
 
-  if (image)
-    mvm_dbus_object_skeleton_set_image (object, MVM_DBUS_IMAGE (iface));
-  else
-    mvm_dbus_object_skeleton_set_job (object, MVM_DBUS_JOB (iface));
-  mvd_authority_guard (iface, self->context);
+  mvm_dbus_object_skeleton_set_image (object, MVM_DBUS_IMAGE (image));
+  mvd_authority_guard (G_DBUS_INTERFACE_SKELETON (image), self->context);
   g_dbus_object_manager_server_export (self->objects, G_DBUS_OBJECT_SKELETON (object));
 }
 
@@ -103,7 +97,7 @@ add_image (MvdImageStore *self, const char *name)
   image = mvd_image_new (name, file, meta, remove_image, self);
   set_users (self, image);
   g_hash_table_replace (self->images, g_strdup (name), image);
-  export(self, path, G_DBUS_INTERFACE_SKELETON (image), TRUE);
+  export_image (self, path, image);
 }
 
 /* What an import cut short leaves: a .NAME.ext4.partial, or a NAME.json without its image */
@@ -166,16 +160,12 @@ typedef struct
   char *name;
 } ImportCall;
 
-static gboolean
-unexport_job (gpointer data)
+static void
+import_call_free (ImportCall *call)
 {
-  ImportCall *call = data;
-
-  g_dbus_object_manager_server_unexport (call->store->objects, mvd_job_get_path (call->job));
   g_object_unref (call->job);
   g_free (call->name);
   g_free (call);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -193,8 +183,8 @@ on_imported (GObject *source, GAsyncResult *result, gpointer data)
     }
   else
     g_message ("image %s: import %s", call->name, error->message);
-  mvd_job_end (call->job, error);
-  g_timeout_add_seconds (JOB_LINGER_SECONDS, unexport_job, call);
+  mvd_jobs_end (self->context->jobs, call->job, error);
+  import_call_free (call);
 }
 
 MvdJob *
@@ -216,9 +206,8 @@ mvd_image_store_import (MvdImageStore *self, int source_fd, const char *name, gu
       call = g_new0 (ImportCall, 1);
       call->store = self;
       call->name = g_strdup (name);
-      call->job = mvd_job_new ("import", name, ++self->next_job);
+      call->job = mvd_jobs_start (self->context->jobs, "import", name);
       g_hash_table_add (self->importing, g_strdup (name));
-      export(self, mvd_job_get_path (call->job), G_DBUS_INTERFACE_SKELETON (call->job), FALSE);
       g_message ("image %s: importing", name);
       mvd_image_import_async (images_dir (self), name, source_fd, size_bytes, call->job,
                               on_imported, call);
