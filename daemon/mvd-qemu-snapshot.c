@@ -99,7 +99,16 @@ on_queried (GObject *source, GAsyncResult *result, gpointer data)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "guest %s: save cancelled",
                              op->self->name);
   else if (g_str_equal (status, "completed"))
-    g_task_return_boolean (task, TRUE);
+    {
+      if (ram)
+        mvd_guest_debug (op->self->name,
+                         "saved: %" G_GINT64_FORMAT " pages of data, %" G_GINT64_FORMAT
+                         " zero pages, %" G_GINT64_FORMAT " bytes",
+                         json_object_get_int_member_with_default (ram, "normal", 0),
+                         json_object_get_int_member_with_default (ram, "duplicate", 0),
+                         json_object_get_int_member_with_default (ram, "transferred", 0));
+      g_task_return_boolean (task, TRUE);
+    }
   else if (g_str_equal (status, "failed") || g_str_equal (status, "cancelled"))
     fail (task, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED, "the migration %s%s%s", status,
                              json_object_has_member (info, "error-desc") ? ": " : "",
