@@ -106,6 +106,22 @@ launch_failed_kill (MvdQemu *self, GError *error)
   mvd_qemu_send_signal (self, SIGKILL);
 }
 
+/* A restore polls until QEMU has loaded the snapshot */
+#define LOAD_POLL_MS 5
+
+static void on_status_queried (GObject *source, GAsyncResult *result, gpointer user_data);
+static void on_cont (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static gboolean
+on_load_poll (gpointer user_data)
+{
+  g_autoptr (MvdQemu) self = user_data;
+
+  if (self->launch_task)
+    qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_status_queried (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -119,6 +135,11 @@ on_status_queried (GObject *source, GAsyncResult *result, gpointer user_data)
     launch_failed_kill (self, g_steal_pointer (&error));
   else if (mvd_qemu_run_state_is_failure (status->run_state))
     mvd_qemu_fail_guest (self, status->run_state); /* the exit fails the launch, with why */
+  else if (status->run_state == QMP_RUN_STATE_INMIGRATE)
+    g_timeout_add (LOAD_POLL_MS, on_load_poll, g_object_ref (self)); /* a restore loading */
+  else if (!status->running && self->restoring && self->cont_usec == 0)
+    /* loaded, it stands as it was saved (paused), whatever -S or a cont said: cont now */
+    qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
   else if (!status->running)
     launch_failed_kill (self, g_error_new (MVM_ERROR, MVM_ERROR_QEMU_FAILED,
                                            "QEMU reports status '%s' after cont", status->status));
@@ -143,45 +164,6 @@ on_cont (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
-/* A restore: QEMU loads the snapshot, then stands in the run state it was saved in (paused:
- * the save stopped it), whatever -S or a cont meanwhile said; cont once it is loaded */
-#define LOAD_POLL_MS 5
-
-static void wait_loaded (MvdQemu *self);
-
-static gboolean
-on_load_poll (gpointer user_data)
-{
-  g_autoptr (MvdQemu) self = user_data;
-
-  if (self->launch_task)
-    wait_loaded (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_load_status (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (MvdQemu) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (QmpStatus) status = qmp_query_status_finish (QMP_CLIENT (source), result, &error);
-
-  if (self->launch_task == NULL)
-    return;
-  if (status == NULL)
-    launch_failed_kill (self, g_steal_pointer (&error));
-  else if (status->run_state == QMP_RUN_STATE_INMIGRATE)
-    g_timeout_add (LOAD_POLL_MS, on_load_poll, g_object_ref (self));
-  else
-    qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
-}
-
-static void
-wait_loaded (MvdQemu *self)
-{
-  qmp_query_status_async (self->qmp, NULL, on_load_status, g_object_ref (self));
-}
-
 static void
 on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -195,8 +177,8 @@ on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->handshake_usec = g_get_monotonic_time ();
-  if (self->restoring)
-    wait_loaded (self);
+  if (self->restoring) /* cont once loaded */
+    qmp_query_status_async (self->qmp, NULL, on_status_queried, g_object_ref (self));
   else
     qmp_cont_async (self->qmp, NULL, on_cont, g_object_ref (self));
 }
