@@ -273,6 +273,16 @@ class World:
         return subprocess.run([MICROVMCTL, "--session", "console", name], input=text,
                               env=self.env(), capture_output=True, text=True, timeout=timeout)
 
+    def shell(self, name, command):
+        """Runs @command in guest NAME's console shell, then sync; returns what it printed
+        between two markers."""
+        r = subprocess.run([MICROVMCTL, "--session", "console", name, "--linger", "2"],
+                           env=self.env(), input=f"echo BE''GIN; {command}; sync; echo E''ND\n",
+                           capture_output=True, text=True, timeout=120)
+        out = r.stdout.replace("\r", "")
+        check("BEGIN" in out and "END" in out, f"guest {name} did not answer:\n{out}")
+        return out[out.rindex("BEGIN") + 5:out.rindex("END")]
+
     def console_popen(self, name, *flags):
         """A console client whose stdin and stdout are pipes the caller keeps."""
         return subprocess.Popen([MICROVMCTL, "--session", "console", *flags, name], env=self.env(),

@@ -13,7 +13,7 @@ import os
 import subprocess
 
 import image_fixtures as fx
-from harness import MICROVMCTL, World, check, run
+from harness import World, check, run
 
 
 def sha(path):
@@ -36,16 +36,6 @@ def define(w, name, disk_extra="", extra=""):
                                   f"[Disk root]\nImage=web\n{disk_extra}"))
 
 
-def shell(w, name, command):
-    """Runs @command in guest NAME's console shell; returns what it printed between markers."""
-    r = subprocess.run([MICROVMCTL, "--session", "console", name, "--linger", "2"],
-                       env=w.env(), input=f"echo BE''GIN; {command}; sync; echo E''ND\n",
-                       capture_output=True, text=True, timeout=120)
-    out = r.stdout.replace("\r", "")
-    check("BEGIN" in out and "END" in out, f"guest {name} did not answer:\n{out}")
-    return out[out.rindex("BEGIN") + 5:out.rindex("END")]
-
-
 def boot(w, *names):
     for name in names:
         w.ctl("start", name, "--wait-ready")
@@ -57,7 +47,7 @@ def stop(w, *names):
 
 
 def sees(w, name, file):
-    return "YES" in shell(w, name, f"[ -e {file} ] && echo Y''ES || echo NO")
+    return "YES" in w.shell(name, f"[ -e {file} ] && echo Y''ES || echo NO")
 
 
 def test_image_disk_writes_to_its_overlay():
@@ -68,7 +58,7 @@ def test_image_disk_writes_to_its_overlay():
         before = sha(image)
         define(w, "src")
         boot(w, "src")
-        shell(w, "src", "echo mine > /etc/from-src")
+        w.shell("src", "echo mine > /etc/from-src")
         stop(w, "src")
         check(sha(image) == before, "the guest wrote into the image")
         overlay = data_dir(w, "src", "root.qcow2")
@@ -78,7 +68,7 @@ def test_image_disk_writes_to_its_overlay():
               and info["virtual-size"] == os.path.getsize(image), info)
         w.restart_daemon()
         boot(w, "src")
-        check("mine" in shell(w, "src", "cat /etc/from-src"), "the write was lost at restart")
+        check("mine" in w.shell("src", "cat /etc/from-src"), "the write was lost at restart")
         stats = json.loads(w.ctl("--json", "stats", "src").stdout)
         check(any(k.startswith("block.disk0.") for k in stats), f"no counters of disk0: {stats}")
         stop(w, "src")
@@ -99,7 +89,7 @@ def test_ephemeral_forgets():
         # the daemon's, like a writable Image= disk's: the confined QEMU gets it open
         check(st.st_uid == os.getuid() and (st.st_mode & 0o777) == 0o600,
               f"overlay owned by {st.st_uid}, mode {oct(st.st_mode)}")
-        shell(w, "eph", "echo gone > /etc/scratch")
+        w.shell("eph", "echo gone > /etc/scratch")
         check(sees(w, "eph", "/etc/scratch"), "the write did not land at all")
         stop(w, "eph")
         check(not os.path.exists(overlay), f"{overlay} outlived the stop")
@@ -116,7 +106,7 @@ def test_clones_do_not_see_each_other():
         import_web(w)
         define(w, "src", extra="Autostart=yes\n")
         boot(w, "src")
-        shell(w, "src", "echo src > /etc/from-src")
+        w.shell("src", "echo src > /etc/from-src")
 
         # linked, while the source runs: the image as imported, a name and MAC of its own
         r = w.ctl("clone", "src", "lin")
@@ -128,7 +118,7 @@ def test_clones_do_not_see_each_other():
         check(sorted(used_by) == ["lin", "src"], used_by)
         boot(w, "lin")
         check(not sees(w, "lin", "/etc/from-src"), "a linked clone sees its source's writes")
-        shell(w, "lin", "echo lin > /etc/from-lin")
+        w.shell("lin", "echo lin > /etc/from-lin")
         check(not sees(w, "src", "/etc/from-lin"), "the source sees its clone's writes")
 
         # full: the source's writes too, only while it is stopped
@@ -137,8 +127,8 @@ def test_clones_do_not_see_each_other():
         stop(w, "src", "lin")
         w.ctl("clone", "src", "full", "--full")
         boot(w, "full")
-        check("src" in shell(w, "full", "cat /etc/from-src"), "--full lost the source's writes")
-        shell(w, "full", "echo full > /etc/from-full")
+        check("src" in w.shell("full", "cat /etc/from-src"), "--full lost the source's writes")
+        w.shell("full", "echo full > /etc/from-full")
         stop(w, "full")
         boot(w, "src")
         check(not sees(w, "src", "/etc/from-full"), "the source sees its full clone's writes")

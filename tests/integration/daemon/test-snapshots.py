@@ -8,11 +8,10 @@ QEMU behind. Real daemon, real QEMU under TCG, checked from inside the guest."""
 
 import json
 import os
-import subprocess
 import sys
 import time
 
-from harness import MICROVMCTL, World, check, run
+from harness import World, check, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -24,13 +23,7 @@ PAGE = "hello-from-the-snapshot"
 
 
 def shell(w, name, command):
-    """Runs @command in guest NAME's console shell; returns what it printed between markers."""
-    r = subprocess.run([MICROVMCTL, "--session", "console", name, "--linger", "2"],
-                       env=w.env(), input=f"echo BE''GIN; {command}; echo E''ND\n",
-                       capture_output=True, text=True, timeout=120)
-    out = r.stdout.replace("\r", "")
-    check("BEGIN" in out and "END" in out, f"guest {name} did not answer:\n{out}")
-    return out[out.rindex("BEGIN") + 5:out.rindex("END")].strip()
+    return w.shell(name, command).strip()
 
 
 def guest_text(w, name, extra="", disk_extra="Ephemeral=yes\n", memory="192M"):
