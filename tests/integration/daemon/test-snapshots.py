@@ -93,7 +93,7 @@ def test_save_and_start_from_it():
                   f"{time.time():.1f}")
             status = json.loads(w.ctl("status", "s", "--json").stdout)
             check("from snapshot warm" in status["StateMessage"], status["StateMessage"])
-            print(f"round {round}: started from the snapshot in {took:.2f} s")
+            print(f"# round {round}: started from the snapshot in {took:.2f} s")
             write_disk(w, "s", "written-later")
             w.ctl("stop", "s")
         # a plain start boots: the snapshot was for that start only
