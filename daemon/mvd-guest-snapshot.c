@@ -207,6 +207,9 @@ on_finished (GObject *source, GAsyncResult *result, gpointer data)
 
   if (g_task_propagate_boolean (G_TASK (result), &error))
     g_clear_pointer (&call->partial, g_free); /* named now: not to be removed */
+  else
+    g_prefix_error (&error, "guest %s: snapshot %s: ", call->guest->config->name,
+                    call->info->name);
   save_ended (call, error);
 }
 
