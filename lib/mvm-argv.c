@@ -134,6 +134,9 @@ add_machine (Builder *b)
       add_option (b, "-accel", "kvm");
       add_option (b, "-cpu", "host");
     }
+  else if (b->config->tcg_cache > 0)
+    add_option (b, "-accel", "tcg,tb-size=%" G_GUINT64_FORMAT,
+                b->config->tcg_cache / (1024 * 1024));
   else
     add_option (b, "-accel", "tcg");
   add_option (b, "-smp", "%u", b->config->cpus);

@@ -46,6 +46,7 @@ test_defaults (void **state)
   assert_int_equal (c->transport, MVM_TRANSPORT_PCIE);
   assert_int_equal (c->cpus, 1);
   assert_int_equal (c->memory, 256ULL << 20);
+  assert_int_equal (c->tcg_cache, 0);
   assert_null (c->kernel);
   assert_null (c->initrd);
   assert_string_equal (c->command_line, "");
@@ -68,7 +69,8 @@ test_every_guest_key (void **state)
   g_autoptr (MvmGuestConfig) c
     = parse_ok ("x.guest", "[Guest]\nName=db\nOS=freebsd\nTransport=pcie\nCPUs=8\nMemory=3G\n"
                            "Kernel=/k/vmlinux\nInitrd=/k/initrd\nCommandLine=quiet  splash\n"
-                           "Autostart=yes\nRestart=on-failure\nShutdownTimeoutSec=120\n");
+                           "Autostart=yes\nRestart=on-failure\nShutdownTimeoutSec=120\n"
+                           "TCGCacheSize=32M\n");
 
   assert_string_equal (c->name, "db");
   assert_int_equal (c->os, MVM_OS_FREEBSD);
@@ -81,6 +83,7 @@ test_every_guest_key (void **state)
   assert_true (c->autostart);
   assert_int_equal (c->restart, MVM_RESTART_ON_FAILURE);
   assert_int_equal (c->shutdown_timeout_sec, 120);
+  assert_int_equal (c->tcg_cache, 32ULL << 20);
   assert_string_equal (mvm_os_to_string (c->os), "freebsd");
   assert_string_equal (mvm_transport_to_string (c->transport), "pcie");
   assert_string_equal (mvm_restart_to_string (c->restart), "on-failure");
@@ -298,7 +301,7 @@ test_errors_name_file_and_line (void **state)
   assert_error ("[Guest]\nMemory=100M\nCpus=2\n",
                 "/etc/g/web.guest:3: [Guest] Cpus: unknown key; this group takes Name, OS, "
                 "Transport, CPUs, Memory, Kernel, Initrd, CommandLine, Autostart, Restart, "
-                "ShutdownTimeoutSec, Hostname, Command");
+                "ShutdownTimeoutSec, Hostname, Command, TCGCacheSize");
   assert_error ("[Guest]\n[Share a]\nPath=/a\n[Share b]\nPath=/b\nTag=a\n",
                 "/etc/g/web.guest:6: [Share b] Tag: tag 'a' is used by another share");
   assert_error ("[Guest]\n[Network n]\nMode=user\nBridge=br0\n",
