@@ -279,7 +279,7 @@ place_in_cgroup (MvdQemu *self)
 }
 
 static gboolean
-spawn (MvdQemu *self, ChildFds *fds, GError **error)
+spawn (MvdQemu *self, ChildFds *fds, gboolean small_pages, GError **error)
 {
   g_autofree char *output = mvd_qemu_path (self, "qemu.out");
   g_autofree char *pid_file = mvd_qemu_path (self, "qemu.pid");
@@ -292,7 +292,8 @@ spawn (MvdQemu *self, ChildFds *fds, GError **error)
                               .tmp_dir = tmp_dir,
                               .uid = self->uid,
                               .kvm_gid = kvm_gid (),
-                              .pid_file = pid_file };
+                              .pid_file = pid_file,
+                              .small_pages = small_pages };
   const char *identifier;
 
   fds->n = 0; /* the spawner's now */
@@ -654,7 +655,7 @@ start_process (MvdQemu *self, const MvmGuestConfig *config, const MvmLaunchPlan 
        && open_networks (self, config, &plan->launch, &fds, error)
        && open_shares (self, config, &plan->launch, &fds, error)
        && pass_files (&plan->files, &fds, error) && mark_prepared (self)
-       && spawn (self, &fds, error);
+       && spawn (self, &fds, plan->small_pages, error);
   child_fds_clear (&fds);
   if (!ok)
     g_prefix_error (error, "guest %s: ", config->name);

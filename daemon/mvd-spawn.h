@@ -21,6 +21,7 @@ typedef struct
   /* made read-only, submounts too, in a mount namespace of the child's own: what a read-only
    * share's virtiofsd serves; NULL: none */
   const char *read_only_tree;
+  gboolean small_pages; /* no transparent huge pages (PR_SET_THP_DISABLE), QEMU's children too */
 } MvdSpawnRequest;
 
 /* Starts the process @request describes; closes every fd of @request, success or not. */

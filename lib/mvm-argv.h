@@ -68,6 +68,11 @@ GStrv mvm_argv_build (const MvmGuestConfig *config, const MvmHostFacts *facts,
 /* Whether card @n's network is passt: Mode=passt, or Mode=user where passt is installed. */
 gboolean mvm_network_uses_passt (const MvmNetwork *n, const MvmHostFacts *facts);
 
+/* Whether QEMU runs with transparent huge pages off (the spawner's prctl), so that free page
+ * reporting can return the guest's memory in blocks smaller than a huge page: under TCG, with
+ * FreePageReporting=yes. Under KVM huge pages are worth more than the memory. */
+gboolean mvm_argv_small_pages (const MvmGuestConfig *config, const MvmHostFacts *facts);
+
 /* The generated kernel command line, with the guest's CommandLine= appended. */
 char *mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *facts);
 

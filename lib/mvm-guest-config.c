@@ -9,6 +9,9 @@
 #include "mvm-value.h"
 
 #define MAX_MEMORY (4ULL << 40)
+/* QEMU 7.2's own bounds for TCG's translation buffer (tcg/region.c) */
+#define MIN_TCG_CACHE (1024 * 1024ULL)
+#define MAX_TCG_CACHE (2048 * 1024 * 1024ULL)
 #define MAX_SHUTDOWN_TIMEOUT 3600
 
 static const MvmEnumEntry os_entries[] = {
@@ -60,6 +63,7 @@ static const char *const guest_keys[] = {
   "Hostname",
   "Command",
   "StartFrom",
+  "TCGCacheSize",
   NULL,
 };
 static const char *const disk_keys[] = { "Path", "Image", "Format", "ReadOnly", "Ephemeral", NULL };
@@ -314,7 +318,7 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
 {
   const char *g = "Guest";
   int os = MVM_OS_LINUX, transport = MVM_TRANSPORT_AUTO, restart = MVM_RESTART_NO;
-  guint64 cpus = 1, memory = 256 * 1024 * 1024ULL, timeout = 30;
+  guint64 cpus = 1, memory = 256 * 1024 * 1024ULL, timeout = 30, tcg_cache = 0;
 
   if (!mvm_key_parser_check_keys (p, g, guest_keys, error) || !parse_guest_name (p, c, error)
       || !mvm_key_parser_get_enum (p, g, "OS", os_entries, &os, error)
@@ -328,10 +332,15 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
       || !mvm_key_parser_get_bool (p, g, "Autostart", &c->autostart, error)
       || !mvm_key_parser_get_enum (p, g, "Restart", restart_entries, &restart, error)
       || !mvm_key_parser_get_uint (p, g, "ShutdownTimeoutSec", 1, MAX_SHUTDOWN_TIMEOUT, &timeout,
+                                   error)
+      || !mvm_key_parser_get_size (p, g, "TCGCacheSize", MIN_TCG_CACHE, MAX_TCG_CACHE, &tcg_cache,
                                    error))
     return FALSE;
   if (memory % (1024 * 1024) != 0)
     return mvm_key_parser_fail (p, g, "Memory", error, "must be a whole number of megabytes (M)");
+  if (tcg_cache % (1024 * 1024) != 0)
+    return mvm_key_parser_fail (p, g, "TCGCacheSize", error,
+                                "must be a whole number of megabytes (M)");
   if (transport == MVM_TRANSPORT_AUTO)
     transport = os == MVM_OS_LINUX ? MVM_TRANSPORT_PCIE : MVM_TRANSPORT_MMIO;
   c->os = os;
@@ -339,6 +348,7 @@ parse_guest_group (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
   c->restart = restart;
   c->cpus = cpus;
   c->memory = memory;
+  c->tcg_cache = tcg_cache;
   c->shutdown_timeout_sec = timeout;
   return TRUE;
 }

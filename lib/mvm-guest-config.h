@@ -112,6 +112,7 @@ typedef struct
   MvmTransport transport; /* never AUTO after parsing */
   guint cpus;
   guint64 memory;
+  guint64 tcg_cache;  /* TCG's translation buffer in bytes; 0: QEMU's default */
   char *kernel;       /* NULL: the daemon's default */
   char *initrd;       /* NULL: the daemon's default */
   char *command_line; /* "" when unset */

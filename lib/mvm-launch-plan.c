@@ -145,5 +145,6 @@ mvm_launch_plan_new (const MvmDaemonConfig *config, const MvmHostFacts *facts,
   if (place->socket_dir)
     by_name (plan, place->socket_dir);
   plan->argv = mvm_argv_build (guest, facts, &plan->launch, error);
+  plan->small_pages = mvm_argv_small_pages (guest, facts);
   return plan->argv ? g_steal_pointer (&plan) : NULL;
 }

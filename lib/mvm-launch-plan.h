@@ -20,6 +20,7 @@ typedef struct
   MvmLaunch launch;      /* points into the strings above */
   MvmGuestFiles files;   /* kernel, initrd and disks, opened; closed with the plan */
   GStrv argv;
+  gboolean small_pages; /* QEMU runs without transparent huge pages (mvm_argv_small_pages) */
 } MvmLaunchPlan;
 
 /* Where the plan's sockets go, and who else holds a vsock CID. */

@@ -23,6 +23,8 @@ static const struct
   { "-M", (const char *const[]){ "microvm", NULL },
     (const char *const[]){ "x-option-roms", "isa-serial", "rtc", "acpi", "pcie", "pit", "pic",
                            "memory-backend", NULL } },
+  { "-accel", (const char *const[]){ "kvm", "tcg", NULL },
+    (const char *const[]){ "tb-size", NULL } },
   { "-global", NULL, (const char *const[]){ "virtio-mmio.force-legacy", NULL } },
   { "-sandbox", (const char *const[]){ "on", NULL },
     (const char *const[]){ "obsolete", "elevateprivileges", "spawn", "resourcecontrol", NULL } },

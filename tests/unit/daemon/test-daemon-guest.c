@@ -41,6 +41,7 @@ typedef struct
 {
   GPid pid;
   GStrv argv;
+  gboolean small_pages; /* asked to run without transparent huge pages */
   QmpFakePeer *peer;
   gint64 presses[8]; /* monotonic time of each system_powerdown seen (escalation test) */
   guint n_presses;
@@ -110,6 +111,7 @@ test_spawn (const MvdSpawnRequest *request, gpointer data, GError **error)
   if (f->reap_in_spawn)
     g_subprocess_wait (process, NULL, NULL);
   launch->argv = g_strdupv ((char **)request->argv);
+  launch->small_pages = request->small_pages;
   launch->peer = qmp_fake_peer_new_for_listener (qmp, STEP_TIMEOUT_MS);
   g_ptr_array_add (f->launches, launch);
   script (f, launch);
@@ -604,6 +606,9 @@ test_kvm_internal_error_falls_back (void **state)
   assert_int_equal (f->launches->len, 2);
   assert_true (argv_has_pair ((const char *const *)launch_nth (f, 0)->argv, "-accel", "kvm"));
   assert_true (argv_has_pair ((const char *const *)launch_nth (f, 1)->argv, "-accel", "tcg"));
+  /* huge pages under KVM; small ones under TCG, where free page reporting returns more */
+  assert_false (launch_nth (f, 0)->small_pages);
+  assert_true (launch_nth (f, 1)->small_pages);
   assert_string_equal (mvm_dbus_manager_get_accelerator (MVM_DBUS_MANAGER (f->manager)), "tcg");
   assert_non_null (
     strstr (mvm_dbus_manager_get_accelerator_note (MVM_DBUS_MANAGER (f->manager)), "guest t"));

@@ -46,6 +46,7 @@ test_defaults (void **state)
   assert_int_equal (c->transport, MVM_TRANSPORT_PCIE);
   assert_int_equal (c->cpus, 1);
   assert_int_equal (c->memory, 256ULL << 20);
+  assert_int_equal (c->tcg_cache, 0);
   assert_null (c->kernel);
   assert_null (c->initrd);
   assert_string_equal (c->command_line, "");
@@ -70,7 +71,7 @@ test_every_guest_key (void **state)
     = parse_ok ("x.guest", "[Guest]\nName=db\nOS=freebsd\nTransport=pcie\nCPUs=8\nMemory=3G\n"
                            "Kernel=/k/vmlinux\nInitrd=/k/initrd\nCommandLine=quiet  splash\n"
                            "Autostart=yes\nRestart=on-failure\nShutdownTimeoutSec=120\n"
-                           "StartFrom=warm.1\n");
+                           "StartFrom=warm.1\nTCGCacheSize=32M\n");
 
   assert_string_equal (c->name, "db");
   assert_string_equal (c->start_from, "warm.1");
@@ -84,6 +85,7 @@ test_every_guest_key (void **state)
   assert_true (c->autostart);
   assert_int_equal (c->restart, MVM_RESTART_ON_FAILURE);
   assert_int_equal (c->shutdown_timeout_sec, 120);
+  assert_int_equal (c->tcg_cache, 32ULL << 20);
   assert_string_equal (mvm_os_to_string (c->os), "freebsd");
   assert_string_equal (mvm_transport_to_string (c->transport), "pcie");
   assert_string_equal (mvm_restart_to_string (c->restart), "on-failure");
@@ -301,7 +303,7 @@ test_errors_name_file_and_line (void **state)
   assert_error ("[Guest]\nMemory=100M\nCpus=2\n",
                 "/etc/g/web.guest:3: [Guest] Cpus: unknown key; this group takes Name, OS, "
                 "Transport, CPUs, Memory, Kernel, Initrd, CommandLine, Autostart, Restart, "
-                "ShutdownTimeoutSec, Hostname, Command, StartFrom");
+                "ShutdownTimeoutSec, Hostname, Command, StartFrom, TCGCacheSize");
   assert_error ("[Guest]\nStartFrom=../x\n",
                 "/etc/g/web.guest:2: [Guest] StartFrom: '../x' is not a snapshot name (letters, "
                 "digits, '_', '.', '-'; at most 63)");
