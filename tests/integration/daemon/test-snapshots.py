@@ -93,6 +93,10 @@ def test_save_and_start_from_it():
                   f"{time.time():.1f}")
             status = json.loads(w.ctl("status", "s", "--json").stdout)
             check("from snapshot warm" in status["StateMessage"], status["StateMessage"])
+            # a restore keeps huge pages: QEMU's loader touches all of the guest's memory
+            with open(f"/proc/{status['MainPID']}/status") as f:
+                thp = [line.split()[1] for line in f if line.startswith("THP_enabled:")]
+            check(thp in ([], ["1"]), f"a restored QEMU runs in small pages: {thp}")
             print(f"# round {round}: started from the snapshot in {took:.2f} s")
             write_disk(w, "s", "written-later")
             w.ctl("stop", "s")
