@@ -157,7 +157,7 @@ add_machine (Builder *b)
 gboolean
 mvm_argv_small_pages (const MvmGuestConfig *config, const MvmHostFacts *facts)
 {
-  return !facts->kvm && config->balloon_free_page_reporting;
+  return !facts->kvm && config->balloon_free_page_reporting && config->balloon_small_pages;
 }
 
 /* What the shipped init configures: each card by its MAC, the host name */

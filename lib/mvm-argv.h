@@ -70,7 +70,8 @@ gboolean mvm_network_uses_passt (const MvmNetwork *n, const MvmHostFacts *facts)
 
 /* Whether QEMU runs with transparent huge pages off (the spawner's prctl), so that free page
  * reporting can return the guest's memory in blocks smaller than a huge page: under TCG, with
- * FreePageReporting=yes. Under KVM huge pages are worth more than the memory. */
+ * FreePageReporting=yes and SmallPages=yes. Under KVM huge pages are worth more than the
+ * memory; and by default a start is: loading the kernel in small pages costs 0.2 s here. */
 gboolean mvm_argv_small_pages (const MvmGuestConfig *config, const MvmHostFacts *facts);
 
 /* The generated kernel command line, with the guest's CommandLine= appended. */

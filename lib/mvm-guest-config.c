@@ -72,7 +72,8 @@ static const char *const network_keys[]
       "Forward", "HostLoopback", "Egress", "AllowTo", NULL };
 static const char *const share_keys[] = { "Type", "Path", "Tag", "ReadOnly", NULL };
 static const char *const vsock_keys[] = { "CID", NULL };
-static const char *const balloon_keys[] = { "FreePageReporting", "DeflateOnOOM", NULL };
+static const char *const balloon_keys[]
+  = { "FreePageReporting", "DeflateOnOOM", "SmallPages", NULL };
 
 /* A fixed namespace for name-based guest UUIDs (RFC 4122 section 4.3). */
 static const guint8 uuid_namespace[16] = { 0x6d, 0x76, 0x6d, 0x64, 0x2d, 0x67, 0x75, 0x65,
@@ -536,7 +537,8 @@ parse_balloon (const MvmKeyParser *p, MvmGuestConfig *c, GError **error)
          && mvm_key_parser_get_bool (p, "Balloon", "FreePageReporting",
                                      &c->balloon_free_page_reporting, error)
          && mvm_key_parser_get_bool (p, "Balloon", "DeflateOnOOM", &c->balloon_deflate_on_oom,
-                                     error);
+                                     error)
+         && mvm_key_parser_get_bool (p, "Balloon", "SmallPages", &c->balloon_small_pages, error);
 }
 
 typedef gboolean (*LabelledParser) (const MvmKeyParser *p, const char *group, const char *label,

@@ -129,6 +129,7 @@ typedef struct
   guint32 vsock_cid; /* 0: auto */
   gboolean balloon_free_page_reporting;
   gboolean balloon_deflate_on_oom;
+  gboolean balloon_small_pages; /* SmallPages=: under TCG, RAM in 4 KiB pages, reported finely */
 } MvmGuestConfig;
 
 /* Parses and validates @data; @file_name (may be NULL) is used for messages and as the

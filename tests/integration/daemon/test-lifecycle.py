@@ -123,10 +123,11 @@ def test_kill():
 
 def test_balloon_and_stats():
     with World() as w:
-        w.ctl("define", w.write_guest("b.guest", "[Guest]\nMemory=256M\n"))
+        w.ctl("define", w.write_guest("b.guest", "[Guest]\nMemory=256M\n"
+                                      "[Balloon]\nSmallPages=yes\n"))
         w.ctl("start", "b", "--wait-ready")
-        # under TCG the guest's RAM is kept in small pages, so free page reporting can give
-        # back blocks smaller than a huge page (microvm.guest(5), [Balloon])
+        # with SmallPages=yes under TCG the guest's RAM is kept in small pages, so free page
+        # reporting can give back blocks smaller than a huge page (microvm.guest(5), [Balloon])
         with open(f"/proc/{w.prop('b', 'MainPID')}/status") as f:
             thp = [line.split()[1] for line in f if line.startswith("THP_enabled:")]
         check(thp in ([], ["0"]), f"QEMU runs with transparent huge pages: THP_enabled {thp}")

@@ -597,7 +597,7 @@ test_killed_restarts (void **state)
 static void
 test_kvm_internal_error_falls_back (void **state)
 {
-  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, TRUE, NULL, NULL);
+  Fixture *f = fixture_new (state, MVM_ACCEL_AUTO, TRUE, NULL, "[Balloon]\nSmallPages=yes\n");
 
   push_script (f, script_internal_error);
   push_script (f, script_run);
@@ -606,7 +606,8 @@ test_kvm_internal_error_falls_back (void **state)
   assert_int_equal (f->launches->len, 2);
   assert_true (argv_has_pair ((const char *const *)launch_nth (f, 0)->argv, "-accel", "kvm"));
   assert_true (argv_has_pair ((const char *const *)launch_nth (f, 1)->argv, "-accel", "tcg"));
-  /* huge pages under KVM; small ones under TCG, where free page reporting returns more */
+  /* SmallPages=yes: huge pages under KVM; small ones under TCG, where free page reporting
+   * returns more */
   assert_false (launch_nth (f, 0)->small_pages);
   assert_true (launch_nth (f, 1)->small_pages);
   assert_string_equal (mvm_dbus_manager_get_accelerator (MVM_DBUS_MANAGER (f->manager)), "tcg");

@@ -222,7 +222,8 @@ test_vsock_and_balloon (void **state)
   g_autoptr (MvmGuestConfig) auto_cid = parse_ok ("v.guest", "[Guest]\n[Vsock]\nCID=auto\n");
   g_autoptr (MvmGuestConfig) empty = parse_ok ("v.guest", "[Guest]\n[Vsock]\n");
   g_autoptr (MvmGuestConfig) fixed
-    = parse_ok ("v.guest", "[Guest]\n[Vsock]\nCID=1234\n[Balloon]\nFreePageReporting=no\n");
+    = parse_ok ("v.guest", "[Guest]\n[Vsock]\nCID=1234\n[Balloon]\nFreePageReporting=no\n"
+                           "SmallPages=yes\n");
 
   assert_true (auto_cid->vsock);
   assert_int_equal (auto_cid->vsock_cid, 0);
@@ -232,6 +233,8 @@ test_vsock_and_balloon (void **state)
   assert_int_equal (fixed->vsock_cid, 1234);
   assert_false (fixed->balloon_free_page_reporting);
   assert_true (fixed->balloon_deflate_on_oom);
+  assert_true (fixed->balloon_small_pages);
+  assert_false (empty->balloon_small_pages); /* a start is worth more than 10 MiB */
 }
 
 static void
