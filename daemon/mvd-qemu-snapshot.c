@@ -21,7 +21,6 @@ typedef struct
   int fd;
   MvdQemuSaveProgress progress;
   gpointer progress_data;
-  GCancellable *cancellable;
   gboolean cancel_sent; /* migrate_cancel */
   guint poll;
 } SaveOp;
@@ -32,7 +31,6 @@ save_op_free (SaveOp *op)
   g_clear_handle_id (&op->poll, g_source_remove);
   if (op->fd >= 0)
     close (op->fd);
-  g_clear_object (&op->cancellable);
   g_object_unref (op->self);
   g_free (op);
 }
@@ -58,9 +56,11 @@ on_cancel_sent (GObject *source, GAsyncResult *result, gpointer data)
 
 /* Cancel() of the job: QEMU stops writing, and the migration ends "cancelled" */
 static void
-cancel_if_asked (SaveOp *op)
+cancel_if_asked (GTask *task)
 {
-  if (op->cancel_sent || !g_cancellable_is_cancelled (op->cancellable))
+  SaveOp *op = g_task_get_task_data (task);
+
+  if (op->cancel_sent || !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     return;
   op->cancel_sent = TRUE;
   qmp_client_execute_async (op->self->qmp, "migrate_cancel", NULL, NULL, on_cancel_sent, NULL);
@@ -115,7 +115,7 @@ on_queried (GObject *source, GAsyncResult *result, gpointer data)
                              json_object_get_string_member_with_default (info, "error-desc", "")));
   else
     {
-      cancel_if_asked (op);
+      cancel_if_asked (task);
       op->poll = g_timeout_add (POLL_MS, on_poll, g_steal_pointer (&task));
     }
 }
@@ -129,7 +129,22 @@ query (GTask *task)
                             g_object_ref (task));
 }
 
-/* Each step answers here; the next follows, with @task */
+/* Each step's answer, from libqmp's typed finish (qmp_stop_finish, ...): FALSE, and @task
+ * failed, when QEMU refused it */
+typedef gboolean (*StepFinish) (QmpClient *client, GAsyncResult *result, GError **error);
+
+static gboolean
+step_ok (GObject *source, GAsyncResult *result, StepFinish finish, GTask *task)
+{
+  GError *error = NULL;
+
+  if (finish (QMP_CLIENT (source), result, &error))
+    return TRUE;
+  fail (task, error);
+  return FALSE;
+}
+
+/* ... of a command without a typed wrapper in libqmp */
 static gboolean
 step_done (GObject *source, GAsyncResult *result, GTask *task)
 {
@@ -157,7 +172,7 @@ on_fd_passed (GObject *source, GAsyncResult *result, gpointer data)
   SaveOp *op = g_task_get_task_data (task);
   g_autoptr (JsonObject) args = json_object_new ();
 
-  if (!step_done (source, result, task)
+  if (!step_ok (source, result, qmp_getfd_finish, task)
       || g_task_return_error_if_cancelled (task)) /* before anything was written */
     return;
   json_object_set_string_member (args, "uri", "fd:" FDNAME);
@@ -170,13 +185,10 @@ on_parameters_set (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   SaveOp *op = g_task_get_task_data (task);
-  g_autoptr (JsonObject) args = json_object_new ();
 
   if (!step_done (source, result, task))
     return;
-  json_object_set_string_member (args, "fdname", FDNAME);
-  qmp_client_execute_with_fd_async (op->self->qmp, "getfd", args, op->fd, NULL, on_fd_passed,
-                                    g_steal_pointer (&task));
+  qmp_getfd_async (op->self->qmp, FDNAME, op->fd, NULL, on_fd_passed, g_steal_pointer (&task));
 }
 
 static void
@@ -186,7 +198,7 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer data)
   SaveOp *op = g_task_get_task_data (task);
   g_autoptr (JsonObject) args = json_object_new ();
 
-  if (!step_done (source, result, task))
+  if (!step_ok (source, result, qmp_stop_finish, task))
     return;
   json_object_set_int_member (args, "max-bandwidth", MAX_BANDWIDTH);
   qmp_client_execute_async (op->self->qmp, "migrate-set-parameters", args, NULL, on_parameters_set,
@@ -205,7 +217,6 @@ mvd_qemu_save_snapshot_async (MvdQemu *self, int memory_fd, MvdQemuSaveProgress 
   op->fd = memory_fd;
   op->progress = progress;
   op->progress_data = progress_data;
-  op->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   g_task_set_task_data (task, op, (GDestroyNotify)save_op_free);
   if (self->qmp == NULL || self->exited || !qmp_client_is_ready (self->qmp))
     {
@@ -214,7 +225,7 @@ mvd_qemu_save_snapshot_async (MvdQemu *self, int memory_fd, MvdQemuSaveProgress 
       return;
     }
   self->saving = TRUE; /* the stop is no pause to report */
-  qmp_client_execute_async (self->qmp, "stop", NULL, NULL, on_stopped, g_steal_pointer (&task));
+  qmp_stop_async (self->qmp, NULL, on_stopped, g_steal_pointer (&task));
 }
 
 gboolean
@@ -228,10 +239,10 @@ on_resumed (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (MvdQemu) self = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) node = qmp_client_execute_finish (QMP_CLIENT (source), result, &error);
+  gboolean ok = qmp_cont_finish (QMP_CLIENT (source), result, &error);
 
   self->saving = FALSE;
-  if (node == NULL && !self->exited)
+  if (!ok && !self->exited)
     mvd_guest_warning (self->name, "cannot run it again after its snapshot: %s", error->message);
 }
 
@@ -243,5 +254,5 @@ mvd_qemu_end_snapshot (MvdQemu *self, gboolean run)
       self->saving = FALSE;
       return;
     }
-  qmp_client_execute_async (self->qmp, "cont", NULL, NULL, on_resumed, g_object_ref (self));
+  qmp_cont_async (self->qmp, NULL, on_resumed, g_object_ref (self));
 }
