@@ -21,6 +21,15 @@ guest_data_dir (MvdGuest *self)
   return self->context->config->guest_data_dir;
 }
 
+const char *
+mvd_guest_data_dir (MvdGuest *self, GError **error)
+{
+  if (guest_data_dir (self) == NULL)
+    g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
+                 "guest %s: this microvmd has no folder for guests' data", self->config->name);
+  return guest_data_dir (self);
+}
+
 void
 mvd_guest_publish_snapshots (MvdGuest *self)
 {
@@ -75,10 +84,9 @@ check_can_save (MvdGuest *self, const char *name, GError **error)
 {
   const char *guest = self->config->name;
 
-  if (guest_data_dir (self) == NULL)
-    g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
-                 "guest %s: this microvmd has no folder for guests' data", guest);
-  else if (self->state != MVM_GUEST_STATE_RUNNING && self->state != MVM_GUEST_STATE_PAUSED)
+  if (mvd_guest_data_dir (self, error) == NULL)
+    return FALSE;
+  if (self->state != MVM_GUEST_STATE_RUNNING && self->state != MVM_GUEST_STATE_PAUSED)
     g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
                  "cannot save guest %s: it is %s, not running", guest,
                  mvm_guest_state_to_string (self->state));
@@ -142,23 +150,8 @@ copy_overlay (SaveCall *call, const char *label, GCancellable *cancellable, GErr
   return ok;
 }
 
-static gboolean
-sync_memory (SaveCall *call, GError **error)
-{
-  g_autofree char *path = mvm_snapshot_memory_path (call->partial);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  gboolean ok = fd >= 0 && fsync (fd) == 0;
-
-  if (!ok)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot sync %s: %s", path,
-                 g_strerror (errno));
-  if (fd >= 0)
-    close (fd);
-  return ok;
-}
-
 /* In a worker, while the CPUs stand: the overlays as the memory knows them, then all of it
- * on disk and named */
+ * synced and named */
 static void
 finish_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -173,7 +166,7 @@ finish_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *can
         g_task_return_error (task, error);
         return;
       }
-  if (!sync_memory (call, &error) || !mvm_snapshot_commit (call->partial, call->info, &error))
+  if (!mvm_snapshot_commit (call->partial, call->info, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -208,8 +201,7 @@ on_finished (GObject *source, GAsyncResult *result, gpointer data)
   if (g_task_propagate_boolean (G_TASK (result), &error))
     g_clear_pointer (&call->partial, g_free); /* named now: not to be removed */
   else
-    g_prefix_error (&error, "guest %s: snapshot %s: ", call->guest->config->name,
-                    call->info->name);
+    g_prefix_error (&error, "guest %s: snapshot %s: ", call->guest->config->name, call->info->name);
   save_ended (call, error);
 }
 
@@ -314,13 +306,9 @@ mvd_guest_save_snapshot (MvdGuest *self, const char *name, GError **error)
 gboolean
 mvd_guest_remove_snapshot (MvdGuest *self, const char *name, GError **error)
 {
-  if (guest_data_dir (self) == NULL)
-    {
-      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
-                   "guest %s: this microvmd has no folder for guests' data", self->config->name);
-      return FALSE;
-    }
-  if (!mvm_snapshot_remove (guest_data_dir (self), self->config->name, name, error))
+  const char *data_dir = mvd_guest_data_dir (self, error);
+
+  if (data_dir == NULL || !mvm_snapshot_remove (data_dir, self->config->name, name, error))
     return FALSE;
   mvd_guest_message (self->config->name, "snapshot %s removed", name);
   mvd_guest_publish_snapshots (self);

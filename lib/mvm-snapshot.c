@@ -95,7 +95,7 @@ mvm_snapshot_read (const char *guest_data_dir, const char *guest, const char *na
 
   if (!mvm_name_is_valid (name) || !g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local))
     {
-      if (!mvm_name_is_valid (name) || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (local == NULL || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                      "guest %s has no snapshot %s (microvmctl snapshot list %s)", guest, name,
                      guest);
@@ -186,16 +186,33 @@ mvm_snapshot_begin (const char *guest_data_dir, const char *guest, const char *n
 }
 
 static gboolean
-sync_dir (const char *dir, GError **error)
+sync_path (const char *path, GError **error)
 {
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   gboolean ok = fd >= 0 && fsync (fd) == 0;
 
   if (!ok)
-    set_errno_error (error, "sync", dir);
+    set_errno_error (error, "sync", path);
   if (fd >= 0)
     close (fd);
   return ok;
+}
+
+/* Every file the snapshot holds on disk (QEMU wrote the memory without a sync), then the
+ * folder */
+static gboolean
+sync_folder (const char *dir, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *file;
+
+  while (d && (file = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      if (!sync_path (path, error))
+        return FALSE;
+    }
+  return sync_path (dir, error);
 }
 
 gboolean
@@ -213,14 +230,14 @@ mvm_snapshot_commit (const char *partial, const MvmSnapshot *snapshot, GError **
   g_key_file_set_string_list (kf, GROUP, "CommandLine", (const char *const *)snapshot->argv,
                               g_strv_length (snapshot->argv));
   data = g_key_file_to_data (kf, NULL, NULL);
-  if (!mvm_file_write_atomic (info, data, -1, 0600, error) || !sync_dir (partial, error))
+  if (!mvm_file_write_atomic (info, data, -1, 0600, error) || !sync_folder (partial, error))
     return FALSE;
   /* an older snapshot of the name trades places with the new one, then goes */
   if (renameat2 (AT_FDCWD, partial, AT_FDCWD, dir, RENAME_EXCHANGE) == 0)
-    return remove_folder (partial, error) && sync_dir (parent, error);
+    return remove_folder (partial, error) && sync_path (parent, error);
   if (errno != ENOENT || g_rename (partial, dir) < 0)
     return set_errno_error (error, "name", dir);
-  return sync_dir (parent, error);
+  return sync_path (parent, error);
 }
 
 void

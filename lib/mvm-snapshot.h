@@ -37,8 +37,8 @@ GPtrArray *mvm_snapshot_list (const char *guest_data_dir, const char *guest);
  * is removed first); returns its path. */
 char *mvm_snapshot_begin (const char *guest_data_dir, const char *guest, const char *name,
                           GError **error);
-/* Writes @snapshot's info into @partial, syncs it and gives it its name, in place of an
- * older snapshot of that name. */
+/* Writes @snapshot's info into @partial, syncs every file in it and gives it its name, in
+ * place of an older snapshot of that name. */
 gboolean mvm_snapshot_commit (const char *partial, const MvmSnapshot *snapshot, GError **error);
 /* Removes a folder that mvm_snapshot_begin made and that will not be committed. */
 void mvm_snapshot_abort (const char *partial);
