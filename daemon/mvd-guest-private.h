@@ -55,6 +55,9 @@ void mvd_guest_on_qemu_exited (MvdQemu *qemu, guint reason, const char *message,
                                gpointer user_data);
 void mvd_guest_emit_finished (MvdGuest *self);
 void mvd_guest_dbus_iface_init (MvmDbusGuestIface *iface);
+/* STATE/guests, which holds the guest's snapshots; NULL, with @error naming the guest, in a
+ * daemon that has none */
+const char *mvd_guest_data_dir (MvdGuest *self, GError **error);
 /* The Snapshots property, from the guest's snapshot folder */
 void mvd_guest_publish_snapshots (MvdGuest *self);
 /* Saves the running, ready guest as snapshot @name: the job that does it, or NULL and

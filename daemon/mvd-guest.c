@@ -388,20 +388,14 @@ static MvmSnapshot *
 snapshot_to_restore (MvdGuest *self, char **dir, GError **error)
 {
   g_autofree char *name = g_steal_pointer (&self->start_snapshot); /* for this start only */
-  const char *data_dir = self->context->config->guest_data_dir;
   const char *guest = self->config->name;
+  const char *data_dir;
   MvmSnapshot *snapshot;
 
   if (name == NULL && self->config->start_from)
     name = g_strdup (self->config->start_from);
-  if (name == NULL)
+  if (name == NULL || (data_dir = mvd_guest_data_dir (self, error)) == NULL)
     return NULL;
-  if (data_dir == NULL)
-    {
-      g_set_error (error, MVM_ERROR, MVM_ERROR_INVALID_STATE,
-                   "guest %s: this microvmd has no folder for guests' data", guest);
-      return NULL;
-    }
   if ((snapshot = mvm_snapshot_read (data_dir, guest, name, error)) == NULL)
     return NULL;
   *dir = mvm_snapshot_dir (data_dir, guest, name);

@@ -47,8 +47,8 @@ def describe(xs):
 
 
 def measure(w, name, n):
-    """cold and warm start times, the save's time and the snapshot's size; None when the
-    guest cannot start at all"""
+    """cold and warm start times, the save's time and the snapshot's size; or why the guest
+    cannot start at all"""
     r = w.ctl("start", name, "--wait-ready", expect=None, timeout=180)
     if r.returncode != 0:
         return r.stderr.strip()
