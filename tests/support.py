@@ -6,9 +6,21 @@ says how each went."""
 import glob
 import os
 import pty
+import re
 import subprocess
 import sys
 import time
+
+
+# A kernel message on a guest's console: the kernel writes it whole wherever the shell's
+# output stands, even in the middle of a word, and ends it with its own newline.
+KERNEL_MESSAGE = re.compile(r"\[\s*\d+\.\d+\] [^\n]*\n")
+
+
+def without_kernel_messages(text):
+    """@text, what a guest's console printed, without the kernel's messages, so that the
+    output of a command reads as the command wrote it."""
+    return KERNEL_MESSAGE.sub("", text)
 
 
 def apt_sources():

@@ -42,6 +42,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from support import without_kernel_messages  # noqa: E402
+
 BOOT_TIMEOUT = 60.0
 SKIP = 77
 
@@ -293,7 +296,7 @@ class Guest:
         self.serial.sock.sendall(f"{command}; echo END-$(({a}*{b}))-\n".encode())
         self.wait_serial(end, deadline)
         text = self.serial.text()
-        return text[: text.rindex(end)]
+        return without_kernel_messages(text[: text.rindex(end)])
 
     def ready_seconds(self, deadline):
         deadline.wait_for("the READY line on org.microvmd.ready", lambda: self.ready.first_line_at)

@@ -14,7 +14,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 # the test scripts take these from here
-from support import TestFailure, check, run, stderr_on_a_terminal, wait_for  # noqa: E402,F401
+from support import (TestFailure, check, run, stderr_on_a_terminal, wait_for,  # noqa: E402,F401
+                     without_kernel_messages)
 
 BUILD = os.environ.get("MICROVMD_BUILD_ROOT", os.path.abspath("build"))
 SOURCE = os.environ.get("MICROVMD_SOURCE_ROOT", os.path.abspath("."))
@@ -279,7 +280,7 @@ class World:
         r = subprocess.run([MICROVMCTL, "--session", "console", name, "--linger", "2"],
                            env=self.env(), input=f"echo BE''GIN; {command}; sync; echo E''ND\n",
                            capture_output=True, text=True, timeout=120)
-        out = r.stdout.replace("\r", "")
+        out = without_kernel_messages(r.stdout.replace("\r", ""))
         check("BEGIN" in out and "END" in out, f"guest {name} did not answer:\n{out}")
         return out[out.rindex("BEGIN") + 5:out.rindex("END")]
 
@@ -311,6 +312,11 @@ class World:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+    def printed(self, name):
+        """The log of guest NAME without the kernel's messages, which may land in the middle
+        of what a program in the guest printed: what to search for that output."""
+        return without_kernel_messages(self.log(name))
 
     def make_disk(self, name, size_mb=8):
         path = os.path.join(self.dir, "images", name)

@@ -50,7 +50,8 @@ def lifecycle(transport):
 
         listing = w.ctl("list").stdout
         check("running" in listing and str(pid) in listing, f"list while running:\n{listing}")
-        log = wait_for("the inventory in the log", lambda: "microvmd-init: net:" in w.log("web") and w.log("web"))
+        log = wait_for("the inventory in the log",
+                       lambda: "microvmd-init: net:" in (text := w.printed("web")) and text)
         check("vda" in log, f"the guest did not see its disk:\n{log[-2000:]}")
         check("eth0" in log, f"the guest did not see its NIC:\n{log[-2000:]}")
 

@@ -89,7 +89,7 @@ def test_console_clients():
             # the first client types: proof that it holds the keyboard before anyone else asks
             clients[0].stdin.write(b"echo first-$((6*7))\n")
             clients[0].stdin.flush()
-            wait_for("the first client's command", lambda: "first-42" in w.log("c"), timeout=30)
+            wait_for("the first client's command", lambda: "first-42" in w.printed("c"), timeout=30)
             r = w.ctl("console", "c", expect=1)
             check("guest c: another client is typing" in r.stderr, r.stderr)
             clients += [open_console(w, "c", "--read-only") for _ in range(15)]
@@ -104,7 +104,7 @@ def test_console_clients():
             wait_for("a forced typist", lambda: w.ctl(
                 "console", "--force", "c", input="echo forced-$((6*7))\n", expect=None,
                 timeout=30).returncode == 0, timeout=30)
-            wait_for("the forced command's output", lambda: "forced-42" in w.log("c"), timeout=30)
+            wait_for("the forced command's output", lambda: "forced-42" in w.printed("c"), timeout=30)
         finally:
             for c in clients:
                 c.kill()

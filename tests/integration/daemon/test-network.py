@@ -71,7 +71,7 @@ def test_tap_on_a_bridge():
             w.ctl("define", w.write_guest(f"{name}.guest", GUEST.format(
                 name=name, bridge="br0", mac=f"{host:02x}", host=host)))
             w.ctl("start", name, "--wait-ready")
-            check(f"microvmd-init: net: eth0 10.77.0.{host}/24" in w.log(name),
+            check(f"microvmd-init: net: eth0 10.77.0.{host}/24" in w.printed(name),
                   f"guest {name} did not report its address:\n{w.log(name)[-1500:]}")
         tap = "mvm" + w.prop("n", "UUID")[:8] + "n0"
         enslaved = ip("-n", ns.name, "-o", "link", "show", "master", "br0").stdout
@@ -109,7 +109,7 @@ def test_user_mode_dhcp_and_dns():
                 w.ctl("define", w.write_guest("u.guest", "[Guest]\nMemory=192M\nHostname=web1\n"
                                               "[Network net0]\nMode=user\n"))
                 w.ctl("start", "u", "--wait-ready")
-                check("microvmd-init: net: eth0 10.0.2.15/24" in w.log("u"), w.log("u")[-1500:])
+                check("microvmd-init: net: eth0 10.0.2.15/24" in w.printed("u"), w.log("u")[-1500:])
                 out = type_into(w, "u", "hostname; nslookup web.test\n", linger="10").stdout
                 check("10.78.0.99" in out, f"web.test did not resolve:\n{out}")
                 check("web1" in out, f"no host name:\n{out}")
@@ -185,7 +185,7 @@ def test_passt_host_loopback():
                 w.ctl("define", w.write_guest(f"{name}.guest", "[Guest]\nMemory=192M\n"
                                               f"[Network net0]\nMode=passt\n{flag}"))
                 w.ctl("start", name, "--wait-ready")
-                check(f"microvmd-init: net: eth0 10.77.0.1/24" in w.log(name), w.log(name)[-800:])
+                check(f"microvmd-init: net: eth0 10.77.0.1/24" in w.printed(name), w.log(name)[-800:])
             probe = "nc -w 3 10.77.0.254 18099 </dev/null; echo NC-DO''NE\n"
             closed = type_into(w, "closed", probe).stdout
             opened = type_into(w, "open", probe).stdout

@@ -59,10 +59,10 @@ def test_qemu_gets_fds_not_names():
         wait_for("the shell", lambda: "starting a shell on the console" in w.log("f"))
         time.sleep(0.5)
         w.console("f", "cat /sys/block/vda/size\n")
-        wait_for("the disk's size on the console", lambda: "16384" in w.log("f"), timeout=30)
+        wait_for("the disk's size on the console", lambda: "16384" in w.printed("f"), timeout=30)
         # ... and the ephemeral one through its overlay, at the disk's size (32 MiB)
         w.console("f", "echo vdb=$(cat /sys/block/vdb/size)\n")
-        wait_for("the ephemeral disk's size on the console", lambda: "vdb=65536" in w.log("f"),
+        wait_for("the ephemeral disk's size on the console", lambda: "vdb=65536" in w.printed("f"),
                  timeout=30)
         w.ctl("stop", "f")
         check(not os.path.exists(overlay), f"{overlay} outlived its guest")

@@ -75,7 +75,7 @@ def type_and_expect(w, name, command, expected, timeout=30):
     """Types command into the guest's console and waits for expected in its log."""
     r = w.console(name, command + "\n")
     check(r.returncode == 0, f"microvmctl console {name}: exit {r.returncode}: {r.stderr}")
-    wait_for(f"{expected!r} in the log of {name}", lambda: expected in w.log(name), timeout)
+    wait_for(f"{expected!r} in the log of {name}", lambda: expected in w.printed(name), timeout)
     return r
 
 
@@ -108,7 +108,7 @@ def test_adopt_after_sigkill():
         w.wait_ready("b")  # its ready line, written while nobody listened, is not lost
         check(sorted(w.qemu_pids()) == sorted([pid_a, pid_b]), f"QEMUs: {w.qemu_pids()}")
 
-        check("before-42-mark" in w.log("a"), "console output before the restart is lost")
+        check("before-42-mark" in w.printed("a"), "console output before the restart is lost")
         type_and_expect(w, "a", "echo after-$((6*7))-mark", "after-42-mark")
         wait_shell(w, "b")
         type_and_expect(w, "b", "echo after-$((6*7))-b", "after-42-b")
