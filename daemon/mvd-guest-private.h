@@ -5,7 +5,7 @@
 #include "mvd-qemu.h"
 #include "mvd-serial.h"
 
-#include "image/mvd-job.h"
+#include "mvd-job.h"
 
 G_BEGIN_DECLS
 

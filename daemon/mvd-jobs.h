@@ -2,7 +2,7 @@
 #pragma once
 
 #include "mvd-context.h"
-#include "image/mvd-job.h"
+#include "mvd-job.h"
 
 G_BEGIN_DECLS
 

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from harness import World, check, run
+from harness import World, check, guest_path, run, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -179,6 +179,53 @@ def test_refusals():
         w.ctl("undefine", "r")
         check(not os.path.exists(os.path.join(w.dir, "state", "guests", "r")),
               "undefine left the guest's data")
+
+
+def job_call(w, path, method, *args):
+    r = w.gdbus("call", "--session", "-d", "org.microvmd1", "-o", path, "-m", method, *args)
+    check(r.returncode == 0, f"{method}: {r.stderr}")
+    return r.stdout.strip()
+
+
+def job_prop(w, path, prop):
+    out = job_call(w, path, "org.freedesktop.DBus.Properties.Get", "org.microvmd1.Job", prop)
+    return out[2:-3].strip("'")  # "(<'VALUE'>,)"
+
+
+def job_bytes(w, path):
+    return int(job_prop(w, path, "BytesDone").split()[-1])  # "uint64 N"
+
+
+def test_cancelled_save_leaves_nothing():
+    """Cancel() while QEMU writes the memory: the job ends cancelled, no snapshot and no
+    partial folder is left, the guest runs on, and the next save of that name works."""
+    with World() as w:
+        # 256 MiB the guest reads into its page cache: a save that takes a while to write
+        blob = w.write_file(os.path.join("images", "blob.img"), os.urandom(256 << 20))
+        w.ctl("define", w.write_guest("c.guest", "[Guest]\nName=c\nMemory=448M\n"
+                                                 f"[Disk blob]\nPath={blob}\nReadOnly=yes\n"))
+        w.ctl("start", "c", "--wait-ready")
+        w.console("c", "cat /dev/vda >/dev/null; echo read-$((6*7))\n")
+        wait_for("the guest to read its disk", lambda: "read-42" in w.printed("c"), 300)
+        out = job_call(w, guest_path("c"), "org.microvmd1.Guest.SaveSnapshot", "late")
+        job = out.split("'")[1]  # "(objectpath '/org/microvmd1/job/N',)"
+        # cancelled while QEMU writes: once the job has counted some of it
+        wait_for("the save's first bytes", lambda: job_bytes(w, job) > 0, 30, interval=0.01)
+        job_call(w, job, "org.microvmd1.Job.Cancel")
+        state = wait_for("the job to end",
+                         lambda: (s := job_prop(w, job, "State")) != "running" and s, 60)
+        written = job_bytes(w, job)
+        check(state == "cancelled", f"the job {state}: {job_prop(w, job, 'Error')}; "
+                                    f"{written} bytes written")
+        print(f"# cancelled after {written / 2**20:.1f} MiB of the memory")
+        folder = os.path.join(w.dir, "state", "guests", "c", "snapshots")
+        check(snapshots(w, "c") == [] and os.listdir(folder) == [],
+              f"a cancelled save left {os.listdir(folder)}")
+        check(w.state("c") == "running" and shell(w, "c", "echo on") == "on",
+              "the guest did not run on after the cancel")
+        w.ctl("snapshot", "save", "c", "late")
+        check(snapshots(w, "c") == ["late"], "no save after a cancelled one")
+        w.ctl("stop", "c")
 
 
 if __name__ == "__main__":
