@@ -76,6 +76,7 @@ launch_succeeded (MvdQemu *self)
       mvd_qemu_mark_ready (self);
     }
   g_clear_handle_id (&self->launch_timeout, g_source_remove);
+  qmp_client_set_timeout (self->qmp, QMP_CLIENT_DEFAULT_TIMEOUT_MS);
   self->state->running = TRUE;
   mvd_qemu_save_state (self);
   if (task)
@@ -683,9 +684,15 @@ mvd_qemu_launch_async (MvdQemu *self, const MvmGuestConfig *config, const MvmLau
   self->launch_timeout
     = g_timeout_add (self->context->timings.launch_timeout_ms, on_launch_timeout, self);
   if (!mvd_qemu_connect_channels (self, &error))
-    launch_failed_kill (self, error);
-  else
-    qmp_client_handshake_async (self->qmp, NULL, on_handshake, g_object_ref (self));
+    {
+      launch_failed_kill (self, error);
+      return;
+    }
+  /* The launch timeout bounds the handshake, cont and the rest. QMP's own (10 s) would end
+   * starts that are merely slow: with 60 guests booting on two cores a new QEMU took over
+   * 10 s to answer qmp_capabilities. */
+  qmp_client_set_timeout (self->qmp, 0);
+  qmp_client_handshake_async (self->qmp, NULL, on_handshake, g_object_ref (self));
 }
 
 gboolean

@@ -328,8 +328,9 @@ submit (QmpClient *self, const char *command, JsonObject *arguments, int fd, GTa
   pending->command = g_strdup (command);
   pending->task = task;
   pending->timeout_ms = self->timeout_ms;
-  pending->timeout
-    = attach (self, g_timeout_source_new (pending->timeout_ms), on_command_timeout, pending);
+  if (pending->timeout_ms > 0)
+    pending->timeout
+      = attach (self, g_timeout_source_new (pending->timeout_ms), on_command_timeout, pending);
   if (cancellable != NULL)
     pending->cancel = attach (self, g_cancellable_source_new (cancellable),
                               G_SOURCE_FUNC (on_command_cancelled), pending);
@@ -656,8 +657,9 @@ qmp_client_handshake_async (QmpClient *self, GCancellable *cancellable,
     }
   self->state = STATE_GREETING;
   self->handshake = g_steal_pointer (&task);
-  self->handshake_timeout
-    = attach (self, g_timeout_source_new (self->timeout_ms), on_handshake_timeout, self);
+  if (self->timeout_ms > 0)
+    self->handshake_timeout
+      = attach (self, g_timeout_source_new (self->timeout_ms), on_handshake_timeout, self);
   if (cancellable != NULL)
     self->handshake_cancel = attach (self, g_cancellable_source_new (cancellable),
                                      G_SOURCE_FUNC (on_handshake_cancelled), self);

@@ -53,7 +53,8 @@ JsonNode *qmp_client_execute_finish (QmpClient *self, GAsyncResult *result, GErr
 /* Fails pending commands, closes the socket and emits "disconnected", unless already done. */
 void qmp_client_close (QmpClient *self);
 
-/* Timeout for each later command (and the handshake), in milliseconds. */
+/* Timeout for each later command (and the handshake), in milliseconds; 0: none, the caller
+ * bounds them itself. */
 void qmp_client_set_timeout (QmpClient *self, guint timeout_ms);
 guint qmp_client_get_timeout (QmpClient *self);
 

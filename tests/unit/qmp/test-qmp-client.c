@@ -333,6 +333,24 @@ test_handshake_timeout (void **state)
   assert_peer_ok (fx);
 }
 
+/* QEMU greeted but is too starved to answer qmp_capabilities in time (60 guests booting on
+ * two cores): the client gives up once, cleanly, and closes its end. */
+static void
+test_capabilities_timeout (void **state)
+{
+  Fixture *fx = *state;
+
+  qmp_client_set_timeout (fx->client, 100);
+  qmp_fake_peer_greet (fx->peer);
+  qmp_fake_peer_expect (fx->peer, "qmp_capabilities", NULL, QMP_FAKE_LAST);
+  qmp_fake_peer_expect_eof (fx->peer);
+  start (fx);
+  assert_error (fx->handshake_error, QMP_ERROR, QMP_ERROR_TIMEOUT,
+                "QMP capabilities negotiation took over 100 ms");
+  assert_int_equal (fx->disconnected, 1);
+  assert_peer_ok (fx);
+}
+
 static void
 test_commands_held_until_ready (void **state)
 {
@@ -601,6 +619,29 @@ test_timeout_then_success (void **state)
   assert_int_equal (fx->disconnected, 0);
   result_clear (&slow);
   result_clear (&fast);
+}
+
+/* Timeout 0 is none, for the handshake and commands alike: the daemon bounds a launch with
+ * its own timer. A greeting and a reply that come late still arrive. */
+static void
+test_no_timeout (void **state)
+{
+  Fixture *fx = *state;
+  Result r = { .fx = fx };
+
+  qmp_client_set_timeout (fx->client, 0);
+  qmp_fake_peer_sleep (fx->peer, 150);
+  qmp_fake_peer_handshake (fx->peer);
+  qmp_fake_peer_expect (fx->peer, "stop", NULL, 0);
+  qmp_fake_peer_sleep (fx->peer, 150);
+  qmp_fake_peer_reply (fx->peer, 0, NULL);
+  start_ok (fx);
+  qmp_stop_async (fx->client, NULL, on_stop, &r);
+  run_until (&r.done);
+  assert_null (r.error);
+  assert_true (r.ok);
+  assert_peer_ok (fx);
+  result_clear (&r);
 }
 
 static void
@@ -1247,6 +1288,8 @@ main (void)
     T (test_reply_instead_of_greeting),
     T (test_capabilities_refused),
     T (test_handshake_timeout),
+    T (test_capabilities_timeout),
+    T (test_no_timeout),
     T (test_commands_held_until_ready),
     T (test_events_interleaved),
     T (test_run_state_names),
