@@ -5,6 +5,7 @@
 
 const MANAGER = "org.microvmd1.Manager";
 const GUEST = "org.microvmd1.Guest";
+const JOB = "org.microvmd1.Job";
 // What the user asked for may make polkit ask who they are (Cockpit's bridge answers with the
 // login password), as microvmctl lets it; the checks made while typing may not. The bridge's
 // default, without "flags", is interactive.
@@ -184,8 +185,10 @@ function updateRow(proxy) {
     });
     if (renamed) {
         placeRow(proxy);
-        updateLogChoices();
+        updateGuestChoices();
     }
+    if (proxy.Name === snapshotChoice.value)
+        renderSnapshots();
 }
 
 function placeRow(proxy) {
@@ -210,7 +213,7 @@ guests.addEventListener("removed", (event, proxy) => {
         row.tr.remove();
     rows.delete(proxy.path);
     $("no-guests").hidden = rows.size > 0;
-    updateLogChoices();
+    updateGuestChoices();
 });
 
 window.setInterval(() => {
@@ -399,13 +402,117 @@ function followLog(name) {
     });
 }
 
-function updateLogChoices() {
+// Fills a guest chooser with the guests' names, keeping its choice while that guest is there;
+// true when the choice changed.
+function fillGuestChoice(select) {
     const names = Object.values(guests).map(p => p.Name).filter(n => n).sort();
-    const chosen = logChoice.value;
-    logChoice.replaceChildren(...names.map(name => new Option(name, name)));
-    logChoice.value = names.includes(chosen) ? chosen : (names[0] || "");
-    if (logChoice.value !== chosen)
+    const chosen = select.value;
+    select.replaceChildren(...names.map(name => new Option(name, name)));
+    select.value = names.includes(chosen) ? chosen : (names[0] || "");
+    return select.value !== chosen;
+}
+
+function updateLogChoices() {
+    if (fillGuestChoice(logChoice))
         followLog(logChoice.value);
 }
 
 logChoice.addEventListener("change", () => followLog(logChoice.value));
+
+// ---- snapshots ------------------------------------------------------------------------------
+
+const snapshotChoice = $("snapshot-guest");
+
+function updateGuestChoices() {
+    updateLogChoices();
+    fillGuestChoice(snapshotChoice);
+    renderSnapshots();
+}
+
+function chosenGuest() {
+    return Object.values(guests).find(p => p.Name === snapshotChoice.value);
+}
+
+function smallButton(label, kind, onClick) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "pf-c-button pf-m-small " + kind;
+    button.textContent = label;
+    button.dataset.action = label;
+    button.addEventListener("click", onClick);
+    return button;
+}
+
+// StartFromSnapshot answers once the guest runs; RemoveSnapshot at once. The list follows the
+// Snapshots property either way.
+function callSnapshot(proxy, method, name, what) {
+    client.call(proxy.path, GUEST, method, [name], { flags: INTERACTIVE, timeout: 600 * 1000 })
+            .catch(ex => showError(`${what} ${proxy.Name}: ${ex.message}`));
+}
+
+function renderSnapshots() {
+    const proxy = chosenGuest();
+    const list = (proxy && proxy.Snapshots) || [];
+    const stopped = proxy && ["stopped", "crashed"].includes(proxy.State);
+    const tbody = document.querySelector("#snapshot-list tbody");
+    tbody.replaceChildren(...list.map(([name, created, bytes]) => {
+        const tr = document.createElement("tr");
+        tr.dataset.snapshot = name;
+        cell(tr, "Name").textContent = name;
+        cell(tr, "Saved").textContent = new Date(created / 1000).toLocaleString();
+        cell(tr, "Size").textContent = formatBytes(bytes);
+        const actions = cell(tr, "Actions");
+        actions.className = "mvd-actions";
+        const start = smallButton("Start from", "pf-m-secondary",
+                                  () => callSnapshot(proxy, "StartFromSnapshot", name,
+                                                     `Start from ${name}:`));
+        start.disabled = !stopped;
+        actions.append(start, smallButton("Remove", "pf-m-danger",
+                                          () => callSnapshot(proxy, "RemoveSnapshot", name,
+                                                             `Remove ${name} of`)));
+        return tr;
+    }));
+    $("no-snapshots").hidden = list.length > 0;
+    $("snapshot-save").disabled = !(proxy && proxy.State === "running" && proxy.Ready);
+}
+
+// A save is a Job: its bytes while QEMU writes the memory, then how it ended (it stays on the
+// bus a minute after, so a job that ended before its proxy came still says how).
+function followSave(path, name) {
+    const job = client.proxy(JOB, path);
+    const show = () => {
+        if (!job.valid)
+            return;
+        let text;
+        if (job.State === "running")
+            text = `Saving ${name}: ${formatBytes(job.BytesDone)} written`;
+        else if (job.State === "done")
+            text = `Saved ${name}.`;
+        else
+            text = `Snapshot ${name} ${job.State}${job.Error ? ": " + job.Error : "."}`;
+        $("snapshot-result").textContent = text;
+        if (job.State !== "running")
+            job.removeEventListener("changed", show);
+    };
+    job.addEventListener("changed", show);
+    job.wait(show);
+}
+
+$("snapshot-save").addEventListener("click", () => {
+    const proxy = chosenGuest();
+    const name = $("snapshot-name").value.trim() || "default";
+    if (!proxy)
+        return;
+    $("snapshot-result").textContent = `Saving ${name}…`;
+    client.call(proxy.path, GUEST, "SaveSnapshot", [name], { flags: INTERACTIVE })
+            .then(([path]) => followSave(path, name))
+            .catch(ex => {
+                $("snapshot-result").textContent = "Not saved.";
+                showError(`Snapshot ${name} of ${proxy.Name}: ${ex.message}`);
+            });
+});
+
+snapshotChoice.addEventListener("change", () => {
+    $("snapshot-result").textContent = "";
+    renderSnapshots();
+});

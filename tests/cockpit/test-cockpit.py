@@ -4,7 +4,8 @@
 bridge on the test's private system bus with the real microvmd in system mode, the page as
 `meson install` puts it, driven in headless Chromium through Selenium. The page defines a
 guest from a pasted file (the daemon's errors at their lines first), starts, pauses, resumes,
-stops and kills a real TCG guest, follows its serial log, and sees the table change.
+stops and kills a real TCG guest, saves a snapshot of it, starts it from that and removes it,
+follows its serial log, and sees the table change.
 
 Screenshots go to BUILD/tests/cockpit/artifacts/; the test says where."""
 
@@ -25,6 +26,7 @@ COCKPIT_BRIDGE = "/usr/bin/cockpit-bridge"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = os.path.join(BUILD, "tests", "cockpit", "artifacts")
+SNAPSHOT = "#snapshot-list tr[data-snapshot='default']"
 
 
 def missing_tools():
@@ -283,6 +285,24 @@ def test_page_drives_a_guest():
         b.click("web", "Resume")
         b.wait_row_state("web", "running", timeout=30)
 
+        # A snapshot saved from the page: it follows the save's Job and lists it.
+        check(b.js("return document.getElementById('snapshot-guest').value") == "web",
+              "the snapshot card is not of web")
+        check(b.js("return !document.getElementById('no-snapshots').hidden"),
+              "no 'No snapshots' before the first")
+        wait_for("Save snapshot enabled", lambda: b.js(
+            "return !document.getElementById('snapshot-save').disabled"), timeout=30)
+        b.find("#snapshot-save").click()
+        wait_for("the save done", lambda: b.text("#snapshot-result") == "Saved default.", 120)
+        wait_for("the snapshot listed", lambda: b.text(
+            f"{SNAPSHOT} td[data-label='Name']") == "default", timeout=30)
+        check(b.text(f"{SNAPSHOT} td[data-label='Size']").endswith("MiB"),
+              f"size {b.text(f'{SNAPSHOT} td[data-label=Size]')}")
+        check(w.as_root("snapshot", "list", "web").stdout.splitlines()[1].split()[0]
+              == "default", "the daemon does not list the page's snapshot")
+        check(not b.find(f"{SNAPSHOT} button[data-action='Start from']").is_enabled(),
+              "Start from is enabled while the guest runs")
+
         # Stop: the power button; the guest's init powers off, and the log shows it.
         b.click("web", "Stop")
         b.wait_row_state("web", "stopped")
@@ -294,14 +314,27 @@ def test_page_drives_a_guest():
                  lambda: "power button pressed" in (b.text("#log") or ""), timeout=30)
         b.shoot("03-stopped")
 
-        # Kill, of a running guest
-        b.click("web", "Start")
+        # Started from the snapshot: ready at once, and the daemon says from which
+        b.find(f"{SNAPSHOT} button[data-action='Start from']").click()
         b.wait_row_state("web", "running")
+        wait_for("Ready on the page", lambda: b.cell("web", "Ready") == "yes", 60)
+        check("from snapshot default" in w.prop("web", "StateMessage"),
+              f"not restored: {w.prop('web', 'StateMessage')}")
+        b.shoot("05-snapshots", "#snapshots")
+
+        # Kill, of a running guest
         b.click("web", "Kill")
         b.wait_row_state("web", "stopped", timeout=60)
         check(w.prop("web", "StateReason") == "killed",
               f"reason {w.prop('web', 'StateReason')}")
         check(w.qemu_pids() == [], "QEMU still runs after Kill")
+
+        # Removed from the page, it goes from the list and from the daemon
+        b.find(f"{SNAPSHOT} button[data-action='Remove']").click()
+        wait_for("the empty snapshot list", lambda: b.js(
+            "return !document.getElementById('no-snapshots').hidden"), timeout=30)
+        check(len(w.as_root("snapshot", "list", "web").stdout.splitlines()) <= 1,
+              "the daemon still lists the removed snapshot")
 
 
 def polkit_flags(w):
