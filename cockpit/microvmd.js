@@ -136,13 +136,8 @@ function makeRow(proxy) {
     const actions = cell(tr, "Actions");
     actions.className = "mvd-actions";
     const buttons = ACTIONS.map(action => {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "pf-c-button pf-m-small " +
-            (action.danger ? "pf-m-danger" : "pf-m-secondary");
-        button.textContent = action.label;
-        button.dataset.action = action.label;
-        button.addEventListener("click", () => callGuest(proxy, action));
+        const button = smallButton(action.label, action.danger ? "pf-m-danger" : "pf-m-secondary",
+                                   () => callGuest(proxy, action));
         actions.appendChild(button);
         return button;
     });
