@@ -196,7 +196,7 @@ mvm_argv_kernel_command_line (const MvmGuestConfig *config, const MvmHostFacts *
       if (!facts->kvm && facts->tsc_khz > 0)
         g_string_append_printf (s, " tsc_early_khz=%" G_GUINT64_FORMAT, facts->tsc_khz);
       /* A kernel on one CPU rewrites every lock prefix in its text to run uniprocessor: under
-       * TCG each rewrite throws away translated code, 0.15-0.2 s of a boot here, for a gain
+       * TCG each rewrite throws away translated code, 0.15-0.3 s of a boot here, for a gain
        * of a few cycles a lock (README.md, "Performance"). */
       if (!facts->kvm)
         g_string_append (s, " noreplace-smp");
