@@ -138,8 +138,8 @@ make -s -C "$src" O="$obj" -j"$jobs" vmlinux
 # Without its symbol table: QEMU reads and sorts every symbol of a -kernel
 # ELF at each start, 20-45 ms of its start-up here (README.md, "Performance";
 # Debian's vmlinux has none either). $obj/vmlinux keeps them, for gdb.
+trap 'rm -f "$out.stripped"' EXIT INT TERM
 objcopy --strip-all "$obj/vmlinux" "$out.stripped"
 # Reuses the extractor's check that the ELF carries the PVH note.
 sh "$here/extract-vmlinux.sh" "$out.stripped" "$out"
-rm -f "$out.stripped"
 echo "build-kernel: $out ($(du -h "$out" | cut -f1))"
